@@ -1,0 +1,43 @@
+# The commands the README names. Everything runs from the project's Python 3.12 virtualenv.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: up down test test-fast lint validate build demo-change clean
+
+$(VENV)/.installed: pyproject.toml layers/policywatch/requirements.txt
+	bash scripts/bootstrap.sh
+	touch $@
+
+## up: run the whole stack locally on MiniStack (watching a demo site, alerting)
+up: $(VENV)/.installed
+	$(PY) -m devstack.up
+
+## down: stop MiniStack and the demo site (state is kept in .local/)
+down:
+	$(PY) -m devstack.down
+
+## demo-change: the demo site publishes the next version of its pages
+demo-change: $(VENV)/.installed
+	$(PY) -m devstack.demo_site publish 1
+
+## test: lint, template validation, then unit + integration + e2e tests
+test: $(VENV)/.installed lint validate
+	$(VENV)/bin/pytest
+
+## test-fast: unit and integration tests only (no MiniStack)
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/pytest -m "not e2e"
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+validate: $(VENV)/.installed
+	$(VENV)/bin/sam validate --lint
+
+build: $(VENV)/.installed
+	$(VENV)/bin/sam build
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache

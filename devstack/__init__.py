@@ -1,0 +1,1 @@
+"""Development tooling: run the stack on MiniStack (make up / make down, e2e tests)."""

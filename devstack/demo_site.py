@@ -1,0 +1,97 @@
+"""A local policy site for the demo: real pages from ../shared/corpus, served on loopback.
+
+Policy texts: Open Terms Archive GenAI collection, ODC-By 1.0.
+
+``make up`` publishes Claude.ai's privacy policy as it was on 2025-08-28; ``make demo-change``
+publishes the 2025-08-29 version (the day model training became opt-out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import shutil
+from pathlib import Path
+
+from devstack.ministack import ROOT
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "snapshots"
+SITE = ROOT / ".local" / "site"
+PAGES = {
+    # path on the demo site -> corpus snapshots, oldest first
+    "anthropic/legal/privacy.html": ["claude-ai/privacy-policy/2025-08-28.html", "claude-ai/privacy-policy/2025-08-29.html"],
+    "openai/policies/row-privacy-policy.html": ["chatgpt/privacy-policy/2025-07-31.html"],
+}
+
+
+def catalog(base_url: str) -> dict:
+    """The catalog override that points the stack at the demo site."""
+    return {
+        "platforms": [
+            {
+                "id": "anthropic",
+                "name": "Anthropic (Claude)",
+                "operator": "Anthropic PBC",
+                "documents": [{"type": "Privacy Policy", "pages": [{"url": f"{base_url}/anthropic/legal/privacy.html", "select": ["main"]}]}],
+            },
+            {
+                "id": "openai",
+                "name": "OpenAI (ChatGPT)",
+                "operator": "OpenAI OpCo, LLC",
+                "documents": [
+                    {
+                        "type": "Privacy Policy",
+                        "pages": [
+                            {
+                                "url": f"{base_url}/openai/policies/row-privacy-policy.html",
+                                "select": ["main"],
+                                "remove": ["select[name=\"Locale Select\"]", "main .sr-only"],
+                            }
+                        ],
+                    }
+                ],
+            },
+        ]
+    }
+
+
+def publish(edition: int, site: Path = SITE) -> list[str]:
+    """Put edition N (0 = first) of every page on the site; pages with fewer stay at their last."""
+    published = []
+    for path, editions in PAGES.items():
+        source = CORPUS / editions[min(edition, len(editions) - 1)]
+        if not source.exists():
+            raise FileNotFoundError(f"corpus page {source} is missing: is ../shared beside the project?")
+        target = site / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        published.append(f"{path} <- {source.relative_to(CORPUS)}")
+    return published
+
+
+def serve(port: int, site: Path = SITE) -> None:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve").add_argument("--port", type=int, default=8766)
+    sub.add_parser("publish").add_argument("edition", type=int)
+    sub.add_parser("catalog").add_argument("--base-url", default="http://127.0.0.1:8766")
+    args = parser.parse_args()
+    if args.command == "serve":
+        serve(args.port)
+    elif args.command == "publish":
+        for line in publish(args.edition):
+            print(line)
+    else:
+        print(json.dumps(catalog(args.base_url), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""`make down`: stop the local MiniStack and demo site; their state stays in .local/."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from devstack.ministack import ROOT, MiniStack
+from devstack.up import PORT
+
+
+def main() -> None:
+    local = ROOT / ".local"
+    stopped = MiniStack(PORT, local / "ministack").stop()
+    print("MiniStack stopped" if stopped else "MiniStack was not running")
+    pid_file = local / "demo-site.pid"
+    if pid_file.exists():
+        try:
+            os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+            print("demo site stopped")
+        except ProcessLookupError:
+            pass
+        pid_file.unlink()
+
+
+if __name__ == "__main__":
+    main()

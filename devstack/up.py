@@ -1,0 +1,84 @@
+"""`make up`: MiniStack in the background, the stack built and deployed to it, a demo site.
+
+Safe to run again: a running MiniStack is reused, SAM redeploys only what changed, and the
+archive and subscribers persist under .local/ministack/state.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+from devstack import demo_site
+from devstack.ministack import ROOT, MiniStack, StackError, build, deploy, port_open, verify_sender
+
+PORT = 4566
+SITE_PORT = 8766
+STACK = "policywatch"
+SENDER = "alerts@policywatch.local"
+LOCAL = ROOT / ".local"
+
+
+def start_demo_site() -> None:
+    if port_open(SITE_PORT):
+        return
+    if not (demo_site.SITE / "anthropic").exists():
+        demo_site.publish(0)
+    log = open(LOCAL / "demo-site.log", "ab")  # noqa: SIM115 - handed to the child
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "devstack.demo_site", "serve", "--port", str(SITE_PORT)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    (LOCAL / "demo-site.pid").write_text(str(process.pid))
+    for _ in range(50):
+        if port_open(SITE_PORT):
+            return
+        time.sleep(0.1)
+    raise StackError(f"the demo site did not start on port {SITE_PORT}; see .local/demo-site.log")
+
+
+def main() -> int:
+    LOCAL.mkdir(exist_ok=True)
+    ministack = MiniStack(PORT, LOCAL / "ministack")
+    try:
+        print(f"MiniStack on {ministack.endpoint} (state in .local/ministack)")
+        ministack.start()
+        env = ministack.env()
+        print("sam build")
+        build_dir = build(env)
+        print("sam deploy")
+        outputs = deploy(env, STACK, build_dir, {"SenderEmail": SENDER, "SweepSchedule": '"rate(10 minutes)"'})
+        verify_sender(env, SENDER)
+        start_demo_site()
+        catalog_file = LOCAL / "demo-catalog.json"
+        catalog_file.write_text(json.dumps(demo_site.catalog(f"http://127.0.0.1:{SITE_PORT}"), indent=2))
+        subprocess.run(  # noqa: S603
+            [str(ROOT / ".venv" / "bin" / "policywatch"), "catalog", "use", str(catalog_file)], env=env, check=True
+        )
+    except StackError as exc:
+        print(f"make up: {exc}", file=sys.stderr)
+        return 1
+    (LOCAL / "env").write_text(
+        "".join(f"export {k}={v}\n" for k, v in env.items() if k.startswith("AWS_") or k == "SAM_CLI_TELEMETRY")
+        + f'export PATH="{ROOT / ".venv" / "bin"}:$PATH"\n'
+    )
+    print(f"""
+policywatch is running locally: stack {STACK!r}, archive s3://{outputs['ArchiveBucketName']},
+sweeping every 10 minutes a demo site on http://127.0.0.1:{SITE_PORT} that serves real pages.
+
+Try it:
+  source .local/env
+  policywatch subscribers add --email you@example.com --phone +14155550123 --tier watcher --platform anthropic
+  policywatch sweep          # first fetch: archives the 2025-08-28 privacy policy
+  make demo-change           # the demo site now serves Claude's 2025-08-29 policy
+  policywatch sweep          # the change is detected, recorded and sent
+  policywatch outbox --full  # the email and SMS, as MiniStack received them
+
+Stop with `make down` (the archive and subscribers are kept).""")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

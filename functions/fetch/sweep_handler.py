@@ -1,0 +1,23 @@
+"""Sweep: on schedule (or on demand), enqueue one fetch job per tracked document."""
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from policywatch.archive import Archive
+from policywatch.config import require, settings
+from policywatch.sweep import current_catalog, enqueue
+
+logger = Logger()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    config = settings()
+    catalog = current_catalog(Archive(require(config.archive_bucket, "ARCHIVE_BUCKET")))
+    count = enqueue(catalog, require(config.fetch_queue_url, "FETCH_QUEUE_URL"))
+    metrics.add_metric(name="FetchJobsEnqueued", unit=MetricUnit.Count, value=count)
+    logger.info("sweep enqueued", extra={"documents": count, "platforms": len(catalog.platforms)})
+    return {"documents": count, "platforms": len(catalog.platforms)}

@@ -1,0 +1,36 @@
+"""Notify: for each change event on the NotifyQueue, alert the platform's watchers."""
+
+import json
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from policywatch.config import require, settings
+from policywatch.deliveries import Deliveries
+from policywatch.notify import deliver_change
+from policywatch.subscribers import Subscribers
+
+logger = Logger()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    config = settings()
+    change = json.loads(record.body)  # raw SNS delivery: the body is the change event
+    result = deliver_change(
+        change,
+        subscribers=Subscribers(require(config.subscribers_table, "SUBSCRIBERS_TABLE")),
+        deliveries=Deliveries(require(config.deliveries_table, "DELIVERIES_TABLE"), config.delivery_ttl_days),
+        sender=require(config.sender_email, "SENDER_EMAIL"),
+    )
+    metrics.add_metric(name="DeliveriesSent", unit=MetricUnit.Count, value=len(result.sent))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

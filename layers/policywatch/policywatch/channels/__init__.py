@@ -1,0 +1,1 @@
+"""Delivery channels: each renders a change for its medium and sends it."""

@@ -1,0 +1,253 @@
+"""The ``policywatch`` operator command: drives a deployed stack through boto3.
+
+It finds the stack's resources from its CloudFormation outputs (``--stack``, default
+``policywatch``) at the endpoint boto3 is configured for (``AWS_ENDPOINT_URL`` for MiniStack).
+Every error is one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import requests
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
+from policywatch import aws
+from policywatch.archive import CATALOG_KEY, Archive
+from policywatch.catalog import CatalogError, load_packaged, parse_catalog_json
+from policywatch.state import DocumentStates
+from policywatch.subscribers import SubscriberError, Subscribers, new_subscriber
+from policywatch.sweep import current_catalog
+from policywatch.tiers import TierError, tiers
+
+
+class CliError(Exception):
+    """An error to show the operator as one line."""
+
+
+class Stack:
+    """A deployed policywatch stack, known by its outputs."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @cached_property
+    def outputs(self) -> dict[str, str]:
+        try:
+            stacks = aws.client("cloudformation").describe_stacks(StackName=self.name)["Stacks"]
+        except ClientError as exc:
+            if "does not exist" in str(exc):
+                where = os.environ.get("AWS_ENDPOINT_URL", "this AWS account")
+                raise CliError(f"no stack named {self.name!r} is deployed at {where} (run `make up` for a local one)") from None
+            raise
+        return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+    def output(self, key: str) -> str:
+        try:
+            return self.outputs[key]
+        except KeyError:
+            raise CliError(f"stack {self.name!r} has no output {key!r}: is it a policywatch stack?") from None
+
+    def archive(self) -> Archive:
+        return Archive(self.output("ArchiveBucketName"))
+
+    def subscribers(self) -> Subscribers:
+        return Subscribers(self.output("SubscribersTableName"))
+
+    def invoke(self, output_key: str) -> dict[str, Any]:
+        response = aws.client("lambda").invoke(FunctionName=self.output(output_key))
+        payload = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):
+            message = payload.get("errorMessage", payload) if isinstance(payload, dict) else payload
+            raise CliError(f"{self.output(output_key)} failed: {message}")
+        return payload
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def cmd_catalog_check(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    if args.file:
+        catalog = parse_catalog_json(_read(args.file), args.file)
+    else:
+        catalog = load_packaged()
+    browser = sum(1 for d in catalog.documents() if d.render == "browser")
+    out(f"ok: {len(catalog.platforms)} platforms, {len(catalog.documents())} documents ({browser} need a browser renderer)")
+
+
+def cmd_catalog_show(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    catalog = current_catalog(Stack(args.stack).archive())
+    for platform in catalog.platforms:
+        out(f"{platform.id}  {platform.name}")
+        for doc in platform.documents:
+            note = "  [needs a browser]" if doc.render == "browser" else ""
+            out(f"    {doc.type}: {doc.pages[0].url}{note}")
+
+
+def cmd_catalog_use(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    body = _read(args.file)
+    catalog = parse_catalog_json(body, args.file)  # refuse to upload an invalid catalog
+    archive = Stack(args.stack).archive()
+    archive.put(CATALOG_KEY, body.encode(), "application/json", {})
+    out(f"catalog override in effect: {len(catalog.platforms)} platforms, {len(catalog.documents())} documents")
+
+
+def cmd_catalog_reset(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    archive = Stack(args.stack).archive()
+    archive.s3.delete_object(Bucket=archive.bucket, Key=CATALOG_KEY)
+    out("catalog override removed: the packaged catalog is in effect")
+
+
+# ---------------------------------------------------------------- subscribers
+
+
+def cmd_subscribers_add(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    stack = Stack(args.stack)
+    known = current_catalog(stack.archive()).platform_ids()
+    subscriber = new_subscriber(args.email, args.tier, args.platform, args.phone, known)
+    stack.subscribers().add(subscriber)
+    out(f"added {subscriber.subscriber_id} ({subscriber.tier}) watching {', '.join(subscriber.platforms)}")
+
+
+def cmd_subscribers_list(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    subscribers = Stack(args.stack).subscribers().list()
+    if args.json:
+        out(json.dumps([s.__dict__ for s in subscribers], indent=2))
+        return
+    if not subscribers:
+        out("no subscribers")
+    for s in subscribers:
+        out(f"{s.subscriber_id}  {s.tier:<12} {s.status:<7} {s.email}  {s.phone or '-'}  {', '.join(s.platforms)}")
+
+
+# ---------------------------------------------------------------- pipeline
+
+
+def cmd_sweep(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    result = Stack(args.stack).invoke("SweepFunctionName")
+    out(f"sweep queued {result['documents']} documents of {result['platforms']} platforms")
+
+
+def cmd_digest(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    result = Stack(args.stack).invoke("DigestFunctionName")
+    out(f"digest sent to {result['sent']} subscribers ({result['empty']} had nothing this week)")
+
+
+def cmd_status(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    states = DocumentStates(Stack(args.stack).output("DocumentsTableName")).all()
+    if not states:
+        out("no document fetched yet (run `policywatch sweep`)")
+    for s in states:
+        health = "ok" if not s.consecutive_failures else f"FAILING x{s.consecutive_failures}: {s.last_error}"
+        out(f"{s.document_key:<45} last success {s.last_success_at or '-'}  last change {s.last_change_at or '-'}  {health}")
+
+
+def cmd_outbox(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        raise CliError("outbox shows what MiniStack recorded: set AWS_ENDPOINT_URL (source .local/env)")
+    emails, sms = outbox(endpoint)
+    if args.json:
+        out(json.dumps({"emails": emails, "sms": sms}, indent=2, ensure_ascii=False))
+        return
+    out(f"{len(emails)} email(s)")
+    for m in emails:
+        out(f"  to {', '.join(m['To'])}: {m['Subject']}")
+        if args.full:
+            out("    " + m["BodyText"].replace("\n", "\n    "))
+    out(f"{len(sms)} SMS")
+    for m in sms:
+        out(f"  to {m['PhoneNumber']}: {m['Message']}")
+
+
+def outbox(endpoint: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Emails and SMS that MiniStack recorded, oldest first."""
+    base = endpoint.rstrip("/")
+    try:
+        ses = requests.get(f"{base}/_ministack/ses/messages", timeout=10).json()
+        sns = requests.get(f"{base}/_ministack/sns/sms-messages", timeout=10).json()
+    except (requests.RequestException, ValueError) as exc:
+        raise CliError(f"cannot read MiniStack's outbox at {base}: {exc}") from None
+    emails = [m for account in ses.get("messages", {}).values() for m in account]
+    sms = [m for records in sns.get("sms_messages", {}).values() for m in records]
+    return sorted(emails, key=lambda m: m.get("Timestamp", 0)), sms
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="policywatch", description=__doc__.split("\n")[0])
+    parser.add_argument("--stack", default=os.environ.get("POLICYWATCH_STACK", "policywatch"), help="stack name (default: policywatch)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    catalog = commands.add_parser("catalog", help="what is tracked").add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = catalog.add_parser("check", help="validate the packaged catalog, or a catalog file")
+    check.add_argument("--file", help="a catalog override file to validate instead")
+    check.set_defaults(run=cmd_catalog_check)
+    catalog.add_parser("show", help="the catalog in effect on the stack").set_defaults(run=cmd_catalog_show)
+    use = catalog.add_parser("use", help="validate FILE and make it the stack's catalog override")
+    use.add_argument("file")
+    use.set_defaults(run=cmd_catalog_use)
+    catalog.add_parser("reset", help="remove the override: back to the packaged catalog").set_defaults(run=cmd_catalog_reset)
+
+    subs = commands.add_parser("subscribers", help="who is alerted").add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = subs.add_parser("add", help="add a subscriber")
+    add.add_argument("--email", required=True)
+    add.add_argument("--tier", required=True, choices=sorted(tiers()))
+    add.add_argument("--platform", required=True, action="append", help="a platform id to watch (repeat for more)")
+    add.add_argument("--phone", help="E.164 phone number for SMS alerts, e.g. +14155550123")
+    add.set_defaults(run=cmd_subscribers_add)
+    listing = subs.add_parser("list", help="list subscribers")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=cmd_subscribers_list)
+
+    commands.add_parser("sweep", help="fetch every tracked document now").set_defaults(run=cmd_sweep)
+    commands.add_parser("digest", help="send the weekly digest now").set_defaults(run=cmd_digest)
+    commands.add_parser("status", help="fetch state of every document").set_defaults(run=cmd_status)
+    box = commands.add_parser("outbox", help="emails and SMS that MiniStack recorded")
+    box.add_argument("--full", action="store_true", help="print the email bodies too")
+    box.add_argument("--json", action="store_true")
+    box.set_defaults(run=cmd_outbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args, print)
+        return 0
+    except (CliError, CatalogError, SubscriberError, TierError) as exc:
+        message = str(exc)
+    except EndpointConnectionError as exc:
+        message = f"cannot reach AWS at {exc.kwargs.get('endpoint_url', '?')}: is MiniStack running? (make up)"
+    except NoCredentialsError:
+        message = "no AWS credentials (for the local stack: source .local/env)"
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        message = f"AWS refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}"
+    except BotoCoreError as exc:
+        message = f"AWS call failed: {exc}"
+    first, _, rest = message.partition("\n")
+    print(f"policywatch: error: {first}", file=sys.stderr)
+    for line in rest.splitlines():  # catalog errors list every problem, one per line
+        print(f"  {line}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

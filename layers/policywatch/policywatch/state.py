@@ -1,0 +1,68 @@
+"""Document fetch state in DynamoDB: validators, hashes, successes and failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from policywatch import aws
+from policywatch.fetcher import Validators
+
+RECENT_FINGERPRINTS = 10
+
+
+@dataclass
+class DocumentState:
+    document_key: str
+    fingerprint: str | None = None
+    raw_sha256: str | None = None
+    text_chars: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    recent_fingerprints: list[str] = field(default_factory=list)
+    last_success_at: str | None = None
+    last_change_at: str | None = None
+    last_version_key: str | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(etag=self.etag, last_modified=self.last_modified)
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> "DocumentState":
+        known = set(cls.__dataclass_fields__)
+        values = {k: v for k, v in item.items() if k in known}
+        if "text_chars" in values and values["text_chars"] is not None:
+            values["text_chars"] = int(values["text_chars"])
+        values["consecutive_failures"] = int(values.get("consecutive_failures", 0))
+        return cls(**values)
+
+    def to_item(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class DocumentStates:
+    """Data access for the documents table (partition key ``document_key``)."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table = aws.resource("dynamodb").Table(table_name)
+
+    def get(self, document_key: str) -> DocumentState:
+        item = self.table.get_item(Key={"document_key": document_key}, ConsistentRead=True).get("Item")
+        return DocumentState.from_item(item) if item else DocumentState(document_key)
+
+    def put(self, state: DocumentState) -> None:
+        self.table.put_item(Item=state.to_item())
+
+    def all(self) -> list[DocumentState]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {}
+        while True:
+            page = self.table.scan(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted((DocumentState.from_item(i) for i in items), key=lambda s: s.document_key)

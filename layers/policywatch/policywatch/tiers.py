@@ -1,0 +1,50 @@
+"""Subscription tiers, loaded from ``data/tiers.json`` (data, not code) and schema-checked."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import jsonschema
+
+
+class TierError(ValueError):
+    """Unknown tier, or a request beyond what a tier allows."""
+
+
+@dataclass(frozen=True)
+class Tier:
+    id: str
+    label: str
+    max_platforms: int | None
+    cadence: str
+    channels: tuple[str, ...]
+    provision_filters: bool
+    regulatory_mapping: bool
+    governance_exports: bool
+
+    @property
+    def same_day(self) -> bool:
+        return self.cadence == "same-day"
+
+
+@cache
+def tiers() -> dict[str, Tier]:
+    data_dir = resources.files("policywatch").joinpath("data")
+    data = json.loads(data_dir.joinpath("tiers.json").read_text())
+    schema = json.loads(data_dir.joinpath("tiers.schema.json").read_text())
+    try:
+        jsonschema.validate(data, schema)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise TierError(f"data/tiers.json: {where}: {exc.message}") from None
+    return {tier_id: Tier(id=tier_id, **{**spec, "channels": tuple(spec["channels"])}) for tier_id, spec in data.items()}
+
+
+def tier(tier_id: str) -> Tier:
+    try:
+        return tiers()[tier_id]
+    except KeyError:
+        raise TierError(f"unknown tier {tier_id!r} (tiers: {', '.join(tiers())})") from None

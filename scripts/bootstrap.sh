@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Create the Python 3.12 virtualenv (.venv) and install policywatch with its dev tools.
+# Python 3.12 is found on PATH as python3.12, or through pyenv (`pyenv versions`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  if command -v python3.12 >/dev/null 2>&1; then command -v python3.12; return; fi
+  if command -v pyenv >/dev/null 2>&1; then
+    local root; root=$(pyenv root)
+    local found; found=$(ls -d "$root"/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -1 || true)
+    if [[ -n "$found" ]]; then echo "$found"; return; fi
+  fi
+  for candidate in "$HOME"/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do
+    if [[ -x "$candidate" ]]; then echo "$candidate"; return; fi
+  done
+  echo "no Python 3.12 found: install it (e.g. pyenv install 3.12) and retry" >&2
+  return 1
+}
+
+PYTHON=$(find_python)
+if [[ ! -x .venv/bin/python3.12 ]]; then
+  echo "creating .venv with $PYTHON"
+  rm -rf .venv
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+echo "ready: $(.venv/bin/python --version), $(.venv/bin/sam --version), ministack $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("ministack"))')"

@@ -1,0 +1,144 @@
+"""Handlers in-process against moto (mock_aws), with the resources the template declares."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from policywatch import aws
+
+REGION = "us-east-1"
+BUCKET = "policywatch-archive-123456789012-us-east-1"
+SENDER = "alerts@policywatch.test"
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@dataclass
+class Stack:
+    """Names and handles of the moto resources, mirroring template.yaml."""
+
+    bucket: str
+    fetch_queue_url: str
+    change_topic_arn: str
+    change_capture_url: str  # an SQS queue subscribed to the change topic, raw delivery
+
+    @property
+    def s3(self):
+        return boto3.client("s3", region_name=REGION)
+
+    @property
+    def sqs(self):
+        return boto3.client("sqs", region_name=REGION)
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return sorted(o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("Contents", []))
+
+    def published_changes(self) -> list[dict[str, Any]]:
+        messages = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.change_capture_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", [])
+            if not batch:
+                return messages
+            for m in batch:
+                messages.append({"body": json.loads(m["Body"]), "attributes": m.get("MessageAttributes", {})})
+                self.sqs.delete_message(QueueUrl=self.change_capture_url, ReceiptHandle=m["ReceiptHandle"])
+
+
+@pytest.fixture
+def context() -> LambdaContext:
+    return LambdaContext()
+
+
+@pytest.fixture
+def stack(monkeypatch) -> Stack:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "policywatch")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "policywatch")
+    with mock_aws():
+        aws.reset()
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET)
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        ddb.create_table(
+            TableName="documents", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "document_key", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "document_key", "KeyType": "HASH"}],
+        )
+        ddb.create_table(
+            TableName="subscribers", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("subscriber_id", "item", "platform")],
+            KeySchema=[{"AttributeName": "subscriber_id", "KeyType": "HASH"}, {"AttributeName": "item", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{
+                "IndexName": "by-platform",
+                "KeySchema": [{"AttributeName": "platform", "KeyType": "HASH"}, {"AttributeName": "subscriber_id", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }],
+        )
+        ddb.create_table(
+            TableName="deliveries", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("change_id", "recipient")],
+            KeySchema=[{"AttributeName": "change_id", "KeyType": "HASH"}, {"AttributeName": "recipient", "KeyType": "RANGE"}],
+        )
+        sqs = boto3.client("sqs", region_name=REGION)
+        fetch_queue = sqs.create_queue(QueueName="fetch")["QueueUrl"]
+        capture = sqs.create_queue(QueueName="capture")["QueueUrl"]
+        sns = boto3.client("sns", region_name=REGION)
+        topic = sns.create_topic(Name="changes")["TopicArn"]
+        capture_arn = sqs.get_queue_attributes(QueueUrl=capture, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=capture_arn, Attributes={"RawMessageDelivery": "true"})
+        boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
+        for name, value in {
+            "ARCHIVE_BUCKET": BUCKET, "DOCUMENTS_TABLE": "documents", "SUBSCRIBERS_TABLE": "subscribers",
+            "DELIVERIES_TABLE": "deliveries", "FETCH_QUEUE_URL": fetch_queue, "CHANGE_TOPIC_ARN": topic,
+            "SENDER_EMAIL": SENDER, "CONNECT_TIMEOUT_SECONDS": "2", "READ_TIMEOUT_SECONDS": "3",
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield Stack(BUCKET, fetch_queue, topic, capture)
+        aws.reset()
+
+
+def sqs_event(*bodies: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}", "receiptHandle": f"r{i}", "body": json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+                "awsRegion": REGION,
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def s3_event(bucket: str, *keys: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION, "eventName": "ObjectCreated:Put",
+                "eventTime": "2025-08-29T00:32:02.000Z",
+                "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                       "object": {"key": key.replace(":", "%3A"), "size": 1, "eTag": "x", "sequencer": "1"}},
+            }
+            for key in keys
+        ]
+    }
