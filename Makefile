@@ -32,6 +32,7 @@ test-fast: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 validate: $(VENV)/.installed
 	$(VENV)/bin/sam validate --lint

@@ -21,7 +21,10 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "snapshots"
 SITE = ROOT / ".local" / "site"
 PAGES = {
     # path on the demo site -> corpus snapshots, oldest first
-    "anthropic/legal/privacy.html": ["claude-ai/privacy-policy/2025-08-28.html", "claude-ai/privacy-policy/2025-08-29.html"],
+    "anthropic/legal/privacy.html": [
+        "claude-ai/privacy-policy/2025-08-28.html",
+        "claude-ai/privacy-policy/2025-08-29.html",
+    ],
     "openai/policies/row-privacy-policy.html": ["chatgpt/privacy-policy/2025-07-31.html"],
 }
 
@@ -34,7 +37,12 @@ def catalog(base_url: str) -> dict:
                 "id": "anthropic",
                 "name": "Anthropic (Claude)",
                 "operator": "Anthropic PBC",
-                "documents": [{"type": "Privacy Policy", "pages": [{"url": f"{base_url}/anthropic/legal/privacy.html", "select": ["main"]}]}],
+                "documents": [
+                    {
+                        "type": "Privacy Policy",
+                        "pages": [{"url": f"{base_url}/anthropic/legal/privacy.html", "select": ["main"]}],
+                    }
+                ],
             },
             {
                 "id": "openai",
@@ -47,7 +55,7 @@ def catalog(base_url: str) -> dict:
                             {
                                 "url": f"{base_url}/openai/policies/row-privacy-policy.html",
                                 "select": ["main"],
-                                "remove": ["select[name=\"Locale Select\"]", "main .sr-only"],
+                                "remove": ['select[name="Locale Select"]', "main .sr-only"],
                             }
                         ],
                     }

@@ -94,8 +94,13 @@ class MiniStack:
             env.pop(key, None)
         with open(self.log_file, "ab") as log:
             process = subprocess.Popen(  # noqa: S603
-                [str(VENV_BIN / "ministack")], env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.state_dir,
+                [str(VENV_BIN / "ministack")],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.state_dir,
             )
         self.pid_file.write_text(str(process.pid))
         deadline = time.monotonic() + timeout
@@ -151,8 +156,15 @@ def run(cmd: list[str], env: dict[str, str], log: Path | None = None) -> None:
 
 def build(env: dict[str, str], build_dir: Path | None = None) -> Path:
     build_dir = build_dir or ROOT / ".aws-sam" / "build"
-    cmd = [str(VENV_BIN / "sam"), "build", "--build-dir", str(build_dir), "--cached",
-           "--cache-dir", str(build_dir.parent / "cache")]
+    cmd = [
+        str(VENV_BIN / "sam"),
+        "build",
+        "--build-dir",
+        str(build_dir),
+        "--cached",
+        "--cache-dir",
+        str(build_dir.parent / "cache"),
+    ]
     run(cmd, env)
     return build_dir
 
@@ -161,10 +173,22 @@ def deploy(env: dict[str, str], stack_name: str, build_dir: Path, parameters: di
     """`sam deploy` the built template to the endpoint in ``env``; returns the stack outputs."""
     overrides = [f"{k}={v}" for k, v in parameters.items()]
     cmd = [
-        str(VENV_BIN / "sam"), "deploy", "--template-file", str(build_dir / "template.yaml"),
-        "--stack-name", stack_name, "--resolve-s3", "--capabilities", "CAPABILITY_IAM",
-        "--no-confirm-changeset", "--no-fail-on-empty-changeset", "--no-progressbar",
-        "--region", env["AWS_REGION"], "--parameter-overrides", *overrides,
+        str(VENV_BIN / "sam"),
+        "deploy",
+        "--template-file",
+        str(build_dir / "template.yaml"),
+        "--stack-name",
+        stack_name,
+        "--resolve-s3",
+        "--capabilities",
+        "CAPABILITY_IAM",
+        "--no-confirm-changeset",
+        "--no-fail-on-empty-changeset",
+        "--no-progressbar",
+        "--region",
+        env["AWS_REGION"],
+        "--parameter-overrides",
+        *overrides,
     ]
     run(cmd, env)
     return outputs(env, stack_name)
@@ -174,8 +198,11 @@ def outputs(env: dict[str, str], stack_name: str) -> dict[str, str]:
     import boto3
 
     cfn = boto3.client(
-        "cloudformation", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        "cloudformation",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
     stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
@@ -186,8 +213,11 @@ def verify_sender(env: dict[str, str], sender: str) -> None:
     import boto3
 
     ses = boto3.client(
-        "ses", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        "ses",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
     status = ses.get_identity_verification_attributes(Identities=[sender])["VerificationAttributes"]
     if status.get(sender, {}).get("VerificationStatus") != "Success":

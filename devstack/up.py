@@ -29,7 +29,11 @@ def start_demo_site() -> None:
     log = open(LOCAL / "demo-site.log", "ab")  # noqa: SIM115 - handed to the child
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "devstack.demo_site", "serve", "--port", str(SITE_PORT)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     (LOCAL / "demo-site.pid").write_text(str(process.pid))
     for _ in range(50):
@@ -65,7 +69,7 @@ def main() -> int:
         + f'export PATH="{ROOT / ".venv" / "bin"}:$PATH"\n'
     )
     print(f"""
-policywatch is running locally: stack {STACK!r}, archive s3://{outputs['ArchiveBucketName']},
+policywatch is running locally: stack {STACK!r}, archive s3://{outputs["ArchiveBucketName"]},
 sweeping every 10 minutes a demo site on http://127.0.0.1:{SITE_PORT} that serves real pages.
 
 Try it:

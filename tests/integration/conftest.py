@@ -51,7 +51,9 @@ class Stack:
     def published_changes(self) -> list[dict[str, Any]]:
         messages = []
         while True:
-            batch = self.sqs.receive_message(QueueUrl=self.change_capture_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", [])
+            batch = self.sqs.receive_message(
+                QueueUrl=self.change_capture_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            ).get("Messages", [])
             if not batch:
                 return messages
             for m in batch:
@@ -79,24 +81,40 @@ def stack(monkeypatch) -> Stack:
         s3.create_bucket(Bucket=BUCKET)
         ddb = boto3.client("dynamodb", region_name=REGION)
         ddb.create_table(
-            TableName="documents", BillingMode="PAY_PER_REQUEST",
+            TableName="documents",
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "document_key", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "document_key", "KeyType": "HASH"}],
         )
         ddb.create_table(
-            TableName="subscribers", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("subscriber_id", "item", "platform")],
-            KeySchema=[{"AttributeName": "subscriber_id", "KeyType": "HASH"}, {"AttributeName": "item", "KeyType": "RANGE"}],
-            GlobalSecondaryIndexes=[{
-                "IndexName": "by-platform",
-                "KeySchema": [{"AttributeName": "platform", "KeyType": "HASH"}, {"AttributeName": "subscriber_id", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }],
+            TableName="subscribers",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": "S"} for n in ("subscriber_id", "item", "platform")
+            ],
+            KeySchema=[
+                {"AttributeName": "subscriber_id", "KeyType": "HASH"},
+                {"AttributeName": "item", "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by-platform",
+                    "KeySchema": [
+                        {"AttributeName": "platform", "KeyType": "HASH"},
+                        {"AttributeName": "subscriber_id", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
         )
         ddb.create_table(
-            TableName="deliveries", BillingMode="PAY_PER_REQUEST",
+            TableName="deliveries",
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("change_id", "recipient")],
-            KeySchema=[{"AttributeName": "change_id", "KeyType": "HASH"}, {"AttributeName": "recipient", "KeyType": "RANGE"}],
+            KeySchema=[
+                {"AttributeName": "change_id", "KeyType": "HASH"},
+                {"AttributeName": "recipient", "KeyType": "RANGE"},
+            ],
         )
         sqs = boto3.client("sqs", region_name=REGION)
         fetch_queue = sqs.create_queue(QueueName="fetch")["QueueUrl"]
@@ -107,9 +125,15 @@ def stack(monkeypatch) -> Stack:
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=capture_arn, Attributes={"RawMessageDelivery": "true"})
         boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
         for name, value in {
-            "ARCHIVE_BUCKET": BUCKET, "DOCUMENTS_TABLE": "documents", "SUBSCRIBERS_TABLE": "subscribers",
-            "DELIVERIES_TABLE": "deliveries", "FETCH_QUEUE_URL": fetch_queue, "CHANGE_TOPIC_ARN": topic,
-            "SENDER_EMAIL": SENDER, "CONNECT_TIMEOUT_SECONDS": "2", "READ_TIMEOUT_SECONDS": "3",
+            "ARCHIVE_BUCKET": BUCKET,
+            "DOCUMENTS_TABLE": "documents",
+            "SUBSCRIBERS_TABLE": "subscribers",
+            "DELIVERIES_TABLE": "deliveries",
+            "FETCH_QUEUE_URL": fetch_queue,
+            "CHANGE_TOPIC_ARN": topic,
+            "SENDER_EMAIL": SENDER,
+            "CONNECT_TIMEOUT_SECONDS": "2",
+            "READ_TIMEOUT_SECONDS": "3",
         }.items():
             monkeypatch.setenv(name, value)
         yield Stack(BUCKET, fetch_queue, topic, capture)
@@ -120,9 +144,14 @@ def sqs_event(*bodies: dict[str, Any]) -> dict[str, Any]:
     return {
         "Records": [
             {
-                "messageId": f"m{i}", "receiptHandle": f"r{i}", "body": json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
-                "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+                "messageId": f"m{i}",
+                "receiptHandle": f"r{i}",
+                "body": json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
                 "awsRegion": REGION,
             }
             for i, body in enumerate(bodies)
@@ -134,10 +163,16 @@ def s3_event(bucket: str, *keys: str) -> dict[str, Any]:
     return {
         "Records": [
             {
-                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION, "eventName": "ObjectCreated:Put",
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": REGION,
+                "eventName": "ObjectCreated:Put",
                 "eventTime": "2025-08-29T00:32:02.000Z",
-                "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                       "object": {"key": key.replace(":", "%3A"), "size": 1, "eTag": "x", "sequencer": "1"}},
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": {"key": key.replace(":", "%3A"), "size": 1, "eTag": "x", "sequencer": "1"},
+                },
             }
             for key in keys
         ]

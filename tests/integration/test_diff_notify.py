@@ -1,23 +1,23 @@
 """Diff, notify and digest handlers against moto: one change from two versions to subscribers."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
+import diff_handler
+import digest_handler
+import notify_handler
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
-import diff_handler
-import digest_handler
-import notify_handler
 from policywatch.archive import sha256, stamp
 from policywatch.extract import extract, fingerprint
 from policywatch.subscribers import Subscribers, new_subscriber
 from tests.conftest import corpus_page
-from tests.integration.conftest import REGION, sqs_event, s3_event
+from tests.integration.conftest import REGION, s3_event, sqs_event
 
 PLATFORMS = ["anthropic", "openai"]
 
@@ -25,9 +25,18 @@ PLATFORMS = ["anthropic", "openai"]
 def _put_version(stack, text: str, when: datetime) -> str:
     key = f"versions/anthropic/privacy-policy/{stamp(when)}.md"
     body = text.encode()
-    stack.s3.put_object(Bucket=stack.bucket, Key=key, Body=body, Metadata={
-        "sha256": sha256(body), "fingerprint": fingerprint(text), "fetched-at": when.isoformat(),
-        "source-url": "https://www.anthropic.com/legal/privacy", "document-type": "Privacy Policy"})
+    stack.s3.put_object(
+        Bucket=stack.bucket,
+        Key=key,
+        Body=body,
+        Metadata={
+            "sha256": sha256(body),
+            "fingerprint": fingerprint(text),
+            "fetched-at": when.isoformat(),
+            "source-url": "https://www.anthropic.com/legal/privacy",
+            "document-type": "Privacy Policy",
+        },
+    )
     return key
 
 
@@ -35,7 +44,7 @@ def _claude(date: str) -> str:
     return extract(corpus_page(f"claude-ai/privacy-policy/{date}.html"), ["main"])
 
 
-T0 = datetime.now(timezone.utc) - timedelta(days=1)  # recent: the digest looks back a week
+T0 = datetime.now(UTC) - timedelta(days=1)  # recent: the digest looks back a week
 
 
 def _training_change(stack, context) -> dict:
@@ -61,7 +70,11 @@ def test_diff_records_and_publishes_the_change_once(stack, context):
     assert change["schema_version"] == "1" and change["alert"] is True and change["kind"] == "substantive"
     assert change["platform"] == "anthropic" and change["document_type"] == "Privacy Policy"
     assert {a: v["StringValue"] for a, v in event["attributes"].items()} == {
-        "platform": "anthropic", "document_type": "Privacy Policy", "severity": "medium", "categories": "[]"}
+        "platform": "anthropic",
+        "document_type": "Privacy Policy",
+        "severity": "medium",
+        "categories": "[]",
+    }
     assert any("We will not use your Inputs or Outputs to train" in b["before"] for b in change["blocks"])
     record_key = change["record_key"]
     record = json.loads(stack.s3.get_object(Bucket=stack.bucket, Key=record_key)["Body"].read())
@@ -101,7 +114,9 @@ def test_notify_alerts_watchers_by_tier_exactly_once(stack, context):
     assert [m.destinations["ToAddresses"] for m in emails] == [["ana@example.com"]]
     assert "Anthropic (Claude) changed its Privacy Policy" in emails[0].subject
     assert "We may use your Inputs and Outputs to train our models" in emails[0].body
-    assert [(phone, msg.startswith("policywatch: Anthropic (Claude) changed its Privacy Policy")) for phone, msg in _sms()] == [("+14155550100", True)]
+    assert [
+        (phone, msg.startswith("policywatch: Anthropic (Claude) changed its Privacy Policy")) for phone, msg in _sms()
+    ] == [("+14155550100", True)]
     table = boto3.resource("dynamodb", region_name=REGION).Table("deliveries")
     items = table.scan()["Items"]
     assert sorted(i["recipient"] for i in items) == [f"{watcher.subscriber_id}#email", f"{watcher.subscriber_id}#sms"]

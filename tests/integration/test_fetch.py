@@ -3,20 +3,24 @@
 import json
 
 import boto3
+import fetch_handler
 import pytest
+import sweep_handler
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from werkzeug import Response
 
-import fetch_handler
-import sweep_handler
 from policywatch.archive import CATALOG_KEY
 from tests.conftest import corpus_page
 from tests.integration.conftest import REGION, sqs_event
 
 
 def _job(url: str, select=("main",), render="http") -> dict:
-    return {"platform": "anthropic", "type": "Privacy Policy", "render": render,
-            "pages": [{"url": url, "select": list(select), "remove": []}]}
+    return {
+        "platform": "anthropic",
+        "type": "Privacy Policy",
+        "render": render,
+        "pages": [{"url": url, "select": list(select), "remove": []}],
+    }
 
 
 def _serve(httpserver, page: bytes, path="/legal/privacy", status=200, headers=None):
@@ -28,7 +32,12 @@ def _serve(httpserver, page: bytes, path="/legal/privacy", status=200, headers=N
 
 
 def _state(key="anthropic/privacy-policy"):
-    return boto3.resource("dynamodb", region_name=REGION).Table("documents").get_item(Key={"document_key": key}).get("Item")
+    return (
+        boto3.resource("dynamodb", region_name=REGION)
+        .Table("documents")
+        .get_item(Key={"document_key": key})
+        .get("Item")
+    )
 
 
 def test_a_version_is_archived_only_when_the_text_changes(stack, context, httpserver):
@@ -56,7 +65,7 @@ def test_markup_only_change_stores_the_snapshot_but_no_version(stack, context, h
     page = corpus_page("claude-ai/privacy-policy/2025-08-28.html")
     url = _serve(httpserver, page)
     fetch_handler.handler(sqs_event(_job(url)), context)
-    _serve(httpserver, page.replace(b"<main", b"<main data-build=\"2\"", 1))
+    _serve(httpserver, page.replace(b"<main", b'<main data-build="2"', 1))
     fetch_handler.handler(sqs_event(_job(url)), context)
     assert len(stack.keys("snapshots/")) == 2
     assert len(stack.keys("versions/")) == 1
@@ -67,7 +76,9 @@ def test_not_modified_transfers_nothing_and_writes_nothing(stack, context, https
     url = _serve(httpserver, page, headers={"ETag": '"v1"'})
     fetch_handler.handler(sqs_event(_job(url)), context)
     httpserver.clear()
-    httpserver.expect_request("/legal/privacy", headers={"If-None-Match": '"v1"'}).respond_with_response(Response(b"", status=304))
+    httpserver.expect_request("/legal/privacy", headers={"If-None-Match": '"v1"'}).respond_with_response(
+        Response(b"", status=304)
+    )
     fetch_handler.handler(sqs_event(_job(url)), context)
     assert len(stack.keys("snapshots/")) == 1 and len(stack.keys("versions/")) == 1
     assert _state()["consecutive_failures"] == 0
@@ -122,7 +133,9 @@ def test_script_rendered_documents_are_reported_as_needing_a_browser(stack, cont
 
 
 def test_one_bad_job_does_not_fail_the_batch(stack, context, httpserver):
-    httpserver.expect_request("/ok").respond_with_data(corpus_page("claude-ai/privacy-policy/2025-08-28.html"), content_type="text/html")
+    httpserver.expect_request("/ok").respond_with_data(
+        corpus_page("claude-ai/privacy-policy/2025-08-28.html"), content_type="text/html"
+    )
     httpserver.expect_request("/down").respond_with_data(b"", status=502)
     ok = _job(httpserver.url_for("/ok"))
     down = {**_job(httpserver.url_for("/down")), "platform": "openai"}
@@ -134,13 +147,25 @@ def test_one_bad_job_does_not_fail_the_batch(stack, context, httpserver):
 def test_sweep_enqueues_every_packaged_document(stack, context):
     result = sweep_handler.handler({}, context)
     assert result["documents"] >= 35
-    attributes = stack.sqs.get_queue_attributes(QueueUrl=stack.fetch_queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    attributes = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.fetch_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
     assert int(attributes["Attributes"]["ApproximateNumberOfMessages"]) == result["documents"]
 
 
 def test_sweep_prefers_the_operators_catalog_override(stack, context):
-    override = {"platforms": [{"id": "demo", "name": "Demo", "operator": "Demo", "documents": [
-        {"type": "Privacy Policy", "pages": [{"url": "http://127.0.0.1:9/p", "select": ["main"]}]}]}]}
+    override = {
+        "platforms": [
+            {
+                "id": "demo",
+                "name": "Demo",
+                "operator": "Demo",
+                "documents": [
+                    {"type": "Privacy Policy", "pages": [{"url": "http://127.0.0.1:9/p", "select": ["main"]}]}
+                ],
+            }
+        ]
+    }
     stack.s3.put_object(Bucket=stack.bucket, Key=CATALOG_KEY, Body=json.dumps(override))
     assert sweep_handler.handler({}, context) == {"documents": 1, "platforms": 1}
     message = stack.sqs.receive_message(QueueUrl=stack.fetch_queue_url)["Messages"][0]
@@ -151,5 +176,7 @@ def test_sweep_refuses_an_invalid_override(stack, context):
     stack.s3.put_object(Bucket=stack.bucket, Key=CATALOG_KEY, Body=b'{"platforms": [{"id": "x"}]}')
     with pytest.raises(Exception, match="config/catalog.json#platforms\\[0\\]"):
         sweep_handler.handler({}, context)
-    attributes = stack.sqs.get_queue_attributes(QueueUrl=stack.fetch_queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    attributes = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.fetch_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"

@@ -10,8 +10,22 @@ from policywatch.catalog import CatalogError, document_id, load_packaged, parse_
 def test_packaged_catalog_is_valid_and_covers_the_launch_platforms():
     catalog = load_packaged()
     ids = set(catalog.platform_ids())
-    assert {"anthropic", "openai", "google", "microsoft-copilot", "meta-ai", "mistral", "xai", "deepseek",
-            "perplexity", "midjourney", "character-ai", "writer", "stability-ai", "github-copilot"} <= ids
+    assert {
+        "anthropic",
+        "openai",
+        "google",
+        "microsoft-copilot",
+        "meta-ai",
+        "mistral",
+        "xai",
+        "deepseek",
+        "perplexity",
+        "midjourney",
+        "character-ai",
+        "writer",
+        "stability-ai",
+        "github-copilot",
+    } <= ids
     for platform in catalog.platforms:
         types = {d.type for d in platform.documents}
         assert {"Privacy Policy", "Terms of Service"} <= types, platform.id
@@ -25,7 +39,12 @@ def test_document_identity():
 
 
 def test_every_error_names_the_source_and_field():
-    bad = {"id": "Bad Id", "name": "", "operator": "x", "documents": [{"type": "Privacy Policy", "pages": [{"url": "ftp://x", "select": []}]}]}
+    bad = {
+        "id": "Bad Id",
+        "name": "",
+        "operator": "x",
+        "documents": [{"type": "Privacy Policy", "pages": [{"url": "ftp://x", "select": []}]}],
+    }
     with pytest.raises(CatalogError) as caught:
         parse_catalog([("platforms/bad.json", bad)])
     message = str(caught.value)
@@ -36,7 +55,12 @@ def test_every_error_names_the_source_and_field():
 
 
 def test_duplicate_platforms_and_document_types_are_refused():
-    decl = {"id": "a", "name": "A", "operator": "A", "documents": [{"type": "Privacy Policy", "pages": [{"url": "https://a/p", "select": ["main"]}]}]}
+    decl = {
+        "id": "a",
+        "name": "A",
+        "operator": "A",
+        "documents": [{"type": "Privacy Policy", "pages": [{"url": "https://a/p", "select": ["main"]}]}],
+    }
     with pytest.raises(CatalogError, match="already declared in one.json"):
         parse_catalog([("one.json", decl), ("two.json", decl)])
     twice = {**decl, "documents": decl["documents"] * 2}
@@ -45,7 +69,12 @@ def test_duplicate_platforms_and_document_types_are_refused():
 
 
 def test_override_format():
-    decl = {"id": "a", "name": "A", "operator": "A", "documents": [{"type": "Privacy Policy", "pages": [{"url": "http://127.0.0.1:1/p", "select": ["main"]}]}]}
+    decl = {
+        "id": "a",
+        "name": "A",
+        "operator": "A",
+        "documents": [{"type": "Privacy Policy", "pages": [{"url": "http://127.0.0.1:1/p", "select": ["main"]}]}],
+    }
     assert parse_catalog_json(json.dumps({"platforms": [decl]}), "override").platform_ids() == ["a"]
     with pytest.raises(CatalogError, match="override: not valid JSON"):
         parse_catalog_json("{", "override")

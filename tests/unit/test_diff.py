@@ -1,6 +1,6 @@
 """Block diff and change records on real versions."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from policywatch.archive import VersionRef
 from policywatch.changes import build_record, change_id
@@ -33,7 +33,10 @@ def test_blocks_added_removed_and_modified_under_their_heading():
     old = "# P\n\n## Retention\n\nWe keep data 30 days.\n\nGone soon."
     new = "# P\n\n## Retention\n\nWe keep data 90 days.\n\nBrand new clause."
     comparison = compare(old, new)
-    assert [(b.op, b.heading) for b in comparison.blocks] == [("modified", "P > Retention"), ("modified", "P > Retention")]
+    assert [(b.op, b.heading) for b in comparison.blocks] == [
+        ("modified", "P > Retention"),
+        ("modified", "P > Retention"),
+    ]
     grown = compare(old, new + "\n\nAnother.")
     assert grown.counts == {"added": 1, "removed": 0, "modified": 2}
     assert summarise("Privacy Policy", grown) == "Privacy Policy: 2 modified, 1 added passages (in Retention)."
@@ -44,11 +47,13 @@ def test_split_blocks():
 
 
 def _ref(sha: str, stamp: str) -> VersionRef:
-    return VersionRef(f"versions/anthropic/privacy-policy/{stamp}.md", "anthropic", "privacy-policy", stamp, sha, "https://x")
+    return VersionRef(
+        f"versions/anthropic/privacy-policy/{stamp}.md", "anthropic", "privacy-policy", stamp, sha, "https://x"
+    )
 
 
 def test_record_is_stable_and_flaps_do_not_alert():
-    now = datetime(2025, 8, 29, tzinfo=timezone.utc)
+    now = datetime(2025, 8, 29, tzinfo=UTC)
     args = dict(document_type="Privacy Policy", recent_fingerprints=[], fingerprint="f2", now=now)
     record = build_record(_ref("a", "s1"), _ref("b", "s2"), "# P\n\nOld words.", "# P\n\nNew words.", **args)
     again = build_record(_ref("a", "s1"), _ref("b", "s2"), "# P\n\nOld words.", "# P\n\nNew words.", **args)
@@ -56,6 +61,11 @@ def test_record_is_stable_and_flaps_do_not_alert():
     assert record["change_id"] == change_id("a", "b") != change_id("b", "a")
     assert record["alert"] is True and record["kind"] == "substantive"
     assert record["platform_name"] == "Anthropic (Claude)"
-    flap = build_record(_ref("b", "s2"), _ref("a", "s3"), "# P\n\nNew words.", "# P\n\nOld words.",
-                        **{**args, "recent_fingerprints": ["f2"]})
+    flap = build_record(
+        _ref("b", "s2"),
+        _ref("a", "s3"),
+        "# P\n\nNew words.",
+        "# P\n\nOld words.",
+        **{**args, "recent_fingerprints": ["f2"]},
+    )
     assert flap["kind"] == "flap" and flap["alert"] is False

@@ -50,4 +50,3 @@ def test_unknown_platform_and_duplicates():
         new_subscriber("a@b.co", "watcher", ["nope"], None, KNOWN)
     sub = new_subscriber("a@b.co", "watcher", ["anthropic", "anthropic", " openai "], None, KNOWN)
     assert sub.platforms == ["anthropic", "openai"] and sub.subscriber_id.startswith("sub_")
-

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,12 +24,12 @@ CATALOG_KEY = "config/catalog.json"
 
 def stamp(moment: datetime) -> str:
     """Sortable, URL-safe timestamp used in keys."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H%M%S") + f".{moment.microsecond // 1000:03d}Z"
 
 
 def parse_stamp(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, "%Y-%m-%dT%H%M%S.%fZ").replace(tzinfo=UTC)
 
 
 def sha256(data: bytes) -> str:
@@ -76,9 +76,7 @@ class Archive:
         self.s3 = aws.client("s3")
 
     def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str]) -> None:
-        self.s3.put_object(
-            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata
-        )
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata)
 
     def get(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()

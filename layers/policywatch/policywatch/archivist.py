@@ -8,7 +8,7 @@ which the diff stage recognises as no change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
@@ -40,10 +40,12 @@ def archive_document(
     A retryable fetch failure (network, 429, 5xx) is recorded and re-raised so the queue
     retries it; anything else is recorded as a failure of this document and returned.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     state = states.get(document.key)
     if document.render == "browser":
-        return _fail(states, state, now, "needs-browser", "this page only renders with scripts; it needs a browser renderer")
+        return _fail(
+            states, state, now, "needs-browser", "this page only renders with scripts; it needs a browser renderer"
+        )
     try:
         results = _fetch_pages(document, state, settings)
         if results is None:
@@ -53,7 +55,7 @@ def archive_document(
             states.put(state)
             return Outcome(document.key, "not-modified")
         text = "\n\n".join(
-            extract(result.body, page.select, page.remove) for page, result in zip(document.pages, results)
+            extract(result.body, page.select, page.remove) for page, result in zip(document.pages, results, strict=True)
         )
         check_text(text, min_chars=settings.min_text_chars, previous_chars=state.text_chars)
     except FetchError as exc:
@@ -144,8 +146,10 @@ def _fail(states: DocumentStates, state: DocumentState, now: datetime, kind: str
     state.last_error = f"{_iso(now)} {kind}: {detail}"
     states.put(state)
     logger.warning("document not archived", extra={"document": state.document_key, "failure": kind, "detail": detail})
-    return Outcome(state.document_key, "needs-browser" if kind == "needs-browser" else "failed", error=f"{kind}: {detail}")
+    return Outcome(
+        state.document_key, "needs-browser" if kind == "needs-browser" else "failed", error=f"{kind}: {detail}"
+    )
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

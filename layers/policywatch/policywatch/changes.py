@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -38,8 +38,15 @@ def platform_name(platform_id: str) -> str:
 
 
 def build_record(
-    previous: VersionRef, current: VersionRef, old_text: str, new_text: str, *, document_type: str,
-    recent_fingerprints: list[str], fingerprint: str, now: datetime,
+    previous: VersionRef,
+    current: VersionRef,
+    old_text: str,
+    new_text: str,
+    *,
+    document_type: str,
+    recent_fingerprints: list[str],
+    fingerprint: str,
+    now: datetime,
 ) -> dict[str, Any]:
     comparison = compare(old_text, new_text)
     kind = comparison.kind
@@ -53,12 +60,14 @@ def build_record(
         "platform_name": platform_name(current.platform),
         "document": current.document,
         "document_type": document_type,
-        "detected_at": now.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "detected_at": now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "kind": kind,
         "alert": alert,
         "severity": "medium" if alert else "none",
         "categories": [],
-        "summary": summarise(document_type, comparison) if comparison.blocks else f"{document_type}: no substantive change.",
+        "summary": summarise(document_type, comparison)
+        if comparison.blocks
+        else f"{document_type}: no substantive change.",
         "counts": comparison.counts,
         "blocks": [b.to_dict() for b in comparison.blocks],
         "evidence": {"previous": previous.to_dict(), "current": current.to_dict()},
@@ -72,12 +81,14 @@ def event_from_record(record: dict[str, Any], record_key: str) -> dict[str, Any]
     return event
 
 
-def process_version(archive: Archive, version_key: str, topic_arn: str, now: datetime | None = None) -> dict[str, Any] | None:
+def process_version(
+    archive: Archive, version_key: str, topic_arn: str, now: datetime | None = None
+) -> dict[str, Any] | None:
     """Diff a newly archived version against its predecessor; record and publish the change.
 
     Returns the change record, or None when there is nothing to compare or it was done before.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     _, platform, document, fetched = parse_key(version_key)
     record_key = f"changes/{platform}/{document}/{fetched}.json"
     if archive.head(record_key) is not None:

@@ -45,7 +45,9 @@ class Stack:
         except ClientError as exc:
             if "does not exist" in str(exc):
                 where = os.environ.get("AWS_ENDPOINT_URL", "this AWS account")
-                raise CliError(f"no stack named {self.name!r} is deployed at {where} (run `make up` for a local one)") from None
+                raise CliError(
+                    f"no stack named {self.name!r} is deployed at {where} (run `make up` for a local one)"
+                ) from None
             raise
         return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
@@ -74,12 +76,11 @@ class Stack:
 
 
 def cmd_catalog_check(args: argparse.Namespace, out: Callable[[str], None]) -> None:
-    if args.file:
-        catalog = parse_catalog_json(_read(args.file), args.file)
-    else:
-        catalog = load_packaged()
+    catalog = parse_catalog_json(_read(args.file), args.file) if args.file else load_packaged()
     browser = sum(1 for d in catalog.documents() if d.render == "browser")
-    out(f"ok: {len(catalog.platforms)} platforms, {len(catalog.documents())} documents ({browser} need a browser renderer)")
+    out(
+        f"ok: {len(catalog.platforms)} platforms, {len(catalog.documents())} documents ({browser} need a browser renderer)"
+    )
 
 
 def cmd_catalog_show(args: argparse.Namespace, out: Callable[[str], None]) -> None:
@@ -146,7 +147,9 @@ def cmd_status(args: argparse.Namespace, out: Callable[[str], None]) -> None:
         out("no document fetched yet (run `policywatch sweep`)")
     for s in states:
         health = "ok" if not s.consecutive_failures else f"FAILING x{s.consecutive_failures}: {s.last_error}"
-        out(f"{s.document_key:<45} last success {s.last_success_at or '-'}  last change {s.last_change_at or '-'}  {health}")
+        out(
+            f"{s.document_key:<45} last success {s.last_success_at or '-'}  last change {s.last_change_at or '-'}  {health}"
+        )
 
 
 def cmd_outbox(args: argparse.Namespace, out: Callable[[str], None]) -> None:
@@ -192,10 +195,14 @@ def _read(path: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policywatch", description=__doc__.split("\n")[0])
-    parser.add_argument("--stack", default=os.environ.get("POLICYWATCH_STACK", "policywatch"), help="stack name (default: policywatch)")
+    parser.add_argument(
+        "--stack", default=os.environ.get("POLICYWATCH_STACK", "policywatch"), help="stack name (default: policywatch)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    catalog = commands.add_parser("catalog", help="what is tracked").add_subparsers(dest="action", required=True, metavar="ACTION")
+    catalog = commands.add_parser("catalog", help="what is tracked").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
     check = catalog.add_parser("check", help="validate the packaged catalog, or a catalog file")
     check.add_argument("--file", help="a catalog override file to validate instead")
     check.set_defaults(run=cmd_catalog_check)
@@ -203,9 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     use = catalog.add_parser("use", help="validate FILE and make it the stack's catalog override")
     use.add_argument("file")
     use.set_defaults(run=cmd_catalog_use)
-    catalog.add_parser("reset", help="remove the override: back to the packaged catalog").set_defaults(run=cmd_catalog_reset)
+    catalog.add_parser("reset", help="remove the override: back to the packaged catalog").set_defaults(
+        run=cmd_catalog_reset
+    )
 
-    subs = commands.add_parser("subscribers", help="who is alerted").add_subparsers(dest="action", required=True, metavar="ACTION")
+    subs = commands.add_parser("subscribers", help="who is alerted").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
     add = subs.add_parser("add", help="add a subscriber")
     add.add_argument("--email", required=True)
     add.add_argument("--tier", required=True, choices=sorted(tiers()))

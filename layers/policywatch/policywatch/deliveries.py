@@ -9,7 +9,7 @@ never resent (at most once, never twice).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -29,7 +29,7 @@ class Deliveries:
 
     def claim(self, change_id: str, subscriber_id: str, channel: str) -> bool:
         """True when this call owns the delivery; False when it was claimed before."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         try:
             self.table.put_item(
                 Item={
@@ -54,7 +54,11 @@ class Deliveries:
             Key={"change_id": change_id, "recipient": self.recipient(subscriber_id, channel)},
             UpdateExpression="SET #s = :sent, sent_at = :now, message_id = :mid",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":sent": "sent", ":now": datetime.now(timezone.utc).isoformat(timespec="seconds"), ":mid": message_id},
+            ExpressionAttributeValues={
+                ":sent": "sent",
+                ":now": datetime.now(UTC).isoformat(timespec="seconds"),
+                ":mid": message_id,
+            },
         )
 
     def release(self, change_id: str, subscriber_id: str, channel: str) -> None:

@@ -88,7 +88,11 @@ def compare(old_text: str, new_text: str) -> Comparison:
 def summarise(document_type: str, comparison: Comparison) -> str:
     """One plain line: what changed and where."""
     counts = comparison.counts
-    parts = [f"{n} {label}" for label, n in (("modified", counts["modified"]), ("added", counts["added"]), ("removed", counts["removed"])) if n]
+    parts = [
+        f"{n} {label}"
+        for label, n in (("modified", counts["modified"]), ("added", counts["added"]), ("removed", counts["removed"]))
+        if n
+    ]
     sections = sorted({b.heading.split(" > ")[-1] for b in comparison.blocks if b.heading})
     where = f" (in {', '.join(sections[:3])}{', ...' if len(sections) > 3 else ''})" if sections else ""
     noun = "passage" if sum(counts.values()) == 1 else "passages"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -41,8 +41,10 @@ def changes_since(archive: Archive, platform: str, since: datetime) -> list[dict
     return records
 
 
-def send_digests(*, archive: Archive, subscribers: Subscribers, deliveries: Deliveries, sender: str, now: datetime | None = None) -> DigestRun:
-    now = now or datetime.now(timezone.utc)
+def send_digests(
+    *, archive: Archive, subscribers: Subscribers, deliveries: Deliveries, sender: str, now: datetime | None = None
+) -> DigestRun:
+    now = now or datetime.now(UTC)
     since = now - timedelta(days=7)
     week_of = since.date().isoformat()
     digest_id = f"digest-{now.strftime('%G-W%V')}"  # one digest per subscriber per ISO week

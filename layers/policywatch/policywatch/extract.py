@@ -19,8 +19,27 @@ EXTRACTOR_VERSION = "1"
 _DROP = ("script", "style", "noscript", "svg", "template", "iframe", "object", "canvas", "head", "form", "button")
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _BLOCKS = {
-    "p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "blockquote",
-    "address", "figure", "figcaption", "dl", "dt", "dd", "pre", "details", "summary", "body", "html",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "aside",
+    "nav",
+    "blockquote",
+    "address",
+    "figure",
+    "figcaption",
+    "dl",
+    "dt",
+    "dd",
+    "pre",
+    "details",
+    "summary",
+    "body",
+    "html",
 }
 _WS = re.compile(r"[ \t\r\n\f]+")  # source line breaks are whitespace; only <br> breaks a line
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -166,10 +185,26 @@ def _render_table(table: Tag) -> list[str]:
 
 _TYPOGRAPHY = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
-        "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u200b": "", "\ufeff": "",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\u200b": "",
+        "\ufeff": "",
     }
 )
 
@@ -191,6 +226,4 @@ def check_text(text: str, *, min_chars: int, previous_chars: int | None = None) 
     if size < min_chars:
         raise ExtractionError("text-too-short", f"{size} characters, below the minimum of {min_chars}")
     if previous_chars and size < previous_chars * 0.2:
-        raise ExtractionError(
-            "text-collapsed", f"{size} characters against {previous_chars} in the previous version"
-        )
+        raise ExtractionError("text-collapsed", f"{size} characters against {previous_chars} in the previous version")

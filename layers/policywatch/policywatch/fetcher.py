@@ -92,9 +92,7 @@ def fetch(
                 raise FetchError(url, f"HTTP {response.status_code}", retryable=False)
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if content_type not in _HTML_TYPES:
-                raise FetchError(
-                    url, f"unsupported content type {content_type or '(none)'!r}", retryable=False
-                )
+                raise FetchError(url, f"unsupported content type {content_type or '(none)'!r}", retryable=False)
             body = _read_capped(response, url, max_bytes)
             return FetchResult(
                 url=url,

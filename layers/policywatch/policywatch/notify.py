@@ -55,11 +55,16 @@ def deliver_change(change: dict[str, Any], *, subscribers: Subscribers, deliveri
                 message_id = send()
             except Exception:
                 deliveries.release(change["change_id"], watcher["subscriber_id"], channel)
-                logger.exception("delivery failed", extra={"subscriber_id": watcher["subscriber_id"], "channel": channel})
+                logger.exception(
+                    "delivery failed", extra={"subscriber_id": watcher["subscriber_id"], "channel": channel}
+                )
                 raise
             deliveries.mark_sent(change["change_id"], watcher["subscriber_id"], channel, message_id)
             result.sent.append(f"{watcher['subscriber_id']}#{channel}")
-    logger.info("change delivered", extra={"change_id": change["change_id"], "sent": len(result.sent), "duplicates": result.duplicates})
+    logger.info(
+        "change delivered",
+        extra={"change_id": change["change_id"], "sent": len(result.sent), "duplicates": result.duplicates},
+    )
     return result
 
 

@@ -31,7 +31,7 @@ class DocumentState:
         return Validators(etag=self.etag, last_modified=self.last_modified)
 
     @classmethod
-    def from_item(cls, item: dict[str, Any]) -> "DocumentState":
+    def from_item(cls, item: dict[str, Any]) -> DocumentState:
         known = set(cls.__dataclass_fields__)
         values = {k: v for k, v in item.items() if k in known}
         if "text_chars" in values and values["text_chars"] is not None:

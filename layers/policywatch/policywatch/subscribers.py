@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -23,7 +23,9 @@ PROFILE = "profile"
 WATCH_PREFIX = "watch#"
 PLATFORM_INDEX = "by-platform"
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
@@ -62,7 +64,9 @@ def validate_phone(phone: str) -> str:
     return compact
 
 
-def new_subscriber(email: str, tier_id: str, platforms: list[str], phone: str | None, known_platforms: list[str]) -> Subscriber:
+def new_subscriber(
+    email: str, tier_id: str, platforms: list[str], phone: str | None, known_platforms: list[str]
+) -> Subscriber:
     """A validated new subscriber; raises SubscriberError or TierError naming what is wrong."""
     plan = tier(tier_id)
     platforms = list(dict.fromkeys(p.strip() for p in platforms if p.strip()))
@@ -72,7 +76,9 @@ def new_subscriber(email: str, tier_id: str, platforms: list[str], phone: str | 
     if unknown:
         raise SubscriberError(f"unknown platform {unknown[0]!r} (known: {', '.join(sorted(known_platforms))})")
     if plan.max_platforms is not None and len(platforms) > plan.max_platforms:
-        raise TierError(f"the {plan.label} tier watches at most {plan.max_platforms} platform(s); {len(platforms)} given")
+        raise TierError(
+            f"the {plan.label} tier watches at most {plan.max_platforms} platform(s); {len(platforms)} given"
+        )
     if phone and "sms" not in plan.channels:
         raise TierError(f"the {plan.label} tier has no SMS alerts; upgrade or leave out the phone number")
     return Subscriber(
@@ -81,7 +87,7 @@ def new_subscriber(email: str, tier_id: str, platforms: list[str], phone: str | 
         tier=tier_id,
         platforms=platforms,
         phone=validate_phone(phone) if phone else None,
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
     )
 
 
@@ -121,7 +127,11 @@ class Subscribers:
 
     def list(self) -> list[Subscriber]:
         items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"FilterExpression": "#item = :profile", "ExpressionAttributeNames": {"#item": "item"}, "ExpressionAttributeValues": {":profile": PROFILE}}
+        kwargs: dict[str, Any] = {
+            "FilterExpression": "#item = :profile",
+            "ExpressionAttributeNames": {"#item": "item"},
+            "ExpressionAttributeValues": {":profile": PROFILE},
+        }
         while True:
             page = self.table.scan(**kwargs)
             items.extend(page.get("Items", []))
@@ -155,4 +165,12 @@ def _from_profile(item: dict[str, Any]) -> Subscriber:
     )
 
 
-__all__ = ["Subscriber", "SubscriberError", "Subscribers", "TierError", "new_subscriber", "validate_email", "validate_phone"]
+__all__ = [
+    "Subscriber",
+    "SubscriberError",
+    "Subscribers",
+    "TierError",
+    "new_subscriber",
+    "validate_email",
+    "validate_phone",
+]

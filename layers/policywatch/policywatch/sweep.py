@@ -34,7 +34,9 @@ def enqueue(catalog: Catalog, queue_url: str) -> int:
             QueueUrl=queue_url,
             Entries=[{"Id": str(i), "MessageBody": json.dumps(doc.to_dict())} for i, doc in enumerate(batch)],
         )
-        failed.extend(f"{batch[int(f['Id'])].key}: {f.get('Message', f.get('Code'))}" for f in response.get("Failed", []))
+        failed.extend(
+            f"{batch[int(f['Id'])].key}: {f.get('Message', f.get('Code'))}" for f in response.get("Failed", [])
+        )
     if failed:
         raise SweepError(f"{len(failed)} of {len(documents)} fetch jobs not enqueued: {'; '.join(failed)}")
     return len(documents)

@@ -40,7 +40,9 @@ def tiers() -> dict[str, Tier]:
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
         raise TierError(f"data/tiers.json: {where}: {exc.message}") from None
-    return {tier_id: Tier(id=tier_id, **{**spec, "channels": tuple(spec["channels"])}) for tier_id, spec in data.items()}
+    return {
+        tier_id: Tier(id=tier_id, **{**spec, "channels": tuple(spec["channels"])}) for tier_id, spec in data.items()
+    }
 
 
 def tier(tier_id: str) -> Tier:

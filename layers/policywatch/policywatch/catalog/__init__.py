@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 
@@ -67,14 +68,12 @@ class Document:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Document":
+    def from_dict(cls, data: dict[str, Any]) -> Document:
         return cls(
             platform=data["platform"],
             type=data["type"],
             render=data.get("render", "http"),
-            pages=tuple(
-                Page(p["url"], tuple(p["select"]), tuple(p.get("remove", ()))) for p in data["pages"]
-            ),
+            pages=tuple(Page(p["url"], tuple(p["select"]), tuple(p.get("remove", ()))) for p in data["pages"]),
         )
 
 
@@ -140,9 +139,7 @@ def _build(data: dict[str, Any]) -> Platform:
         id=data["id"],
         name=data["name"],
         operator=data["operator"],
-        documents=tuple(
-            Document.from_dict({**doc, "platform": data["id"]}) for doc in data["documents"]
-        ),
+        documents=tuple(Document.from_dict({**doc, "platform": data["id"]}) for doc in data["documents"]),
     )
 
 

@@ -1,0 +1,122 @@
+"""The deployed stack on a MiniStack of the test session's own: free port, temporary state.
+
+Policy pages are real (../shared/corpus: Open Terms Archive GenAI collection, ODC-By 1.0),
+served by a real HTTP server on loopback; the stack is driven from outside with the
+``policywatch`` command and boto3, exactly as an operator would.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from devstack.ministack import ROOT, VENV_BIN, MiniStack, build, deploy, free_port, verify_sender
+from tests.conftest import CORPUS
+
+SENDER = "alerts@policywatch.test"
+STACK = "policywatch-e2e"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class Deployed:
+    ministack: MiniStack
+    env: dict[str, str]
+    outputs: dict[str, str]
+    build_dir: Path
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.ministack.endpoint,
+            region_name=self.env["AWS_REGION"],
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [str(VENV_BIN / "policywatch"), "--stack", STACK, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            pytest.fail(f"policywatch {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def outbox(self) -> dict[str, list[dict[str, Any]]]:
+        return json.loads(self.cli("outbox", "--json").stdout)
+
+
+@pytest.fixture(scope="session")
+def deployed(tmp_path_factory) -> Iterator[Deployed]:
+    ministack = MiniStack(free_port(), tmp_path_factory.mktemp("ministack"))
+    try:
+        ministack.start()
+        env = ministack.env()
+        build_dir = build(env, ROOT / ".aws-sam" / "e2e" / "build")
+        outputs = deploy(env, STACK, build_dir, {"SenderEmail": SENDER, "SchedulesState": "DISABLED"})
+        verify_sender(env, SENDER)
+        yield Deployed(ministack, env, outputs, build_dir)
+    finally:
+        ministack.stop()  # even when a test, the build or the deploy failed
+
+
+class PolicySite:
+    """A directory served on loopback; pages are swapped between sweeps."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{path}"
+
+    def publish(self, path: str, corpus_snapshot: str) -> None:
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(CORPUS / "snapshots" / corpus_snapshot, target)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture
+def site(tmp_path) -> Iterator[PolicySite]:
+    site = PolicySite(tmp_path / "site")
+    yield site
+    site.server.shutdown()
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 90, interval: float = 0.5) -> Any:
+    """Poll ``check`` until it returns something truthy; fail naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")

@@ -1,0 +1,193 @@
+"""End to end: a real policy change travels from a web page to one subscriber's inbox and phone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+
+from devstack.ministack import VENV_BIN
+from tests.e2e.conftest import wait_for
+
+
+def _catalog(site) -> dict:
+    return {
+        "platforms": [
+            {
+                "id": "anthropic",
+                "name": "Anthropic (Claude)",
+                "operator": "Anthropic PBC",
+                "documents": [
+                    {
+                        "type": "Privacy Policy",
+                        "pages": [{"url": site.url("anthropic/privacy.html"), "select": ["main"]}],
+                    }
+                ],
+            },
+            {
+                "id": "openai",
+                "name": "OpenAI (ChatGPT)",
+                "operator": "OpenAI OpCo, LLC",
+                "documents": [
+                    {
+                        "type": "Privacy Policy",
+                        "pages": [
+                            {
+                                "url": site.url("openai/privacy.html"),
+                                "select": ["main"],
+                                "remove": ['select[name="Locale Select"]', "main .sr-only"],
+                            }
+                        ],
+                    }
+                ],
+            },
+        ]
+    }
+
+
+def _states(deployed) -> dict[str, dict]:
+    table = deployed.client("dynamodb")
+    items = table.scan(TableName=deployed.outputs["DocumentsTableName"])["Items"]
+    return {i["document_key"]["S"]: i for i in items}
+
+
+def _settled(deployed) -> bool:
+    """Nothing in flight: both queues empty, nothing invisible."""
+    sqs = deployed.client("sqs")
+    for key in ("FetchQueueUrl", "NotifyQueueUrl"):
+        attrs = sqs.get_queue_attributes(QueueUrl=deployed.outputs[key], AttributeNames=["All"])["Attributes"]
+        if int(attrs["ApproximateNumberOfMessages"]) or int(attrs["ApproximateNumberOfMessagesNotVisible"]):
+            return False
+    return True
+
+
+def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, site, tmp_path):
+    site.publish("anthropic/privacy.html", "claude-ai/privacy-policy/2025-08-28.html")
+    site.publish("openai/privacy.html", "chatgpt/privacy-policy/2025-07-31.html")
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(_catalog(site)))
+    deployed.cli("catalog", "use", str(catalog))
+    deployed.cli(
+        "subscribers",
+        "add",
+        "--email",
+        "ana@example.com",
+        "--phone",
+        "+14155550100",
+        "--tier",
+        "watcher",
+        "--platform",
+        "anthropic",
+    )
+    deployed.cli(
+        "subscribers",
+        "add",
+        "--email",
+        "bob@example.com",
+        "--phone",
+        "+14155550199",
+        "--tier",
+        "watcher",
+        "--platform",
+        "openai",
+    )
+
+    # Sweep 1: both documents archived for the first time; nothing to compare, nothing sent.
+    assert "queued 2 documents" in deployed.cli("sweep").stdout
+    states = wait_for(
+        "the first versions",
+        lambda: (
+            len(_states(deployed)) == 2
+            and all("last_version_key" in s for s in _states(deployed).values())
+            and _states(deployed)
+        ),
+    )
+    assert all(int(s["consecutive_failures"]["N"]) == 0 for s in states.values())
+
+    # Sweep 2: Claude's policy now says it may train on chats; ChatGPT's is unchanged.
+    site.publish("anthropic/privacy.html", "claude-ai/privacy-policy/2025-08-29.html")
+    deployed.cli("sweep")
+    outbox = wait_for("the alert email and SMS", lambda: (box := deployed.outbox())["emails"] and box["sms"] and box)
+    wait_for("the pipeline to settle", lambda: _settled(deployed))
+    outbox = deployed.outbox()
+
+    assert [m["To"] for m in outbox["emails"]] == [["ana@example.com"]]
+    email = outbox["emails"][0]
+    assert email["Source"] == "alerts@policywatch.test"
+    assert email["Subject"] == "[policywatch] Anthropic (Claude) changed its Privacy Policy"
+    assert "We may use your Inputs and Outputs to train our models" in email["BodyText"]
+    assert "We will not use your Inputs or Outputs to train our models" in email["BodyText"]
+    assert "Anthropic (Claude) changed its Privacy Policy" in email["BodyHtml"]
+    assert [m["PhoneNumber"] for m in outbox["sms"]] == ["+14155550100"]
+    assert outbox["sms"][0]["Message"].startswith("policywatch: Anthropic (Claude) changed its Privacy Policy")
+
+    # The evidence is in the archive: two versions, and a change record naming them.
+    s3 = deployed.client("s3")
+    bucket = deployed.outputs["ArchiveBucketName"]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert len([k for k in keys if k.startswith("versions/anthropic/")]) == 2
+    assert len([k for k in keys if k.startswith("versions/openai/")]) == 1
+    changes = [k for k in keys if k.startswith("changes/")]
+    assert len(changes) == 1 and changes[0].startswith("changes/anthropic/privacy-policy/")
+    record = json.loads(s3.get_object(Bucket=bucket, Key=changes[0])["Body"].read())
+    assert record["alert"] is True and record["evidence"]["current"]["source_url"] == site.url("anthropic/privacy.html")
+
+    # Sweep 3 with nothing changed sends nothing more.
+    deployed.cli("sweep")
+    wait_for("the third sweep", lambda: _settled(deployed))
+    assert len(deployed.outbox()["emails"]) == 1
+
+
+def test_operator_errors_are_one_clear_line(deployed):
+    bad_email = deployed.cli(
+        "subscribers", "add", "--email", "not-an-email", "--tier", "watcher", "--platform", "anthropic", check=False
+    )
+    assert bad_email.returncode == 1
+    assert bad_email.stderr == "policywatch: error: invalid email address 'not-an-email'\n"
+    unknown = deployed.cli(
+        "subscribers", "add", "--email", "a@example.com", "--tier", "free", "--platform", "nope", check=False
+    )
+    assert unknown.returncode == 1 and unknown.stderr.startswith("policywatch: error: unknown platform 'nope'")
+    missing = subprocess.run(
+        [str(VENV_BIN / "policywatch"), "--stack", "absent", "status"], env=deployed.env, capture_output=True, text=True
+    )
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("policywatch: error: no stack named 'absent' is deployed at")
+    assert "Traceback" not in bad_email.stderr + unknown.stderr + missing.stderr
+
+
+def test_handlers_import_from_the_build_with_only_what_the_lambda_runtime_provides(deployed, tmp_path):
+    """MiniStack runs Lambdas on its own interpreter, where the dev venv hides missing dependencies."""
+    runtime = tmp_path / "runtime"  # what the python3.12 Lambda runtime ships: boto3 and its dependencies
+    runtime.mkdir()
+    site_packages = Path(boto3.__file__).parent.parent
+    for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"):
+        source = site_packages / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, runtime / name)
+    layer = deployed.build_dir / "PolicywatchLayer" / "python"
+    for function, module in [
+        ("SweepFunction", "sweep_handler"),
+        ("FetchFunction", "fetch_handler"),
+        ("DiffFunction", "diff_handler"),
+        ("NotifyFunction", "notify_handler"),
+        ("DigestFunction", "digest_handler"),
+    ]:
+        code = (
+            f"import sys; sys.path[:0] = [{str(deployed.build_dir / function)!r}, {str(layer)!r}, {str(runtime)!r}]; "
+            f"import {module}; assert callable({module}.handler)"
+        )
+        result = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", code],
+            capture_output=True,
+            text=True,
+            env={
+                "POWERTOOLS_SERVICE_NAME": "policywatch",
+                "POWERTOOLS_METRICS_NAMESPACE": "policywatch",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            },
+        )
+        assert result.returncode == 0, f"{function}: {result.stderr.strip()[-500:]}"
