@@ -4,15 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+works() { "$1" -c 'import sys, venv; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; }
+
 find_python() {
-  if command -v python3.12 >/dev/null 2>&1; then command -v python3.12; return; fi
+  local candidates=()
   if command -v pyenv >/dev/null 2>&1; then
-    local root; root=$(pyenv root)
-    local found; found=$(ls -d "$root"/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -1 || true)
-    if [[ -n "$found" ]]; then echo "$found"; return; fi
+    # The interpreter itself, not the shim: the shim only works when 3.12 is the active version.
+    while IFS= read -r found; do candidates+=("$found"); done < <(ls -d "$(pyenv root)"/versions/3.12*/bin/python3.12 2>/dev/null | sort -rV)
   fi
-  for candidate in "$HOME"/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do
-    if [[ -x "$candidate" ]]; then echo "$candidate"; return; fi
+  candidates+=("$HOME"/.pyenv/versions/3.12*/bin/python3.12)
+  command -v python3.12 >/dev/null 2>&1 && candidates+=("$(command -v python3.12)")
+  candidates+=(/usr/local/bin/python3.12 /usr/bin/python3.12)
+  for candidate in "${candidates[@]}"; do
+    if [[ -x "$candidate" ]] && works "$candidate"; then echo "$candidate"; return; fi
   done
   echo "no Python 3.12 found: install it (e.g. pyenv install 3.12) and retry" >&2
   return 1
