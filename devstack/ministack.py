@@ -87,6 +87,8 @@ class MiniStack:
                 "PERSIST_STATE": "1",
                 "S3_PERSIST": "1",
                 "STATE_DIR": str(self.state_dir / "state"),
+                # S3 objects default to a folder shared by every MiniStack on the machine.
+                "S3_DATA_DIR": str(self.state_dir / "state" / "s3"),
                 "LOG_LEVEL": "INFO",
             }
         )
@@ -171,6 +173,7 @@ def build(env: dict[str, str], build_dir: Path | None = None) -> Path:
 
 def deploy(env: dict[str, str], stack_name: str, build_dir: Path, parameters: dict[str, str]) -> dict[str, str]:
     """`sam deploy` the built template to the endpoint in ``env``; returns the stack outputs."""
+    _delete_if_rolled_back(env, stack_name)
     overrides = [f"{k}={v}" for k, v in parameters.items()]
     cmd = [
         str(VENV_BIN / "sam"),
@@ -194,31 +197,40 @@ def deploy(env: dict[str, str], stack_name: str, build_dir: Path, parameters: di
     return outputs(env, stack_name)
 
 
-def outputs(env: dict[str, str], stack_name: str) -> dict[str, str]:
+def _client(env: dict[str, str], service: str):
     import boto3
 
-    cfn = boto3.client(
-        "cloudformation",
+    return boto3.client(
+        service,
         endpoint_url=env["AWS_ENDPOINT_URL"],
         region_name=env["AWS_REGION"],
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
-    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+
+
+def _delete_if_rolled_back(env: dict[str, str], stack_name: str) -> None:
+    """A stack whose first create failed cannot be updated: remove it so the deploy can retry."""
+    from botocore.exceptions import ClientError
+
+    cfn = _client(env, "cloudformation")
+    try:
+        status = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
+    except ClientError:
+        return
+    if status == "ROLLBACK_COMPLETE":
+        cfn.delete_stack(StackName=stack_name)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+
+def outputs(env: dict[str, str], stack_name: str) -> dict[str, str]:
+    stack = _client(env, "cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
 def verify_sender(env: dict[str, str], sender: str) -> None:
     """Check the template's SES identity for the sender is verified, as sending requires."""
-    import boto3
-
-    ses = boto3.client(
-        "ses",
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    ses = _client(env, "ses")
     status = ses.get_identity_verification_attributes(Identities=[sender])["VerificationAttributes"]
     if status.get(sender, {}).get("VerificationStatus") != "Success":
         raise StackError(f"SES sender {sender} is not verified: {json.dumps(status)}")
