@@ -146,11 +146,9 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def run(cmd: list[str], env: dict[str, str], log: Path | None = None) -> None:
+def run(cmd: list[str], env: dict[str, str]) -> None:
     """Run a SAM command from the project root; on failure show its output's tail."""
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)  # noqa: S603
-    if log:
-        log.write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
         raise StackError(f"{' '.join(cmd[:2])} failed (exit {result.returncode}):\n{tail}")

@@ -61,7 +61,7 @@ def main() -> int:
         subprocess.run(  # noqa: S603
             [str(ROOT / ".venv" / "bin" / "policywatch"), "catalog", "use", str(catalog_file)], env=env, check=True
         )
-    except StackError as exc:
+    except (StackError, FileNotFoundError) as exc:
         print(f"make up: {exc}", file=sys.stderr)
         return 1
     (LOCAL / "env").write_text(

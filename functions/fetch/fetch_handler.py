@@ -1,7 +1,5 @@
 """Fetch: for each job on the FetchQueue, fetch the document and archive what changed."""
 
-import json
-
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -21,7 +19,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def record_handler(record: SQSRecord) -> None:
     config = settings()
-    document = Document.from_dict(json.loads(record.body))
+    document = Document.from_job(record.body)
     outcome = archive_document(
         document,
         archive=Archive(require(config.archive_bucket, "ARCHIVE_BUCKET")),

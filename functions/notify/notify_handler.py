@@ -1,7 +1,5 @@
 """Notify: for each change event on the NotifyQueue, alert the platform's watchers."""
 
-import json
-
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -10,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch.config import require, settings
 from policywatch.deliveries import Deliveries
-from policywatch.notify import deliver_change
+from policywatch.notify import deliver_change, parse_change_event
 from policywatch.subscribers import Subscribers
 
 logger = Logger()
@@ -20,7 +18,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def record_handler(record: SQSRecord) -> None:
     config = settings()
-    change = json.loads(record.body)  # raw SNS delivery: the body is the change event
+    change = parse_change_event(record.body)  # raw SNS delivery: the body is the change event
     result = deliver_change(
         change,
         subscribers=Subscribers(require(config.subscribers_table, "SUBSCRIBERS_TABLE")),

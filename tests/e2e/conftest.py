@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import shutil
 import subprocess
 import threading
 import time
@@ -23,7 +22,6 @@ import boto3
 import pytest
 
 from devstack.ministack import ROOT, VENV_BIN, MiniStack, build, deploy, free_port, verify_sender
-from tests.conftest import CORPUS
 
 SENDER = "alerts@policywatch.test"
 STACK = "policywatch-e2e"
@@ -90,13 +88,12 @@ class PolicySite:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/{path}"
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def publish(self, path: str, corpus_snapshot: str) -> None:
-        target = self.root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(CORPUS / "snapshots" / corpus_snapshot, target)
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path}"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

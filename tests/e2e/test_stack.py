@@ -10,43 +10,9 @@ from pathlib import Path
 
 import boto3
 
+from devstack import demo_site
 from devstack.ministack import VENV_BIN
 from tests.e2e.conftest import wait_for
-
-
-def _catalog(site) -> dict:
-    return {
-        "platforms": [
-            {
-                "id": "anthropic",
-                "name": "Anthropic (Claude)",
-                "operator": "Anthropic PBC",
-                "documents": [
-                    {
-                        "type": "Privacy Policy",
-                        "pages": [{"url": site.url("anthropic/privacy.html"), "select": ["main"]}],
-                    }
-                ],
-            },
-            {
-                "id": "openai",
-                "name": "OpenAI (ChatGPT)",
-                "operator": "OpenAI OpCo, LLC",
-                "documents": [
-                    {
-                        "type": "Privacy Policy",
-                        "pages": [
-                            {
-                                "url": site.url("openai/privacy.html"),
-                                "select": ["main"],
-                                "remove": ['select[name="Locale Select"]', "main .sr-only"],
-                            }
-                        ],
-                    }
-                ],
-            },
-        ]
-    }
 
 
 def _states(deployed) -> dict[str, dict]:
@@ -66,10 +32,10 @@ def _settled(deployed) -> bool:
 
 
 def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, site, tmp_path):
-    site.publish("anthropic/privacy.html", "claude-ai/privacy-policy/2025-08-28.html")
-    site.publish("openai/privacy.html", "chatgpt/privacy-policy/2025-07-31.html")
+    # The demo site of `make up`: Claude's policy of 2025-08-28 and ChatGPT's, then edition 1.
+    demo_site.publish(0, site.root)
     catalog = tmp_path / "catalog.json"
-    catalog.write_text(json.dumps(_catalog(site)))
+    catalog.write_text(json.dumps(demo_site.catalog(site.base_url)))
     deployed.cli("catalog", "use", str(catalog))
     deployed.cli(
         "subscribers",
@@ -109,7 +75,7 @@ def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, si
     assert all(int(s["consecutive_failures"]["N"]) == 0 for s in states.values())
 
     # Sweep 2: Claude's policy now says it may train on chats; ChatGPT's is unchanged.
-    site.publish("anthropic/privacy.html", "claude-ai/privacy-policy/2025-08-29.html")
+    demo_site.publish(1, site.root)
     deployed.cli("sweep")
     outbox = wait_for("the alert email and SMS", lambda: (box := deployed.outbox())["emails"] and box["sms"] and box)
     wait_for("the pipeline to settle", lambda: _settled(deployed))
@@ -134,7 +100,9 @@ def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, si
     changes = [k for k in keys if k.startswith("changes/")]
     assert len(changes) == 1 and changes[0].startswith("changes/anthropic/privacy-policy/")
     record = json.loads(s3.get_object(Bucket=bucket, Key=changes[0])["Body"].read())
-    assert record["alert"] is True and record["evidence"]["current"]["source_url"] == site.url("anthropic/privacy.html")
+    assert record["alert"] is True and record["evidence"]["current"]["source_url"] == site.url(
+        "anthropic/legal/privacy.html"
+    )
 
     # Sweep 3 with nothing changed sends nothing more.
     deployed.cli("sweep")

@@ -150,3 +150,10 @@ def test_weekly_digest_reaches_free_subscribers_once(stack, context):
     emails = _emails()
     assert len(emails) == 1 and emails[0].destinations["ToAddresses"] == [free.email]
     assert "Weekly digest" in emails[0].subject and "Privacy Policy" in emails[0].body
+
+
+def test_a_message_that_is_not_a_change_event_sends_nothing(stack, context):
+    _subscribe("ana@example.com", "watcher", ["anthropic"], "+14155550100")
+    with pytest.raises(BatchProcessingError, match="change event abc lacks platform_name, document_type"):
+        notify_handler.handler(sqs_event({"change_id": "abc", "platform": "anthropic", "alert": True}), context)
+    assert _emails() == [] and _sms() == []

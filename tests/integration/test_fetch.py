@@ -180,3 +180,9 @@ def test_sweep_refuses_an_invalid_override(stack, context):
         QueueUrl=stack.fetch_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
     )
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_a_malformed_job_fails_clearly_and_writes_nothing(stack, context):
+    with pytest.raises(BatchProcessingError, match="malformed fetch job: KeyError: 'pages'"):
+        fetch_handler.handler(sqs_event({"platform": "anthropic", "type": "Privacy Policy"}), context)
+    assert stack.keys() == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +46,7 @@ class VersionRef:
     fetched_at: str
     sha256: str
     source_url: str
+    metadata: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # all of the object's
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -66,6 +67,10 @@ def parse_key(key: str) -> tuple[str, str, str, str]:
     if len(parts) != 4 or "." not in parts[3]:
         raise ValueError(f"not an archive key: {key!r}")
     return parts[0], parts[1], parts[2], parts[3].rsplit(".", 1)[0]
+
+
+def _missing(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound")
 
 
 class Archive:
@@ -117,13 +122,12 @@ class Archive:
             fetched_at=meta.get("fetched-at", fetched),
             sha256=meta.get("sha256", ""),
             source_url=meta.get("source-url", ""),
+            metadata=meta,
         )
 
-    def previous_version_key(self, key: str) -> str | None:
-        """The version archived just before ``key`` for the same document, if any."""
-        prefix = key.rsplit("/", 1)[0] + "/"
-        earlier = [k for k in self.keys(prefix) if k < key]
-        return earlier[-1] if earlier else None
+    def earlier_versions(self, key: str) -> list[str]:
+        """Versions of the same document archived before ``key``, oldest first (one listing)."""
+        return [k for k in self.keys(key.rsplit("/", 1)[0] + "/") if k < key]
 
     def put_json(self, key: str, record: dict[str, Any]) -> None:
         body = json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False).encode()

@@ -8,10 +8,11 @@ which the diff stage recognises as no change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
+from policywatch import clock
 from policywatch.archive import Archive, key_for, sha256
 from policywatch.catalog import Document
 from policywatch.config import Settings
@@ -40,7 +41,7 @@ def archive_document(
     A retryable fetch failure (network, 429, 5xx) is recorded and re-raised so the queue
     retries it; anything else is recorded as a failure of this document and returned.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     state = states.get(document.key)
     if document.render == "browser":
         return _fail(
@@ -49,7 +50,7 @@ def archive_document(
     try:
         results = _fetch_pages(document, state, settings)
         if results is None:
-            state.last_success_at = _iso(now)
+            state.last_success_at = clock.iso(now)
             state.consecutive_failures = 0
             state.last_error = None
             states.put(state)
@@ -101,7 +102,7 @@ def _record(
     source_url = " ".join(r.final_url for r in results)
     meta = {
         "source-url": source_url,
-        "fetched-at": _iso(now),
+        "fetched-at": clock.iso(now),
         "http-status": ",".join(str(r.status) for r in results),
         "extractor-version": EXTRACTOR_VERSION,
     }
@@ -124,7 +125,7 @@ def _record(
             "text/markdown; charset=utf-8",
             {**meta, "sha256": sha256(body), "fingerprint": fp, "document-type": document.type},
         )
-        state.last_change_at = _iso(now)
+        state.last_change_at = clock.iso(now)
         state.last_version_key = version_key
         state.recent_fingerprints = ([fp] + [f for f in state.recent_fingerprints if f != fp])[:RECENT_FINGERPRINTS]
     state.fingerprint = fp
@@ -133,7 +134,7 @@ def _record(
     if len(results) == 1:
         state.etag = results[0].validators.etag
         state.last_modified = results[0].validators.last_modified
-    state.last_success_at = _iso(now)
+    state.last_success_at = clock.iso(now)
     state.consecutive_failures = 0
     state.last_error = None
     states.put(state)
@@ -143,13 +144,9 @@ def _record(
 
 def _fail(states: DocumentStates, state: DocumentState, now: datetime, kind: str, detail: str) -> Outcome:
     state.consecutive_failures += 1
-    state.last_error = f"{_iso(now)} {kind}: {detail}"
+    state.last_error = f"{clock.iso(now)} {kind}: {detail}"
     states.put(state)
     logger.warning("document not archived", extra={"document": state.document_key, "failure": kind, "detail": detail})
     return Outcome(
         state.document_key, "needs-browser" if kind == "needs-browser" else "failed", error=f"{kind}: {detail}"
     )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

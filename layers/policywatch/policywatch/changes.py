@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from policywatch import aws
+from policywatch import aws, clock
 from policywatch.archive import Archive, VersionRef, parse_key
 from policywatch.catalog import CatalogError, load_packaged
 from policywatch.diff import compare, summarise
@@ -60,7 +60,7 @@ def build_record(
         "platform_name": platform_name(current.platform),
         "document": current.document,
         "document_type": document_type,
-        "detected_at": now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "detected_at": clock.iso(now),
         "kind": kind,
         "alert": alert,
         "severity": "medium" if alert else "none",
@@ -88,28 +88,27 @@ def process_version(
 
     Returns the change record, or None when there is nothing to compare or it was done before.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     _, platform, document, fetched = parse_key(version_key)
     record_key = f"changes/{platform}/{document}/{fetched}.json"
     if archive.head(record_key) is not None:
         logger.info("change already recorded", extra={"record_key": record_key})
         return None
-    previous_key = archive.previous_version_key(version_key)
-    if previous_key is None:
+    earlier = archive.earlier_versions(version_key)
+    if not earlier:
         logger.info("first version of the document: nothing to compare", extra={"version": version_key})
         return None
-    current_head = archive.head(version_key) or {}
-    meta = current_head.get("Metadata", {})
-    earlier = [k for k in archive.keys(version_key.rsplit("/", 1)[0] + "/") if k < previous_key][-FLAP_WINDOW:]
-    recent = [(archive.head(k) or {}).get("Metadata", {}).get("fingerprint", "") for k in earlier]
+    previous, current = archive.version_ref(earlier[-1]), archive.version_ref(version_key)
+    # Flap window: the versions before the previous one (the previous one is compared in full).
+    recent = [archive.version_ref(k).metadata.get("fingerprint", "") for k in earlier[-1 - FLAP_WINDOW : -1]]
     record = build_record(
-        archive.version_ref(previous_key),
-        archive.version_ref(version_key),
-        archive.get(previous_key).decode(),
-        archive.get(version_key).decode(),
-        document_type=meta.get("document-type", document.replace("-", " ").title()),
+        previous,
+        current,
+        archive.get(previous.key).decode(),
+        archive.get(current.key).decode(),
+        document_type=current.metadata.get("document-type", document.replace("-", " ").title()),
         recent_fingerprints=[f for f in recent if f],
-        fingerprint=meta.get("fingerprint", ""),
+        fingerprint=current.metadata.get("fingerprint", ""),
         now=now,
     )
     if record["kind"] == "none":

@@ -47,7 +47,7 @@ def settings() -> Settings:
         fetch_queue_url=os.environ.get("FETCH_QUEUE_URL", ""),
         change_topic_arn=os.environ.get("CHANGE_TOPIC_ARN", ""),
         sender_email=os.environ.get("SENDER_EMAIL", ""),
-        user_agent=os.environ.get("USER_AGENT", "policywatch/0.1 (+https://github.com/policywatch/policywatch)"),
+        user_agent=os.environ.get("USER_AGENT", ""),  # empty: the fetcher's default, which names the version
         max_page_bytes=_int("MAX_PAGE_BYTES", 5 * 1024 * 1024),
         connect_timeout=_int("CONNECT_TIMEOUT_SECONDS", 5),
         read_timeout=_int("READ_TIMEOUT_SECONDS", 20),

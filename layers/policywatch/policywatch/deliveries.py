@@ -9,13 +9,11 @@ never resent (at most once, never twice).
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from policywatch import aws
+from policywatch import aws, clock
 
 
 class Deliveries:
@@ -29,7 +27,6 @@ class Deliveries:
 
     def claim(self, change_id: str, subscriber_id: str, channel: str) -> bool:
         """True when this call owns the delivery; False when it was claimed before."""
-        now = datetime.now(UTC)
         try:
             self.table.put_item(
                 Item={
@@ -38,7 +35,7 @@ class Deliveries:
                     "subscriber_id": subscriber_id,
                     "channel": channel,
                     "status": "sending",
-                    "claimed_at": now.isoformat(timespec="seconds"),
+                    "claimed_at": clock.iso(),
                     "expires_at": int(time.time()) + self.ttl_seconds,
                 },
                 ConditionExpression="attribute_not_exists(change_id)",
@@ -56,7 +53,7 @@ class Deliveries:
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={
                 ":sent": "sent",
-                ":now": datetime.now(UTC).isoformat(timespec="seconds"),
+                ":now": clock.iso(),
                 ":mid": message_id,
             },
         )
@@ -64,5 +61,14 @@ class Deliveries:
     def release(self, change_id: str, subscriber_id: str, channel: str) -> None:
         self.table.delete_item(Key={"change_id": change_id, "recipient": self.recipient(subscriber_id, channel)})
 
-    def for_change(self, change_id: str) -> list[dict[str, Any]]:
-        return self.table.query(KeyConditionExpression=Key("change_id").eq(change_id)).get("Items", [])
+    def send_once(self, change_id: str, subscriber_id: str, channel: str, send: Callable[[], str]) -> bool:
+        """Send unless already delivered; False for a duplicate. A failed send is released and re-raised."""
+        if not self.claim(change_id, subscriber_id, channel):
+            return False
+        try:
+            message_id = send()
+        except Exception:
+            self.release(change_id, subscriber_id, channel)
+            raise
+        self.mark_sent(change_id, subscriber_id, channel, message_id)
+        return True

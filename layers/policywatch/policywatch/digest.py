@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from policywatch import clock
 from policywatch.archive import Archive, parse_key, parse_stamp
 from policywatch.channels.email import send_email
 from policywatch.channels.render import digest_email
@@ -44,7 +46,7 @@ def changes_since(archive: Archive, platform: str, since: datetime) -> list[dict
 def send_digests(
     *, archive: Archive, subscribers: Subscribers, deliveries: Deliveries, sender: str, now: datetime | None = None
 ) -> DigestRun:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     since = now - timedelta(days=7)
     week_of = since.date().isoformat()
     digest_id = f"digest-{now.strftime('%G-W%V')}"  # one digest per subscriber per ISO week
@@ -61,16 +63,11 @@ def send_digests(
         if not changes:
             run.empty += 1
             continue
-        if not deliveries.claim(digest_id, subscriber.subscriber_id, "email"):
+        subject, text, html = digest_email(changes, week_of)
+        send = partial(send_email, sender, subscriber.email, subject, text, html)
+        if not deliveries.send_once(digest_id, subscriber.subscriber_id, "email", send):
             run.duplicates += 1
             continue
-        subject, text, html = digest_email(changes, week_of)
-        try:
-            message_id = send_email(sender, subscriber.email, subject, text, html)
-        except Exception:
-            deliveries.release(digest_id, subscriber.subscriber_id, "email")
-            raise
-        deliveries.mark_sent(digest_id, subscriber.subscriber_id, "email", message_id)
         run.sent.append(subscriber.subscriber_id)
     logger.info("digests sent", extra={"sent": len(run.sent), "empty": run.empty, "duplicates": run.duplicates})
     return run

@@ -127,7 +127,7 @@ def _render_blocks(root: Tag) -> list[str]:
         if text:
             blocks.append(text)
 
-    def walk(node: Tag, list_depth: int) -> None:
+    def walk(node: Tag) -> None:
         for child in node.children:
             if isinstance(child, (Comment, Doctype, ProcessingInstruction)):
                 continue
@@ -144,7 +144,7 @@ def _render_blocks(root: Tag) -> list[str]:
                 flush()
                 for index, item in enumerate(child.find_all("li", recursive=False), start=1):
                     marker = f"{index}." if name == "ol" else "-"
-                    _render_item(item, marker, list_depth, blocks)
+                    _render_item(item, marker, 0, blocks)
             elif name == "table":
                 flush()
                 blocks.extend(_render_table(child))
@@ -152,12 +152,12 @@ def _render_blocks(root: Tag) -> list[str]:
                 flush()
             elif name in _BLOCKS or name == "li":
                 flush()
-                walk(child, list_depth)
+                walk(child)
                 flush()
             else:
                 inline.append(_inline_text(child))
 
-    walk(root, 0)
+    walk(root)
     flush()
     return blocks
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -16,6 +18,37 @@ from policywatch.subscribers import Subscribers
 from policywatch.tiers import TierError, tier
 
 logger = Logger(child=True)
+
+# What the notify stage reads of a change event (docs/change-event.md).
+REQUIRED_FIELDS = (
+    "change_id",
+    "platform",
+    "platform_name",
+    "document_type",
+    "detected_at",
+    "alert",
+    "severity",
+    "summary",
+    "blocks",
+    "evidence",
+)
+
+
+class ChangeEventError(ValueError):
+    """A message on the notify queue is not a change event; it goes to the DLQ, nothing is sent."""
+
+
+def parse_change_event(body: str) -> dict[str, Any]:
+    try:
+        change = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ChangeEventError(f"change event is not JSON: {exc}") from None
+    if not isinstance(change, dict):
+        raise ChangeEventError(f"change event is a JSON {type(change).__name__}, not an object")
+    missing = [name for name in REQUIRED_FIELDS if name not in change]
+    if missing:
+        raise ChangeEventError(f"change event {change.get('change_id', '(no id)')} lacks {', '.join(missing)}")
+    return change
 
 
 @dataclass
@@ -30,12 +63,15 @@ class FanOut:
 def deliver_change(change: dict[str, Any], *, subscribers: Subscribers, deliveries: Deliveries, sender: str) -> FanOut:
     """Send ``change`` on every channel each watcher's tier allows, once per channel.
 
-    A channel that fails releases its claim and re-raises, so the queue retries the
-    change; channels already sent are not sent again on that retry.
+    A channel that fails re-raises (its claim released), so the queue retries the change;
+    channels already sent are not sent again on that retry.
     """
     result = FanOut()
     if not change.get("alert"):
         return result
+    # Rendered once per change, not once per watcher: the text is the same for all.
+    subject, text, html = alert_email(change)
+    sms_text = alert_sms(change)
     for watcher in subscribers.watchers(change["platform"]):
         if watcher.get("status") != "active":
             continue
@@ -47,34 +83,30 @@ def deliver_change(change: dict[str, Any], *, subscribers: Subscribers, deliveri
         if not plan.same_day:
             result.deferred_to_digest += 1
             continue
-        for channel, send in _channels(change, watcher, plan.channels, sender):
-            if not deliveries.claim(change["change_id"], watcher["subscriber_id"], channel):
-                result.duplicates += 1
-                continue
+        senders: list[tuple[str, Callable[[], str]]] = []
+        if "email" in plan.channels:
+            senders.append(("email", partial(send_email, sender, watcher["email"], subject, text, html)))
+        if "sms" in plan.channels and watcher.get("phone"):
+            senders.append(("sms", partial(send_sms, watcher["phone"], sms_text)))
+        for channel, send in senders:
             try:
-                message_id = send()
+                sent = deliveries.send_once(change["change_id"], watcher["subscriber_id"], channel, send)
             except Exception:
-                deliveries.release(change["change_id"], watcher["subscriber_id"], channel)
                 logger.exception(
                     "delivery failed", extra={"subscriber_id": watcher["subscriber_id"], "channel": channel}
                 )
                 raise
-            deliveries.mark_sent(change["change_id"], watcher["subscriber_id"], channel, message_id)
-            result.sent.append(f"{watcher['subscriber_id']}#{channel}")
+            if sent:
+                result.sent.append(f"{watcher['subscriber_id']}#{channel}")
+            else:
+                result.duplicates += 1
     logger.info(
         "change delivered",
-        extra={"change_id": change["change_id"], "sent": len(result.sent), "duplicates": result.duplicates},
+        extra={
+            "change_id": change["change_id"],
+            "sent": len(result.sent),
+            "duplicates": result.duplicates,
+            "deferred_to_digest": result.deferred_to_digest,
+        },
     )
     return result
-
-
-def _channels(
-    change: dict[str, Any], watcher: dict[str, Any], allowed: tuple[str, ...], sender: str
-) -> list[tuple[str, Callable[[], str]]]:
-    channels: list[tuple[str, Callable[[], str]]] = []
-    if "email" in allowed:
-        subject, text, html = alert_email(change)
-        channels.append(("email", lambda: send_email(sender, watcher["email"], subject, text, html)))
-    if "sms" in allowed and watcher.get("phone"):
-        channels.append(("sms", lambda: send_sms(watcher["phone"], alert_sms(change))))
-    return channels

@@ -57,12 +57,5 @@ class DocumentStates:
         self.table.put_item(Item=state.to_item())
 
     def all(self) -> list[DocumentState]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {}
-        while True:
-            page = self.table.scan(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = aws.all_items(self.table.scan)
         return sorted((DocumentState.from_item(i) for i in items), key=lambda s: s.document_key)

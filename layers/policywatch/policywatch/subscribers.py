@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from policywatch import aws
+from policywatch import aws, clock
 from policywatch.tiers import TierError, tier
 
 PROFILE = "profile"
@@ -87,7 +86,7 @@ def new_subscriber(
         tier=tier_id,
         platforms=platforms,
         phone=validate_phone(phone) if phone else None,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        created_at=clock.iso(),
     )
 
 
@@ -126,31 +125,18 @@ class Subscribers:
         return _from_profile(item)
 
     def list(self) -> list[Subscriber]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "FilterExpression": "#item = :profile",
-            "ExpressionAttributeNames": {"#item": "item"},
-            "ExpressionAttributeValues": {":profile": PROFILE},
-        }
-        while True:
-            page = self.table.scan(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = aws.all_items(
+            self.table.scan,
+            FilterExpression="#item = :profile",
+            ExpressionAttributeNames={"#item": "item"},
+            ExpressionAttributeValues={":profile": PROFILE},
+        )
         return sorted((_from_profile(i) for i in items), key=lambda s: s.created_at)
 
     def watchers(self, platform: str) -> list[dict[str, Any]]:
         """Watch items (contact, tier) of every subscriber watching ``platform``."""
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"IndexName": PLATFORM_INDEX, "KeyConditionExpression": Key("platform").eq(platform)}
-        while True:
-            page = self.table.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return items
+        query = {"IndexName": PLATFORM_INDEX, "KeyConditionExpression": Key("platform").eq(platform)}
+        return list(aws.all_items(self.table.query, **query))
 
 
 def _from_profile(item: dict[str, Any]) -> Subscriber:

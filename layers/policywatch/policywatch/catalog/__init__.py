@@ -68,6 +68,14 @@ class Document:
         }
 
     @classmethod
+    def from_job(cls, body: str) -> Document:
+        """The document of a fetch job (an SQS body); a malformed job is a CatalogError saying why."""
+        try:
+            return cls.from_dict(json.loads(body))
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise CatalogError(f"malformed fetch job: {type(exc).__name__}: {exc}") from None
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
         return cls(
             platform=data["platform"],
