@@ -1,38 +1,62 @@
-"""Fetch: for each job on the FetchQueue, fetch the document and archive what changed."""
+"""Fetch: for each job on the FetchQueue, fetch the document and archive what changed.
+
+The batch's message groups (one per host slot) run in parallel; see policywatch.fetchjobs.
+"""
+
+import json
+import time
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch.archive import Archive
-from policywatch.archivist import archive_document
+from policywatch.archivist import Archivist, Outcome
 from policywatch.catalog import Document
 from policywatch.config import require, settings
+from policywatch.fetchjobs import run_batch
+from policywatch.operator import OperatorAlerts
 from policywatch.state import DocumentStates
 
 logger = Logger()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+
+_METRICS = {
+    "new-version": "VersionsArchived",
+    "unchanged": "DocumentsUnchanged",
+    "not-modified": "DocumentsUnchanged",
+    "failed": "ExtractionFailures",
+    "needs-browser": "NeedsBrowser",
+}
+_ALERT_METRICS = {"failing": "DocumentsFailing", "recovered": "DocumentsRecovered"}
 
 
-def record_handler(record: SQSRecord) -> None:
+def _archivist() -> Archivist:
     config = settings()
-    document = Document.from_job(record.body)
-    outcome = archive_document(
-        document,
+    return Archivist(
         archive=Archive(require(config.archive_bucket, "ARCHIVE_BUCKET")),
         states=DocumentStates(require(config.documents_table, "DOCUMENTS_TABLE")),
         settings=config,
+        alerts=OperatorAlerts(config.operator_topic_arn) if config.operator_topic_arn else None,
     )
-    if outcome.status in ("failed", "needs-browser"):
-        metrics.add_metric(name="ExtractionFailures", unit=MetricUnit.Count, value=1)
-    elif outcome.status == "new-version":
-        metrics.add_metric(name="VersionsArchived", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    archivist = _archivist()
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
+
+    def work(record: dict, job_deadline: float | None) -> Outcome:
+        document = Document.from_job(record["body"])
+        sweep = json.loads(record["body"]).get("sweep")
+        return archivist.run(document, sweep=sweep, deadline=job_deadline)
+
+    report = run_batch(event.get("Records", []), work, queue_url=settings().fetch_queue_url, deadline=deadline)
+    for outcome in report.outcomes:
+        metrics.add_metric(name=_METRICS[outcome.status], unit=MetricUnit.Count, value=1)
+        if outcome.alert:
+            metrics.add_metric(name=_ALERT_METRICS[outcome.alert], unit=MetricUnit.Count, value=1)
+    if report.failures:
+        metrics.add_metric(name="FetchRetries", unit=MetricUnit.Count, value=len(report.failures))
+    return report.response()

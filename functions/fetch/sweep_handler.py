@@ -17,7 +17,14 @@ metrics = Metrics()
 def handler(event: dict, context: LambdaContext) -> dict:
     config = settings()
     catalog = current_catalog(Archive(require(config.archive_bucket, "ARCHIVE_BUCKET")))
-    count = enqueue(catalog, require(config.fetch_queue_url, "FETCH_QUEUE_URL"))
+    # The invocation's request id names the sweep: a retried invocation keeps it, so its
+    # jobs are deduplicated by the FIFO queue; each scheduled or manual sweep gets a new one.
+    count = enqueue(
+        catalog,
+        require(config.fetch_queue_url, "FETCH_QUEUE_URL"),
+        sweep=context.aws_request_id,
+        per_host=config.host_concurrency,
+    )
     metrics.add_metric(name="FetchJobsEnqueued", unit=MetricUnit.Count, value=count)
     logger.info("sweep enqueued", extra={"documents": count, "platforms": len(catalog.platforms)})
     return {"documents": count, "platforms": len(catalog.platforms)}

@@ -36,6 +36,7 @@ class Stack:
     fetch_queue_url: str
     change_topic_arn: str
     change_capture_url: str  # an SQS queue subscribed to the change topic, raw delivery
+    operator_capture_url: str  # an SQS queue subscribed to the operator topic
 
     @property
     def s3(self):
@@ -49,16 +50,31 @@ class Stack:
         return sorted(o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("Contents", []))
 
     def published_changes(self) -> list[dict[str, Any]]:
+        return [
+            {"body": json.loads(m["Body"]), "attributes": m.get("MessageAttributes", {})}
+            for m in self._drain(self.change_capture_url)
+        ]
+
+    def operator_alerts(self) -> list[dict[str, Any]]:
+        """Operator topic messages: {"subject", "message", "event"} (the SNS envelope unwrapped)."""
+        alerts = []
+        for m in self._drain(self.operator_capture_url):
+            envelope = json.loads(m["Body"])
+            event = envelope.get("MessageAttributes", {}).get("event", {}).get("Value")
+            alerts.append({"subject": envelope.get("Subject"), "message": envelope["Message"], "event": event})
+        return alerts
+
+    def _drain(self, queue_url: str) -> list[dict[str, Any]]:
         messages = []
         while True:
             batch = self.sqs.receive_message(
-                QueueUrl=self.change_capture_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+                QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
             ).get("Messages", [])
             if not batch:
                 return messages
             for m in batch:
-                messages.append({"body": json.loads(m["Body"]), "attributes": m.get("MessageAttributes", {})})
-                self.sqs.delete_message(QueueUrl=self.change_capture_url, ReceiptHandle=m["ReceiptHandle"])
+                messages.append(m)
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
 
 
 @pytest.fixture
@@ -117,12 +133,22 @@ def stack(monkeypatch) -> Stack:
             ],
         )
         sqs = boto3.client("sqs", region_name=REGION)
-        fetch_queue = sqs.create_queue(QueueName="fetch")["QueueUrl"]
+        fetch_queue = sqs.create_queue(
+            QueueName="fetch.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "720"}
+        )["QueueUrl"]
         capture = sqs.create_queue(QueueName="capture")["QueueUrl"]
+        operator_capture = sqs.create_queue(QueueName="operator-capture")["QueueUrl"]
         sns = boto3.client("sns", region_name=REGION)
         topic = sns.create_topic(Name="changes")["TopicArn"]
-        capture_arn = sqs.get_queue_attributes(QueueUrl=capture, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=capture_arn, Attributes={"RawMessageDelivery": "true"})
+        operator_topic = sns.create_topic(Name="operator")["TopicArn"]
+
+        def queue_arn(url: str) -> str:
+            return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+        sns.subscribe(
+            TopicArn=topic, Protocol="sqs", Endpoint=queue_arn(capture), Attributes={"RawMessageDelivery": "true"}
+        )
+        sns.subscribe(TopicArn=operator_topic, Protocol="sqs", Endpoint=queue_arn(operator_capture))
         boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
         for name, value in {
             "ARCHIVE_BUCKET": BUCKET,
@@ -131,23 +157,26 @@ def stack(monkeypatch) -> Stack:
             "DELIVERIES_TABLE": "deliveries",
             "FETCH_QUEUE_URL": fetch_queue,
             "CHANGE_TOPIC_ARN": topic,
+            "OPERATOR_TOPIC_ARN": operator_topic,
+            "FAILURE_ALERT_AFTER": "3",
             "SENDER_EMAIL": SENDER,
             "CONNECT_TIMEOUT_SECONDS": "2",
             "READ_TIMEOUT_SECONDS": "3",
         }.items():
             monkeypatch.setenv(name, value)
-        yield Stack(BUCKET, fetch_queue, topic, capture)
+        yield Stack(BUCKET, fetch_queue, topic, capture, operator_capture)
         aws.reset()
 
 
-def sqs_event(*bodies: dict[str, Any]) -> dict[str, Any]:
+def sqs_event(*bodies: dict[str, Any], group: str | None = None, receives: int = 1) -> dict[str, Any]:
+    """An SQS event as Lambda delivers it; ``group`` is the FIFO message group (default: one per body)."""
     return {
         "Records": [
             {
                 "messageId": f"m{i}",
                 "receiptHandle": f"r{i}",
                 "body": json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
+                "attributes": {"ApproximateReceiveCount": str(receives), "MessageGroupId": group or f"g{i}"},
                 "messageAttributes": {},
                 "md5OfBody": "",
                 "eventSource": "aws:sqs",

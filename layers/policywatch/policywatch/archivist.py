@@ -1,12 +1,20 @@
-"""The fetch stage's rules: fetch a document's pages, extract, and archive what changed.
+"""The fetch stage's rules: fetch a document's pages, keep the evidence, archive what changed.
 
-Writes happen in a fixed order (snapshot, version, then state) so a crash at any point
-leaves the archive consistent: at worst the next run writes an identical version again,
-which the diff stage recognises as no change.
+Writes happen in a fixed order (snapshots, version, then state) so a crash at any point
+leaves the archive consistent: at worst the next run writes an identical snapshot or
+version again, which the diff stage recognises as no change.
+
+- A raw snapshot is stored whenever the raw page changed, *before* extraction, so a page
+  whose selector broke is still kept and can be re-extracted after the fix.
+- A version is stored only when the fingerprint of the extracted text changed.
+- A failure counts once per sweep (retries of one job do not add up); the N-th sweep in a
+  row that fails raises one operator alert, and the first success after it one "recovered".
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,10 +22,13 @@ from aws_lambda_powertools import Logger
 
 from policywatch import clock
 from policywatch.archive import Archive, key_for, sha256
-from policywatch.catalog import Document
+from policywatch.catalog import Document, Page
 from policywatch.config import Settings
-from policywatch.extract import EXTRACTOR_VERSION, ExtractionError, check_text, extract, fingerprint, normalise
+from policywatch.extract import EXTRACTOR_VERSION, ExtractionError, check_page, check_text, extract, parse
 from policywatch.fetcher import FetchError, FetchResult, fetch
+from policywatch.noise import fingerprint, normalise
+from policywatch.operator import OperatorAlerts
+from policywatch.pdf import pdf_to_markdown
 from policywatch.state import RECENT_FINGERPRINTS, DocumentState, DocumentStates
 
 logger = Logger(child=True)
@@ -31,122 +42,228 @@ class Outcome:
     status: str  # new-version | unchanged | not-modified | failed | needs-browser
     version_key: str | None = None
     error: str | None = None
+    alert: str | None = None  # failing | recovered, when this fetch raised an operator alert
+
+
+def declaration_hash(document: Document) -> str:
+    """Identifies what the stored validators and fingerprint were extracted with."""
+    declared = {"document": document.to_dict(), "extractor": EXTRACTOR_VERSION}
+    return hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def page_text(page: Page, body: bytes, content_type: str, base_url: str, filters: tuple[str, ...] = ()) -> str:
+    """The Markdown of one fetched page, exactly as the pipeline extracts it (``reextract`` too)."""
+    if content_type == "application/pdf":
+        return pdf_to_markdown(body)
+    soup = parse(body)
+    check_page(soup)
+    return extract(soup, page.select, page.remove, base_url=base_url, filters=filters)
+
+
+def document_text(document: Document, pages: list[tuple[bytes, str, str]]) -> str:
+    """The pages' Markdown, in the declared order; ``pages`` are (body, content type, URL)."""
+    if len(pages) != len(document.pages):
+        raise ExtractionError(
+            "pages-mismatch", f"the declaration has {len(document.pages)} pages, {len(pages)} were given"
+        )
+    texts = [
+        page_text(page, body, content_type, url, document.filters).strip()
+        for page, (body, content_type, url) in zip(document.pages, pages, strict=True)
+    ]
+    return "\n\n".join(texts) + "\n"
+
+
+class Archivist:
+    """Fetches documents and archives them; one per Lambda container (its collaborators are reused)."""
+
+    def __init__(
+        self,
+        *,
+        archive: Archive,
+        states: DocumentStates,
+        settings: Settings,
+        alerts: OperatorAlerts | None = None,
+    ) -> None:
+        self.archive = archive
+        self.states = states
+        self.settings = settings
+        self.alerts = alerts
+
+    def run(
+        self,
+        document: Document,
+        *,
+        sweep: str | None = None,
+        now: datetime | None = None,
+        deadline: float | None = None,
+    ) -> Outcome:
+        """Fetch ``document`` and archive a new version if its text changed.
+
+        A retryable fetch failure (network, 429, 5xx) is recorded and re-raised so the queue
+        retries it later; anything else is recorded as a failure of this document and returned.
+        """
+        now = now or clock.now()
+        state = self.states.get(document.key)
+        if document.render == "browser":
+            return self._fail(
+                state, now, sweep, "needs-browser", "this page only renders with scripts; it needs a browser renderer"
+            )
+        declared = declaration_hash(document)
+        try:
+            results = self._fetch_pages(document, state, declared, deadline)
+        except FetchError as exc:
+            outcome = self._fail(state, now, sweep, "fetch-failed", str(exc))
+            if exc.retryable:
+                raise
+            return outcome
+        if results is None:
+            outcome = self._succeeded(state, now)
+            self.states.put(state)
+            return Outcome(document.key, "not-modified", alert=outcome)
+        self._keep_snapshots(document, results, state, now)
+        try:
+            text = document_text(document, [(r.body, r.content_type, r.final_url) for r in results])
+            check_text(text, min_chars=self.settings.min_text_chars, previous_chars=state.text_chars)
+        except ExtractionError as exc:
+            return self._fail(state, now, sweep, exc.kind, exc.detail)
+        return self._record(document, results, text, state=state, declared=declared, now=now)
+
+    def _fetch_pages(
+        self, document: Document, state: DocumentState, declared: str, deadline: float | None
+    ) -> list[FetchResult] | None:
+        """Every page of the document, or None when a single-page document is unchanged (304).
+
+        Validators are sent only when the last success used this same declaration and
+        extractor: after a selector fix the page must be extracted again, unchanged or not.
+        """
+        conditional = len(document.pages) == 1 and state.fingerprint is not None and state.declaration == declared
+        results = []
+        for page in document.pages:
+            result = fetch(
+                page.url,
+                validators=state.validators if conditional else None,
+                user_agent=self.settings.user_agent,
+                max_bytes=self.settings.max_page_bytes,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                deadline=deadline,
+            )
+            if result.not_modified:
+                return None
+            results.append(result)
+        return results
+
+    def _keep_snapshots(
+        self, document: Document, results: list[FetchResult], state: DocumentState, now: datetime
+    ) -> None:
+        raw_sha = sha256(b"".join(r.body for r in results))
+        state.last_redirects = [f"{status} {url}" for r in results for status, url in r.redirects]
+        if raw_sha == state.raw_sha256:
+            return
+        for index, result in enumerate(results):
+            ext = "pdf" if result.content_type == "application/pdf" else "html"
+            key = key_for("snapshots", document.key, now, ext if index == 0 else f"{index}.{ext}")
+            self.archive.put(key, result.body, result.content_type, self._metadata([result], now, result.body))
+            if index == 0:
+                state.last_snapshot_key = key
+        state.raw_sha256 = raw_sha
+
+    def _metadata(self, results: list[FetchResult], now: datetime, body: bytes) -> dict[str, str]:
+        meta = {
+            "source-url": " ".join(r.final_url for r in results),
+            "fetched-at": clock.iso(now),
+            "http-status": ",".join(str(r.status) for r in results),
+            "sha256": sha256(body),
+            "extractor-version": EXTRACTOR_VERSION,
+        }
+        requested = " ".join(r.url for r in results)
+        if requested != meta["source-url"]:
+            meta["requested-url"] = requested
+        return meta
+
+    def _record(
+        self,
+        document: Document,
+        results: list[FetchResult],
+        text: str,
+        *,
+        state: DocumentState,
+        declared: str,
+        now: datetime,
+    ) -> Outcome:
+        fp = fingerprint(text)
+        version_key = None
+        if fp != state.fingerprint:
+            body = text.encode()
+            version_key = key_for("versions", document.key, now, "md")
+            meta = self._metadata(results, now, body)
+            meta.update({"fingerprint": fp, "document-type": document.type})
+            if state.last_snapshot_key:
+                meta["snapshot-key"] = state.last_snapshot_key
+            self.archive.put(version_key, body, "text/markdown; charset=utf-8", meta)
+            state.last_change_at = clock.iso(now)
+            state.last_version_key = version_key
+            state.recent_fingerprints = ([fp] + [f for f in state.recent_fingerprints if f != fp])[:RECENT_FINGERPRINTS]
+        state.fingerprint = fp
+        state.text_chars = len(normalise(text))
+        state.declaration = declared
+        state.extractor_version = EXTRACTOR_VERSION
+        if len(results) == 1:
+            state.etag = results[0].validators.etag
+            state.last_modified = results[0].validators.last_modified
+        alert = self._succeeded(state, now)
+        self.states.put(state)
+        logger.info("document fetched", extra={"document": document.key, "changed": bool(version_key)})
+        return Outcome(
+            document.key, "new-version" if version_key else "unchanged", version_key=version_key, alert=alert
+        )
+
+    def _succeeded(self, state: DocumentState, now: datetime) -> str | None:
+        """Reset the failure count; tell the operator when a document they were alerted about is back."""
+        alert = None
+        if state.alerted:
+            alert = "recovered"
+            if self.alerts:
+                self.alerts.recovered(state.document_key, failures=state.consecutive_failures)
+        state.last_success_at = clock.iso(now)
+        state.consecutive_failures = 0
+        state.last_error = None
+        state.last_failed_sweep = None
+        state.alerted = False
+        return alert
+
+    def _fail(self, state: DocumentState, now: datetime, sweep: str | None, kind: str, detail: str) -> Outcome:
+        if sweep is None or sweep != state.last_failed_sweep:
+            state.consecutive_failures += 1
+        state.last_failed_sweep = sweep
+        state.last_error = f"{clock.iso(now)} {kind}: {detail}"
+        alert = None
+        # A document declared as needing a browser fails by design: status shows it, no alert.
+        due = kind != "needs-browser" and state.consecutive_failures >= self.settings.failure_alert_after
+        if due and not state.alerted:
+            alert = "failing"
+            state.alerted = True
+            if self.alerts:
+                self.alerts.failing(state.document_key, failures=state.consecutive_failures, error=state.last_error)
+        self.states.put(state)
+        logger.warning(
+            "document not archived", extra={"document": state.document_key, "failure": kind, "detail": detail}
+        )
+        return Outcome(
+            state.document_key,
+            "needs-browser" if kind == "needs-browser" else "failed",
+            error=f"{kind}: {detail}",
+            alert=alert,
+        )
 
 
 def archive_document(
-    document: Document, *, archive: Archive, states: DocumentStates, settings: Settings, now: datetime | None = None
-) -> Outcome:
-    """Fetch ``document`` and archive a new version if its text changed.
-
-    A retryable fetch failure (network, 429, 5xx) is recorded and re-raised so the queue
-    retries it; anything else is recorded as a failure of this document and returned.
-    """
-    now = now or clock.now()
-    state = states.get(document.key)
-    if document.render == "browser":
-        return _fail(
-            states, state, now, "needs-browser", "this page only renders with scripts; it needs a browser renderer"
-        )
-    try:
-        results = _fetch_pages(document, state, settings)
-        if results is None:
-            state.last_success_at = clock.iso(now)
-            state.consecutive_failures = 0
-            state.last_error = None
-            states.put(state)
-            return Outcome(document.key, "not-modified")
-        text = "\n\n".join(
-            extract(result.body, page.select, page.remove) for page, result in zip(document.pages, results, strict=True)
-        )
-        check_text(text, min_chars=settings.min_text_chars, previous_chars=state.text_chars)
-    except FetchError as exc:
-        _fail(states, state, now, "fetch-failed", str(exc))
-        if exc.retryable:
-            raise
-        return Outcome(document.key, "failed", error=str(exc))
-    except ExtractionError as exc:
-        return _fail(states, state, now, exc.kind, exc.detail)
-    return _record(document, results, text, archive=archive, states=states, state=state, now=now)
-
-
-def _fetch_pages(document: Document, state: DocumentState, settings: Settings) -> list[FetchResult] | None:
-    """Every page of the document, or None when a single-page document is unchanged (304)."""
-    single = len(document.pages) == 1
-    results = []
-    for page in document.pages:
-        result = fetch(
-            page.url,
-            validators=state.validators if single and state.fingerprint else None,
-            user_agent=settings.user_agent,
-            max_bytes=settings.max_page_bytes,
-            timeout=(settings.connect_timeout, settings.read_timeout),
-        )
-        if result.not_modified:
-            return None
-        results.append(result)
-    return results
-
-
-def _record(
     document: Document,
-    results: list[FetchResult],
-    text: str,
     *,
     archive: Archive,
     states: DocumentStates,
-    state: DocumentState,
-    now: datetime,
+    settings: Settings,
+    now: datetime | None = None,
+    sweep: str | None = None,
 ) -> Outcome:
-    raw_sha = sha256(b"".join(r.body for r in results))
-    fp = fingerprint(text)
-    source_url = " ".join(r.final_url for r in results)
-    meta = {
-        "source-url": source_url,
-        "fetched-at": clock.iso(now),
-        "http-status": ",".join(str(r.status) for r in results),
-        "extractor-version": EXTRACTOR_VERSION,
-    }
-    if raw_sha != state.raw_sha256:
-        for index, result in enumerate(results):
-            suffix = "html" if index == 0 else f"{index}.html"
-            archive.put(
-                key_for("snapshots", document.key, now, suffix),
-                result.body,
-                result.content_type or "text/html",
-                {**meta, "source-url": result.final_url, "sha256": sha256(result.body)},
-            )
-    version_key = None
-    if fp != state.fingerprint:
-        body = text.encode()
-        version_key = key_for("versions", document.key, now, "md")
-        archive.put(
-            version_key,
-            body,
-            "text/markdown; charset=utf-8",
-            {**meta, "sha256": sha256(body), "fingerprint": fp, "document-type": document.type},
-        )
-        state.last_change_at = clock.iso(now)
-        state.last_version_key = version_key
-        state.recent_fingerprints = ([fp] + [f for f in state.recent_fingerprints if f != fp])[:RECENT_FINGERPRINTS]
-    state.fingerprint = fp
-    state.raw_sha256 = raw_sha
-    state.text_chars = len(normalise(text))
-    if len(results) == 1:
-        state.etag = results[0].validators.etag
-        state.last_modified = results[0].validators.last_modified
-    state.last_success_at = clock.iso(now)
-    state.consecutive_failures = 0
-    state.last_error = None
-    states.put(state)
-    logger.info("document fetched", extra={"document": document.key, "changed": bool(version_key)})
-    return Outcome(document.key, "new-version" if version_key else "unchanged", version_key=version_key)
-
-
-def _fail(states: DocumentStates, state: DocumentState, now: datetime, kind: str, detail: str) -> Outcome:
-    state.consecutive_failures += 1
-    state.last_error = f"{clock.iso(now)} {kind}: {detail}"
-    states.put(state)
-    logger.warning("document not archived", extra={"document": state.document_key, "failure": kind, "detail": detail})
-    return Outcome(
-        state.document_key, "needs-browser" if kind == "needs-browser" else "failed", error=f"{kind}: {detail}"
-    )
+    """One-off form of ``Archivist.run`` (tests and the CLI)."""
+    return Archivist(archive=archive, states=states, settings=settings).run(document, sweep=sweep, now=now)

@@ -1,7 +1,13 @@
-"""boto3 clients, created lazily (never at import time: cold starts and moto)."""
+"""boto3 clients, created lazily (never at import time: cold starts and moto).
+
+Clients are thread-safe and shared; creating one is not, so creation takes a lock.
+Resources are not thread-safe: each thread gets its own (the fetch function works on a
+batch's message groups in parallel threads).
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
@@ -9,23 +15,42 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30, max_pool_connections=32
+)
+_lock = threading.Lock()
+_clients: dict[str, Any] = {}
+_local = threading.local()
+_generation = 0
 
 
-@cache
 def client(service: str) -> Any:
-    return boto3.client(service, config=_CONFIG)
+    found = _clients.get(service)
+    if found is None:
+        with _lock:
+            found = _clients.get(service)
+            if found is None:
+                found = _clients[service] = boto3.client(service, config=_CONFIG)
+    return found
 
 
-@cache
 def resource(service: str) -> Any:
-    return boto3.resource(service, config=_CONFIG)
+    cached = getattr(_local, "resources", None)
+    if cached is None or getattr(_local, "generation", None) != _generation:
+        cached = _local.resources = {}
+        _local.generation = _generation
+    if service not in cached:
+        with _lock:
+            cached[service] = boto3.resource(service, config=_CONFIG)
+    return cached[service]
 
 
 def reset() -> None:
-    """Forget cached clients (tests switch between moto and other endpoints)."""
-    client.cache_clear()
-    resource.cache_clear()
+    """Forget cached clients and resources (tests switch between moto and other endpoints)."""
+    global _generation
+    with _lock:
+        _clients.clear()
+        _generation += 1
 
 
 @cache

@@ -50,7 +50,9 @@ def build_record(
 ) -> dict[str, Any]:
     comparison = compare(old_text, new_text)
     kind = comparison.kind
-    if kind == "substantive" and fingerprint in recent_fingerprints:
+    if kind != "none" and current.metadata.get("origin") == "reextract":
+        kind = "technical"  # rebuilt from a stored snapshot by `policywatch reextract`: never alerts
+    elif kind == "substantive" and fingerprint in recent_fingerprints:
         kind = "flap"  # the text came back to a version seen recently
     alert = kind == "substantive"
     return {

@@ -22,6 +22,8 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from policywatch import aws
 from policywatch.archive import CATALOG_KEY, Archive
 from policywatch.catalog import CatalogError, load_packaged, parse_catalog_json
+from policywatch.config import settings
+from policywatch.reextract import reextract
 from policywatch.state import DocumentStates
 from policywatch.subscribers import SubscriberError, Subscribers, new_subscriber
 from policywatch.sweep import current_catalog
@@ -142,14 +144,69 @@ def cmd_digest(args: argparse.Namespace, out: Callable[[str], None]) -> None:
 
 
 def cmd_status(args: argparse.Namespace, out: Callable[[str], None]) -> None:
-    states = DocumentStates(Stack(args.stack).output("DocumentsTableName")).all()
-    if not states:
-        out("no document fetched yet (run `policywatch sweep`)")
-    for s in states:
-        health = "ok" if not s.consecutive_failures else f"FAILING x{s.consecutive_failures}: {s.last_error}"
-        out(
-            f"{s.document_key:<45} last success {s.last_success_at or '-'}  last change {s.last_change_at or '-'}  {health}"
+    """Every document of the catalog in effect (and any no longer in it), with its fetch health."""
+    stack = Stack(args.stack)
+    documents = {d.key: d for d in current_catalog(stack.archive()).documents()}
+    states = {s.document_key: s for s in DocumentStates(stack.output("DocumentsTableName")).all()}
+    rows = []
+    for key in sorted(documents.keys() | states.keys()):
+        state, document = states.get(key), documents.get(key)
+        if state is None:
+            health = "needs a browser" if document and document.render == "browser" else "not fetched yet"
+        elif document is None:
+            health = "no longer in the catalog"
+        elif document.render == "browser":
+            health = "needs a browser"
+        elif state.consecutive_failures:
+            health = f"FAILING x{state.consecutive_failures}"
+        else:
+            health = "ok"
+        rows.append(
+            {
+                "document": key,
+                "health": health,
+                "last_success": state.last_success_at if state else None,
+                "last_change": state.last_change_at if state else None,
+                "failures": state.consecutive_failures if state else 0,
+                "last_error": state.last_error if state else None,
+                "url": " ".join(p.url for p in document.pages) if document else None,
+            }
         )
+    if args.json:
+        out(json.dumps(rows, indent=2))
+        return
+    failing = sum(1 for r in rows if r["health"].startswith("FAILING"))
+    out(f"{len(rows)} documents, {failing} failing")
+    out(f"{'DOCUMENT':<42} {'HEALTH':<16} {'LAST SUCCESS':<25} {'LAST CHANGE':<25} LAST ERROR")
+    for r in rows:
+        error = (r["last_error"] or "")[:100] if r["failures"] else ""
+        out(
+            f"{r['document']:<42} {r['health']:<16} {r['last_success'] or '-':<25} {r['last_change'] or '-':<25} {error}"
+        )
+
+
+def cmd_reextract(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    stack = Stack(args.stack)
+    archive = stack.archive()
+    catalog = current_catalog(archive)
+    documents = catalog.documents()
+    if args.document:
+        known = {d.key: d for d in documents}
+        unknown = [k for k in args.document if k not in known]
+        if unknown:
+            raise CliError(
+                f"not in the catalog in effect: {', '.join(unknown)} (keys look like anthropic/privacy-policy)"
+            )
+        documents = [known[k] for k in args.document]
+    states = DocumentStates(stack.output("DocumentsTableName"))
+    counts: dict[str, int] = {}
+    for document in documents:
+        if document.render == "browser":
+            continue
+        result = reextract(document, archive=archive, states=states, settings=settings())
+        counts[result.status] = counts.get(result.status, 0) + 1
+        out(f"{result.document_key:<42} {result.status:<11} {result.detail}")
+    out(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to re-extract")
 
 
 def cmd_outbox(args: argparse.Namespace, out: Callable[[str], None]) -> None:
@@ -229,7 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("sweep", help="fetch every tracked document now").set_defaults(run=cmd_sweep)
     commands.add_parser("digest", help="send the weekly digest now").set_defaults(run=cmd_digest)
-    commands.add_parser("status", help="fetch state of every document").set_defaults(run=cmd_status)
+    status = commands.add_parser("status", help="fetch health of every document")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(run=cmd_status)
+    again = commands.add_parser(
+        "reextract", help="rebuild versions from stored snapshots after a declaration or extractor change"
+    )
+    again.add_argument("--document", action="append", help="a document key, e.g. anthropic/privacy-policy (repeat)")
+    again.set_defaults(run=cmd_reextract)
     box = commands.add_parser("outbox", help="emails and SMS that MiniStack recorded")
     box.add_argument("--full", action="store_true", help="print the email bodies too")
     box.add_argument("--json", action="store_true")

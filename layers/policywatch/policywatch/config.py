@@ -28,6 +28,7 @@ class Settings:
     deliveries_table: str
     fetch_queue_url: str
     change_topic_arn: str
+    operator_topic_arn: str
     sender_email: str
     user_agent: str
     max_page_bytes: int
@@ -35,6 +36,8 @@ class Settings:
     read_timeout: float
     min_text_chars: int
     delivery_ttl_days: int
+    failure_alert_after: int
+    host_concurrency: int
 
 
 def settings() -> Settings:
@@ -46,6 +49,7 @@ def settings() -> Settings:
         deliveries_table=os.environ.get("DELIVERIES_TABLE", ""),
         fetch_queue_url=os.environ.get("FETCH_QUEUE_URL", ""),
         change_topic_arn=os.environ.get("CHANGE_TOPIC_ARN", ""),
+        operator_topic_arn=os.environ.get("OPERATOR_TOPIC_ARN", ""),
         sender_email=os.environ.get("SENDER_EMAIL", ""),
         user_agent=os.environ.get("USER_AGENT", ""),  # empty: the fetcher's default, which names the version
         max_page_bytes=_int("MAX_PAGE_BYTES", 5 * 1024 * 1024),
@@ -53,6 +57,8 @@ def settings() -> Settings:
         read_timeout=_int("READ_TIMEOUT_SECONDS", 20),
         min_text_chars=_int("MIN_TEXT_CHARS", 500),
         delivery_ttl_days=_int("DELIVERY_TTL_DAYS", 400),
+        failure_alert_after=_int("FAILURE_ALERT_AFTER", 3),  # sweeps in a row
+        host_concurrency=_int("HOST_CONCURRENCY", 2),  # concurrent requests per host, at most
     )
 
 

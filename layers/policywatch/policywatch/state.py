@@ -25,6 +25,12 @@ class DocumentState:
     last_version_key: str | None = None
     consecutive_failures: int = 0
     last_error: str | None = None
+    last_failed_sweep: str | None = None  # failures count once per sweep, not once per retry
+    alerted: bool = False  # an operator alert is out for this document's failures
+    declaration: str | None = None  # hash of the declaration the validators and fingerprint came from
+    extractor_version: str | None = None
+    last_snapshot_key: str | None = None
+    last_redirects: list[str] = field(default_factory=list)
 
     @property
     def validators(self) -> Validators:
@@ -37,6 +43,7 @@ class DocumentState:
         if "text_chars" in values and values["text_chars"] is not None:
             values["text_chars"] = int(values["text_chars"])
         values["consecutive_failures"] = int(values.get("consecutive_failures", 0))
+        values["alerted"] = bool(values.get("alerted", False))
         return cls(**values)
 
     def to_item(self) -> dict[str, Any]:
@@ -47,7 +54,11 @@ class DocumentStates:
     """Data access for the documents table (partition key ``document_key``)."""
 
     def __init__(self, table_name: str) -> None:
-        self.table = aws.resource("dynamodb").Table(table_name)
+        self.table_name = table_name
+
+    @property
+    def table(self) -> Any:
+        return aws.resource("dynamodb").Table(self.table_name)  # per thread: resources are not thread-safe
 
     def get(self, document_key: str) -> DocumentState:
         item = self.table.get_item(Key={"document_key": document_key}, ConsistentRead=True).get("Item")

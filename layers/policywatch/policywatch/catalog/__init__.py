@@ -1,14 +1,19 @@
 """What policywatch tracks: platforms and their documents, as validated data files.
 
-The packaged declarations live in ``platforms/*.json`` (one per platform). An operator can
-override the whole catalog without redeploying by putting a catalog object in the archive
+The packaged declarations live in ``platforms/*.json`` (one per platform), validated against
+``schema.json`` plus the checks JSON Schema cannot express (CSS selectors compile, no page
+declared twice in a document, no two documents of a platform with the same id). An operator
+can override the whole catalog without redeploying by putting a catalog object in the archive
 bucket (see ``policywatch.archive.CATALOG_KEY``); the sweep prefers it when present.
+Field reference: docs/catalog.md.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,8 +21,12 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import soupsieve
 
 __all__ = [
+    "DOCUMENT_TYPES",
+    "FILTERS",
+    "RENDER_MODES",
     "Catalog",
     "CatalogError",
     "Document",
@@ -26,7 +35,18 @@ __all__ = [
     "document_id",
     "load_packaged",
     "parse_catalog",
+    "parse_catalog_json",
+    "validate_platform",
 ]
+
+_SCHEMA: dict[str, Any] = json.loads(resources.files(__package__).joinpath("schema.json").read_text())
+
+#: Open Terms Archive's document type names (``@opentermsarchive/terms-types``), the only allowed ``type`` values.
+DOCUMENT_TYPES: tuple[str, ...] = tuple(_SCHEMA["$defs"]["documentType"]["enum"])
+#: What a document's optional ``filters`` may name (applied while rendering, by ``extract``).
+FILTERS: tuple[str, ...] = tuple(_SCHEMA["$defs"]["filter"]["enum"])
+#: ``http``: fetched and extracted here; ``browser``: the page only renders with scripts.
+RENDER_MODES: tuple[str, ...] = tuple(_SCHEMA["$defs"]["document"]["properties"]["render"]["enum"])
 
 
 class CatalogError(ValueError):
@@ -48,7 +68,8 @@ class Document:
     platform: str
     type: str
     pages: tuple[Page, ...]
-    render: str = "http"
+    render: str = "http"  # one of RENDER_MODES
+    filters: tuple[str, ...] = ()  # names from FILTERS; extract applies them when rendering the page
 
     @property
     def id(self) -> str:
@@ -64,6 +85,7 @@ class Document:
             "platform": self.platform,
             "type": self.type,
             "render": self.render,
+            "filters": list(self.filters),
             "pages": [page.to_dict() for page in self.pages],
         }
 
@@ -81,6 +103,7 @@ class Document:
             platform=data["platform"],
             type=data["type"],
             render=data.get("render", "http"),
+            filters=tuple(data.get("filters", ())),
             pages=tuple(Page(p["url"], tuple(p["select"]), tuple(p.get("remove", ()))) for p in data["pages"]),
         )
 
@@ -91,6 +114,7 @@ class Platform:
     name: str
     operator: str
     documents: tuple[Document, ...] = field(default_factory=tuple)
+    homepage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,30 +140,135 @@ def document_id(document_type: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", document_type.lower()).strip("-")
 
 
+FieldPath = tuple[str | int, ...]  # a field's location in a declaration: ("documents", 0, "type")
+
+
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(resources.files(__package__).joinpath("schema.json").read_text())
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema.Draft202012Validator(_SCHEMA)
 
 
-def _field_path(error: jsonschema.ValidationError) -> str:
-    path = ""
-    for part in error.absolute_path:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "(top level)"
+def _field(path: FieldPath) -> str:
+    """("documents", 0, "pages", 1, "url") -> 'documents[0].pages[1].url'."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _sort_key(path: FieldPath) -> list[tuple[bool, str | int]]:
+    return [(isinstance(part, str), part) for part in path]
+
+
+def _suggest(value: Any, choices: Iterable[str]) -> str:
+    if not isinstance(value, str):
+        return ""
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _schema_problems(error: jsonschema.ValidationError) -> list[tuple[FieldPath, str]]:
+    """A JSON Schema error as (field, message) pairs, worded for whoever edits the file."""
+    path: FieldPath = tuple(error.absolute_path)
+    named = [part for part in path if isinstance(part, str)]
+    last = named[-1] if named else ""
+    value = error.instance
+    if error.validator == "required":
+        match = re.match(r"^'(.+)' is a required property$", error.message)
+        return [((*path, match.group(1) if match else "?"), "required field is missing")]
+    if error.validator == "additionalProperties" and isinstance(value, dict):
+        allowed = list(error.schema.get("properties", {}))
+        return [
+            ((*path, key), f"unknown field (allowed: {', '.join(allowed)}){_suggest(key, allowed)}")
+            for key in sorted(k for k in value if k not in allowed)
+        ]
+    if error.validator == "enum":
+        if last == "type":
+            message = f"{value!r} is not an Open Terms Archive document type{_suggest(value, DOCUMENT_TYPES)}"
+            return [(path, message + " (the allowed names are listed in docs/catalog.md)")]
+        if last == "filters":
+            return [(path, f"unknown filter {value!r} (known: {', '.join(FILTERS)})")]
+        if last == "render":
+            return [(path, f"{value!r} is not a render mode (known: {', '.join(RENDER_MODES)})")]
+    if error.validator == "pattern":
+        if last == "url":
+            return [(path, f"{value!r} is not an https:// URL (plain http:// only for a loopback host)")]
+        if last == "homepage":
+            return [(path, f"{value!r} is not an https:// URL")]
+        if last == "id":
+            return [(path, f"{value!r} must be lowercase letters and digits in hyphen-separated words, e.g. 'meta-ai'")]
+    if error.validator == "uniqueItems" and isinstance(value, list):
+        repeated = sorted({json.dumps(v) for v in value if value.count(v) > 1})
+        return [(path, f"{', '.join(repeated)} listed more than once")]
+    return [(path, error.message)]
+
+
+@cache
+def _selector_problem(selector: str) -> str | None:
+    """Why ``selector`` is not a CSS selector soupsieve (BeautifulSoup's ``select``) accepts, or None."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. ':contains' is deprecated but still works
+        try:
+            soupsieve.compile(selector)
+        except (soupsieve.SelectorSyntaxError, NotImplementedError, ValueError, TypeError) as exc:
+            lines = str(exc).strip().splitlines()
+            return lines[0] if lines else type(exc).__name__
+    return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _semantic_problems(data: Any) -> list[tuple[FieldPath, str]]:
+    """What JSON Schema cannot check: selectors compile, no page twice in a document, unique document ids."""
+    problems: list[tuple[FieldPath, str]] = []
+    documents = _as_list(data.get("documents")) if isinstance(data, dict) else []
+    types: dict[str, int] = {}  # type -> first document declaring it
+    ids: dict[str, tuple[str, int]] = {}  # document id -> (type, first document with that id)
+    for i, doc in enumerate(documents):
+        if not isinstance(doc, dict):
+            continue
+        doc_type = doc.get("type")
+        if isinstance(doc_type, str) and doc_type:
+            doc_id = document_id(doc_type)
+            if doc_type in types:
+                message = f"document type {doc_type!r} is declared twice (also documents[{types[doc_type]}])"
+                problems.append((("documents", i, "type"), message))
+            elif doc_id in ids:
+                other, j = ids[doc_id]
+                message = f"document id {doc_id!r} of {doc_type!r} collides with {other!r} (documents[{j}])"
+                problems.append((("documents", i, "type"), message))
+            types.setdefault(doc_type, i)
+            ids.setdefault(doc_id, (doc_type, i))
+        urls: dict[str, int] = {}
+        for k, page in enumerate(_as_list(doc.get("pages"))):
+            if not isinstance(page, dict):
+                continue
+            url = page.get("url")
+            if isinstance(url, str):
+                fetched = url.split("#", 1)[0]  # a #fragment is never sent: same page
+                if fetched in urls:
+                    message = f"page {url!r} is declared twice in this document (also pages[{urls[fetched]}])"
+                    problems.append((("documents", i, "pages", k, "url"), message))
+                else:
+                    urls[fetched] = k
+            for name in ("select", "remove"):
+                for n, selector in enumerate(_as_list(page.get(name))):
+                    if isinstance(selector, str) and selector:
+                        problem = _selector_problem(selector)
+                        if problem:
+                            where = ("documents", i, "pages", k, name, n)
+                            problems.append((where, f"invalid CSS selector {selector!r}: {problem}"))
+    return problems
 
 
 def validate_platform(data: Any, source: str) -> list[str]:
     """Every problem with one platform declaration, as 'source: field: message' lines."""
-    errors = [
-        f"{source}: {_field_path(e)}: {e.message}"
-        for e in sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
-    ]
-    if not errors:
-        types = [d["type"] for d in data["documents"]]
-        for dup in sorted({t for t in types if types.count(t) > 1}):
-            errors.append(f"{source}: documents: document type {dup!r} is declared twice")
-    return errors
+    problems = [p for error in _validator().iter_errors(data) for p in _schema_problems(error)]
+    problems += _semantic_problems(data)
+    problems.sort(key=lambda problem: _sort_key(problem[0]))
+    return [f"{source}: {_field(path)}: {message}" for path, message in problems]
 
 
 def _build(data: dict[str, Any]) -> Platform:
@@ -147,6 +276,7 @@ def _build(data: dict[str, Any]) -> Platform:
         id=data["id"],
         name=data["name"],
         operator=data["operator"],
+        homepage=data.get("homepage"),
         documents=tuple(Document.from_dict({**doc, "platform": data["id"]}) for doc in data["documents"]),
     )
 

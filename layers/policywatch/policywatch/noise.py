@@ -1,0 +1,197 @@
+"""Noise rules: the comparison form of a policy text, and its fingerprint.
+
+The archive keeps every version's text faithfully. Whether a fetch *is* a new version is
+decided on the normalised form below, where what changes without the policy changing is
+folded away. Each rule is listed, with examples, in docs/extraction.md; keep the two in step.
+
+1. Unicode compatibility forms (NFKC): full-width letters, ligatures, odd spaces.
+2. Typography: curly and straight quotes, apostrophes and primes; hyphens, dashes and
+   minus signs; non-breaking, thin and narrow spaces; zero-width characters and BOMs.
+3. Whitespace: runs of spaces collapse, lines are trimmed, blank lines dropped.
+4. Link targets (Markdown ``[text](url)`` and bare URLs):
+   a. tracking query parameters are dropped (utm_*, gclid, fbclid, ...);
+   b. signed-URL and session parameters are dropped (X-Amz-*, Signature, Expires, token, ...);
+   c. per-request tokens in paths and remaining values (UUIDs, long hex or base64url
+      strings, ``;jsessionid=``) become ``{token}``;
+   d. the remaining parameters are sorted, and an empty query or fragment is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u00b4": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2007": " ",
+        "\u2009": " ",
+        "\u200a": " ",
+        "\u200b": "",
+        "\u200c": "",
+        "\u200d": "",
+        "\u2060": "",
+        "\ufeff": "",
+        "\u00ad": "",  # soft hyphen
+    }
+)
+
+# 4a. Tracking parameters (exact names, and prefixes ending in "_").
+TRACKING_PARAMS = frozenset(
+    {
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "fbclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "__hstc",
+        "__hssc",
+        "__hsfp",
+        "hsctatracking",
+        "mkt_tok",
+        "ref_src",
+        "ref_url",
+        "s_kwcid",
+        "ef_id",
+        "trk",
+        "trkcampaign",
+        "spm",
+        "cmpid",
+        "icid",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "hsa_", "pk_", "mtm_", "oly_", "vero_")
+# 4b. Signed-URL, cache-busting and session parameters: different on every request.
+SESSION_PARAMS = frozenset(
+    {
+        "x-amz-algorithm",
+        "x-amz-credential",
+        "x-amz-date",
+        "x-amz-expires",
+        "x-amz-signature",
+        "x-amz-signedheaders",
+        "x-amz-security-token",
+        "signature",
+        "sig",
+        "expires",
+        "key-pair-id",
+        "policy",
+        "token",
+        "access_token",
+        "auth",
+        "session",
+        "sessionid",
+        "session_id",
+        "sid",
+        "jsessionid",
+        "phpsessid",
+        "nonce",
+        "state",
+        "_",
+        "cb",
+        "cachebust",
+        "ts",
+        "timestamp",
+    }
+)
+# 4c. Tokens: UUIDs; 16+ hex digits; 20+ character base64url runs that mix digits with
+# upper- and lower-case letters, or lower-case letters with 5+ digits and no separators.
+# Readable slugs ("dec-2023-eu-privacy-policy") are not tokens.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{16,}(?![0-9A-Za-z])")
+_RUN = re.compile(r"(?<![0-9A-Za-z_-])[A-Za-z0-9_-]{20,}={0,2}")
+
+
+def _is_token(run: str) -> bool:
+    digits = sum(c.isdigit() for c in run)
+    if not digits:
+        return False
+    if any(c.isupper() for c in run) and any(c.islower() for c in run):
+        return True
+    return digits >= 5 and "-" not in run and "_" not in run
+
+
+_JSESSION = re.compile(r";jsessionid=[^/?#]*", re.I)
+PLACEHOLDER = "{token}"
+
+_MD_LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
+_BARE_URL = re.compile(r"(?<!\]\()https?://[^\s)\]>\"']+")
+
+
+def canonical_url(url: str) -> str:
+    """A link target with tracking, session parameters and per-request tokens folded away."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.scheme not in ("http", "https", ""):
+        return url
+    path = _tokens(_JSESSION.sub("", parts.path))
+    kept = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        lower = name.lower()
+        if lower in TRACKING_PARAMS or lower.startswith(TRACKING_PREFIXES) or lower in SESSION_PARAMS:
+            continue
+        kept.append((name, _tokens(value)))
+    query = urlencode(sorted(kept), safe="{}/:")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, _tokens(parts.fragment)))
+
+
+def _tokens(value: str) -> str:
+    value = _UUID.sub(PLACEHOLDER, value)
+    value = _HEX.sub(PLACEHOLDER, value)
+    return _RUN.sub(lambda m: PLACEHOLDER if _is_token(m.group(0)) else m.group(0), value)
+
+
+def _links(text: str) -> str:
+    text = _MD_LINK_TARGET.sub(lambda m: f"]({canonical_url(m.group(1))})", text)
+    return _BARE_URL.sub(lambda m: canonical_url(m.group(0)), text)
+
+
+def normalise(text: str) -> str:
+    """The comparison form of a text: typography, whitespace and link noise folded away."""
+    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+    text = _links(text)
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+
+
+def fingerprint(text: str) -> str:
+    """SHA-256 of the normalised text: equal fingerprints mean no change worth a version."""
+    return hashlib.sha256(normalise(text).encode()).hexdigest()

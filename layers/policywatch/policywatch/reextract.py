@@ -1,0 +1,108 @@
+"""Rebuild versions from stored snapshots after a declaration or extractor change.
+
+When a page's layout changed and its selector broke, the sweep kept the raw page (a
+snapshot is stored whenever the raw bytes change, before extraction) but archived no
+version. After the declaration is fixed, ``policywatch reextract`` extracts the latest
+snapshot of each document again, exactly as the fetch stage would, and archives the text
+as a new version marked ``origin: reextract``. The diff stage records such a change as
+``technical``: it is in the history, and nobody is alerted about our own fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from policywatch import clock
+from policywatch.archive import Archive, key_for, sha256, stamp
+from policywatch.archivist import declaration_hash, document_text
+from policywatch.catalog import Document
+from policywatch.config import Settings
+from policywatch.extract import EXTRACTOR_VERSION, ExtractionError, check_text
+from policywatch.noise import fingerprint, normalise
+from policywatch.state import RECENT_FINGERPRINTS, DocumentStates
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    document_key: str
+    status: str  # rebuilt | unchanged | no-snapshot | failed
+    detail: str = ""
+    version_key: str | None = None
+
+
+def latest_snapshot(archive: Archive, document: Document) -> list[str]:
+    """The keys of the most recent snapshot's pages, in page order (``{stamp}.html``, ``{stamp}.1.html``...)."""
+    keys = archive.keys(f"snapshots/{document.key}/")
+    if not keys:
+        return []
+    stamp_width = len(stamp(clock.now()))  # fixed width: '2025-08-29T003202.123Z'
+
+    def name(key: str) -> str:
+        return key.rsplit("/", 1)[1]
+
+    latest = name(keys[-1])[:stamp_width]
+    pages = [k for k in keys if name(k)[:stamp_width] == latest]
+
+    def page_index(key: str) -> int:
+        rest = name(key)[stamp_width:].split(".")  # ['', 'html'] or ['', '1', 'html']
+        return int(rest[1]) if len(rest) == 3 and rest[1].isdigit() else 0
+
+    return sorted(pages, key=page_index)
+
+
+def reextract(
+    document: Document,
+    *,
+    archive: Archive,
+    states: DocumentStates,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Rebuilt:
+    """Extract ``document``'s latest snapshot with its current declaration; archive it if the text differs."""
+    now = now or clock.now()
+    keys = latest_snapshot(archive, document)
+    if not keys:
+        return Rebuilt(document.key, "no-snapshot", "nothing stored yet: the next sweep fetches it")
+    pages = []
+    for key in keys:
+        head = archive.head(key) or {}
+        meta = head.get("Metadata", {})
+        content_type = head.get("ContentType", "text/html").split(";")[0]
+        pages.append((archive.get(key), content_type, meta.get("source-url", document.pages[0].url)))
+    fetched_at = (archive.head(keys[0]) or {}).get("Metadata", {}).get("fetched-at", "")
+    state = states.get(document.key)
+    try:
+        text = document_text(document, pages)
+        check_text(text, min_chars=settings.min_text_chars, previous_chars=state.text_chars)
+    except ExtractionError as exc:
+        return Rebuilt(document.key, "failed", f"{exc.kind}: {exc.detail} (snapshot {keys[0]})")
+    fp = fingerprint(text)
+    if fp == state.fingerprint:
+        return Rebuilt(document.key, "unchanged", f"snapshot {keys[0]} gives the archived text")
+    body = text.encode()
+    version_key = key_for("versions", document.key, now, "md")
+    archive.put(
+        version_key,
+        body,
+        "text/markdown; charset=utf-8",
+        {
+            "source-url": " ".join(url for _, _, url in pages),
+            "fetched-at": fetched_at,
+            "sha256": sha256(body),
+            "fingerprint": fp,
+            "document-type": document.type,
+            "extractor-version": EXTRACTOR_VERSION,
+            "origin": "reextract",
+            "snapshot-key": keys[0],
+            "reextracted-at": clock.iso(now),
+        },
+    )
+    state.fingerprint = fp
+    state.text_chars = len(normalise(text))
+    state.declaration = declaration_hash(document)
+    state.extractor_version = EXTRACTOR_VERSION
+    state.last_version_key = version_key
+    state.recent_fingerprints = ([fp] + [f for f in state.recent_fingerprints if f != fp])[:RECENT_FINGERPRINTS]
+    states.put(state)
+    return Rebuilt(document.key, "rebuilt", f"from snapshot {keys[0]}", version_key)
