@@ -2,8 +2,10 @@
 
 Policy texts: Open Terms Archive GenAI collection, ODC-By 1.0.
 
-``make up`` publishes Claude.ai's privacy policy as it was on 2025-08-28; ``make demo-change``
-publishes the 2025-08-29 version (the day model training became opt-out).
+``make up`` publishes Claude.ai's privacy policy as it was on 2025-08-28, ChatGPT's and
+Midjourney's; ``make demo-change`` publishes edition 1: Claude's 2025-08-29 version (the day
+model training became opt-out), ChatGPT's unchanged, and Midjourney's page "rebuilt" so that
+its selector breaks (an extraction failure that `policywatch status` reports).
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ PAGES = {
         "claude-ai/privacy-policy/2025-08-29.html",
     ],
     "openai/policies/row-privacy-policy.html": ["chatgpt/privacy-policy/2025-07-31.html"],
+    # Edition 1 breaks this one: the site is rebuilt as a script-rendered app and the declared
+    # selector matches nothing (Le Chat's real page of 2026-08-21 stands in for the rebuild).
+    "midjourney/docs/privacy-policy.html": [
+        "midjourney/privacy-policy/2026-08-22.html",
+        "le-chat/privacy-policy/2026-08-21.html",
+    ],
 }
 
 
@@ -58,6 +66,17 @@ def catalog(base_url: str) -> dict:
                                 "remove": ['select[name="Locale Select"]', "main .sr-only"],
                             }
                         ],
+                    }
+                ],
+            },
+            {
+                "id": "midjourney",
+                "name": "Midjourney",
+                "operator": "Midjourney, Inc.",
+                "documents": [
+                    {
+                        "type": "Privacy Policy",
+                        "pages": [{"url": f"{base_url}/midjourney/docs/privacy-policy.html", "select": ["article"]}],
                     }
                 ],
             },

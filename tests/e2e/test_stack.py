@@ -32,7 +32,8 @@ def _settled(deployed) -> bool:
 
 
 def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, site, tmp_path):
-    # The demo site of `make up`: Claude's policy of 2025-08-28 and ChatGPT's, then edition 1.
+    # The demo site of `make up`: Claude's policy of 2025-08-28, ChatGPT's and Midjourney's;
+    # then edition 1: Claude's changes, ChatGPT's does not, Midjourney's page breaks.
     demo_site.publish(0, site.root)
     catalog = tmp_path / "catalog.json"
     catalog.write_text(json.dumps(demo_site.catalog(site.base_url)))
@@ -62,12 +63,12 @@ def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, si
         "openai",
     )
 
-    # Sweep 1: both documents archived for the first time; nothing to compare, nothing sent.
-    assert "queued 2 documents" in deployed.cli("sweep").stdout
+    # Sweep 1: every document archived for the first time; nothing to compare, nothing sent.
+    assert "queued 3 documents" in deployed.cli("sweep").stdout
     states = wait_for(
         "the first versions",
         lambda: (
-            len(_states(deployed)) == 2
+            len(_states(deployed)) == 3
             and all("last_version_key" in s for s in _states(deployed).values())
             and _states(deployed)
         ),
@@ -96,7 +97,18 @@ def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, si
     bucket = deployed.outputs["ArchiveBucketName"]
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert len([k for k in keys if k.startswith("versions/anthropic/")]) == 2
+    # ChatGPT's page did not change: fetched, not archived again (one snapshot, one version).
     assert len([k for k in keys if k.startswith("versions/openai/")]) == 1
+    assert len([k for k in keys if k.startswith("snapshots/openai/")]) == 1
+    # Midjourney's page broke: its snapshot is kept for `reextract`, no empty version, and
+    # the failure is on record and in `policywatch status`.
+    assert len([k for k in keys if k.startswith("versions/midjourney/")]) == 1
+    assert len([k for k in keys if k.startswith("snapshots/midjourney/")]) == 2
+    broken = _states(deployed)["midjourney/privacy-policy"]
+    assert broken["consecutive_failures"]["N"] == "1" and "selector-matched-nothing" in broken["last_error"]["S"]
+    status = deployed.cli("status").stdout
+    assert "3 documents, 1 failing" in status
+    assert any(line.startswith("midjourney/privacy-policy") and "FAILING x1" in line for line in status.splitlines())
     changes = [k for k in keys if k.startswith("changes/")]
     assert len(changes) == 1 and changes[0].startswith("changes/anthropic/privacy-policy/")
     record = json.loads(s3.get_object(Bucket=bucket, Key=changes[0])["Body"].read())

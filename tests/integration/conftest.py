@@ -162,6 +162,7 @@ def stack(monkeypatch) -> Stack:
             "SENDER_EMAIL": SENDER,
             "CONNECT_TIMEOUT_SECONDS": "2",
             "READ_TIMEOUT_SECONDS": "3",
+            "RETRY_BASE_DELAY_MS": "20",  # real retries, short waits
         }.items():
             monkeypatch.setenv(name, value)
         yield Stack(BUCKET, fetch_queue, topic, capture, operator_capture)

@@ -33,9 +33,7 @@ def _document(url: str, select: list[str]) -> Document:
 
 
 def _run(document, **kwargs):
-    return reextract(
-        document, archive=Archive(settings().archive_bucket), states=DocumentStates("documents"), **kwargs
-    )
+    return reextract(document, archive=Archive(settings().archive_bucket), states=DocumentStates("documents"), **kwargs)
 
 
 def test_a_fixed_selector_rebuilds_the_version_from_the_kept_snapshot_and_it_never_alerts(stack, context, httpserver):

@@ -25,7 +25,7 @@ from policywatch.archive import Archive, key_for, sha256
 from policywatch.catalog import Document, Page
 from policywatch.config import Settings
 from policywatch.extract import EXTRACTOR_VERSION, ExtractionError, check_page, check_text, extract, parse
-from policywatch.fetcher import FetchError, FetchResult, fetch
+from policywatch.fetcher import FetchError, FetchResult, RetryPolicy, fetch
 from policywatch.noise import fingerprint, normalise
 from policywatch.operator import OperatorAlerts
 from policywatch.pdf import pdf_to_markdown
@@ -120,13 +120,22 @@ class Archivist:
             outcome = self._succeeded(state, now)
             self.states.put(state)
             return Outcome(document.key, "not-modified", alert=outcome)
-        self._keep_snapshots(document, results, state, now)
+        raw_sha = self._keep_snapshots(document, results, state, now)
+        if raw_sha == state.extracted_sha256 and state.declaration == declared:
+            # The very bytes last extracted with this declaration: the text cannot differ.
+            self._keep_validators(results, state)
+            alert = self._succeeded(state, now)
+            self.states.put(state)
+            return Outcome(document.key, "unchanged", alert=alert)
         try:
             text = document_text(document, [(r.body, r.content_type, r.final_url) for r in results])
-            check_text(text, min_chars=self.settings.min_text_chars, previous_chars=state.text_chars)
+            normalised = normalise(text)
+            check_text(
+                text, min_chars=self.settings.min_text_chars, previous_chars=state.text_chars, normalised=normalised
+            )
         except ExtractionError as exc:
             return self._fail(state, now, sweep, exc.kind, exc.detail)
-        return self._record(document, results, text, state=state, declared=declared, now=now)
+        return self._record(document, results, text, normalised, state=state, declared=declared, now=now)
 
     def _fetch_pages(
         self, document: Document, state: DocumentState, declared: str, deadline: float | None
@@ -145,6 +154,7 @@ class Archivist:
                 user_agent=self.settings.user_agent,
                 max_bytes=self.settings.max_page_bytes,
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                retry=RetryPolicy(attempts=self.settings.fetch_attempts, base_delay=self.settings.retry_base_delay),
                 deadline=deadline,
             )
             if result.not_modified:
@@ -154,11 +164,12 @@ class Archivist:
 
     def _keep_snapshots(
         self, document: Document, results: list[FetchResult], state: DocumentState, now: datetime
-    ) -> None:
+    ) -> str:
+        """Store the raw pages if they changed; returns their combined SHA-256."""
         raw_sha = sha256(b"".join(r.body for r in results))
         state.last_redirects = [f"{status} {url}" for r in results for status, url in r.redirects]
         if raw_sha == state.raw_sha256:
-            return
+            return raw_sha
         for index, result in enumerate(results):
             ext = "pdf" if result.content_type == "application/pdf" else "html"
             key = key_for("snapshots", document.key, now, ext if index == 0 else f"{index}.{ext}")
@@ -166,6 +177,13 @@ class Archivist:
             if index == 0:
                 state.last_snapshot_key = key
         state.raw_sha256 = raw_sha
+        return raw_sha
+
+    @staticmethod
+    def _keep_validators(results: list[FetchResult], state: DocumentState) -> None:
+        if len(results) == 1:
+            state.etag = results[0].validators.etag
+            state.last_modified = results[0].validators.last_modified
 
     def _metadata(self, results: list[FetchResult], now: datetime, body: bytes) -> dict[str, str]:
         meta = {
@@ -185,12 +203,13 @@ class Archivist:
         document: Document,
         results: list[FetchResult],
         text: str,
+        normalised: str,
         *,
         state: DocumentState,
         declared: str,
         now: datetime,
     ) -> Outcome:
-        fp = fingerprint(text)
+        fp = fingerprint(text, normalised=normalised)
         version_key = None
         if fp != state.fingerprint:
             body = text.encode()
@@ -204,12 +223,11 @@ class Archivist:
             state.last_version_key = version_key
             state.recent_fingerprints = ([fp] + [f for f in state.recent_fingerprints if f != fp])[:RECENT_FINGERPRINTS]
         state.fingerprint = fp
-        state.text_chars = len(normalise(text))
+        state.text_chars = len(normalised)
         state.declaration = declared
         state.extractor_version = EXTRACTOR_VERSION
-        if len(results) == 1:
-            state.etag = results[0].validators.etag
-            state.last_modified = results[0].validators.last_modified
+        state.extracted_sha256 = state.raw_sha256
+        self._keep_validators(results, state)
         alert = self._succeeded(state, now)
         self.states.put(state)
         logger.info("document fetched", extra={"document": document.key, "changed": bool(version_key)})

@@ -68,3 +68,22 @@ def all_items(operation: Callable[..., dict[str, Any]], **kwargs: Any) -> Iterat
         if "LastEvaluatedKey" not in page:
             return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@cache
+def _deserializer() -> Any:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
+
+
+def to_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
+    """A plain item as the low-level client's attribute values."""
+    serializer = dynamodb_serializer()
+    return {k: serializer.serialize(v) for k, v in item.items()}
+
+
+def from_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
+    """The low-level client's attribute values as a plain item (numbers come back as Decimal)."""
+    deserializer = _deserializer()
+    return {k: deserializer.deserialize(v) for k, v in item.items()}

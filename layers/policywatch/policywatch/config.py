@@ -37,6 +37,8 @@ class Settings:
     min_text_chars: int
     delivery_ttl_days: int
     failure_alert_after: int
+    fetch_attempts: int
+    retry_base_delay: float
     host_concurrency: int
 
 
@@ -58,6 +60,8 @@ def settings() -> Settings:
         min_text_chars=_int("MIN_TEXT_CHARS", 500),
         delivery_ttl_days=_int("DELIVERY_TTL_DAYS", 400),
         failure_alert_after=_int("FAILURE_ALERT_AFTER", 3),  # sweeps in a row
+        fetch_attempts=_int("FETCH_ATTEMPTS", 3),  # within one invocation; then the queue retries
+        retry_base_delay=_int("RETRY_BASE_DELAY_MS", 1000) / 1000,
         host_concurrency=_int("HOST_CONCURRENCY", 2),  # concurrent requests per host, at most
     )
 

@@ -74,10 +74,11 @@ def reextract(
     state = states.get(document.key)
     try:
         text = document_text(document, pages)
-        check_text(text, min_chars=settings.min_text_chars, previous_chars=state.text_chars)
+        normalised = normalise(text)
+        check_text(text, min_chars=settings.min_text_chars, previous_chars=state.text_chars, normalised=normalised)
     except ExtractionError as exc:
         return Rebuilt(document.key, "failed", f"{exc.kind}: {exc.detail} (snapshot {keys[0]})")
-    fp = fingerprint(text)
+    fp = fingerprint(text, normalised=normalised)
     if fp == state.fingerprint:
         return Rebuilt(document.key, "unchanged", f"snapshot {keys[0]} gives the archived text")
     body = text.encode()
@@ -99,10 +100,11 @@ def reextract(
         },
     )
     state.fingerprint = fp
-    state.text_chars = len(normalise(text))
+    state.text_chars = len(normalised)
     state.declaration = declaration_hash(document)
     state.extractor_version = EXTRACTOR_VERSION
     state.last_version_key = version_key
+    state.extracted_sha256 = None  # the next sweep extracts again, with this declaration
     state.recent_fingerprints = ([fp] + [f for f in state.recent_fingerprints if f != fp])[:RECENT_FINGERPRINTS]
     states.put(state)
     return Rebuilt(document.key, "rebuilt", f"from snapshot {keys[0]}", version_key)

@@ -30,6 +30,7 @@ class DocumentState:
     declaration: str | None = None  # hash of the declaration the validators and fingerprint came from
     extractor_version: str | None = None
     last_snapshot_key: str | None = None
+    extracted_sha256: str | None = None  # the raw pages the current fingerprint was extracted from
     last_redirects: list[str] = field(default_factory=list)
 
     @property
@@ -51,22 +52,26 @@ class DocumentState:
 
 
 class DocumentStates:
-    """Data access for the documents table (partition key ``document_key``)."""
+    """Data access for the documents table (partition key ``document_key``).
+
+    Uses the low-level client, which is thread-safe and shared: the fetch function works on
+    a batch in parallel threads, and a boto3 resource per thread costs tens of milliseconds.
+    """
 
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
-    @property
-    def table(self) -> Any:
-        return aws.resource("dynamodb").Table(self.table_name)  # per thread: resources are not thread-safe
-
     def get(self, document_key: str) -> DocumentState:
-        item = self.table.get_item(Key={"document_key": document_key}, ConsistentRead=True).get("Item")
-        return DocumentState.from_item(item) if item else DocumentState(document_key)
+        item = (
+            aws.client("dynamodb")
+            .get_item(TableName=self.table_name, Key={"document_key": {"S": document_key}}, ConsistentRead=True)
+            .get("Item")
+        )
+        return DocumentState.from_item(aws.from_dynamodb(item)) if item else DocumentState(document_key)
 
     def put(self, state: DocumentState) -> None:
-        self.table.put_item(Item=state.to_item())
+        aws.client("dynamodb").put_item(TableName=self.table_name, Item=aws.to_dynamodb(state.to_item()))
 
     def all(self) -> list[DocumentState]:
-        items = aws.all_items(self.table.scan)
-        return sorted((DocumentState.from_item(i) for i in items), key=lambda s: s.document_key)
+        items = aws.all_items(aws.client("dynamodb").scan, TableName=self.table_name)
+        return sorted((DocumentState.from_item(aws.from_dynamodb(i)) for i in items), key=lambda s: s.document_key)
