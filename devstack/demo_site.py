@@ -84,10 +84,12 @@ def catalog(base_url: str) -> dict:
     }
 
 
-def publish(edition: int, site: Path = SITE) -> list[str]:
+def publish(edition: int, site: Path = SITE, *, only_missing: bool = False) -> list[str]:
     """Put edition N (0 = first) of every page on the site; pages with fewer stay at their last."""
     published = []
     for path, editions in PAGES.items():
+        if only_missing and (site / path).exists():
+            continue
         source = CORPUS / editions[min(edition, len(editions) - 1)]
         if not source.exists():
             raise FileNotFoundError(f"corpus page {source} is missing: is ../shared beside the project?")

@@ -22,10 +22,9 @@ LOCAL = ROOT / ".local"
 
 
 def start_demo_site() -> None:
+    demo_site.publish(0, only_missing=True)  # a site kept from an earlier run keeps its editions
     if port_open(SITE_PORT):
         return
-    if not (demo_site.SITE / "anthropic").exists():
-        demo_site.publish(0)
     log = open(LOCAL / "demo-site.log", "ab")  # noqa: SIM115 - handed to the child
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "devstack.demo_site", "serve", "--port", str(SITE_PORT)],

@@ -76,3 +76,31 @@ def test_nothing_to_rebuild_without_a_snapshot_and_a_still_broken_selector_fails
     result = _run(_document(url, ["#still-wrong"]), settings=settings())
     assert result.status == "failed" and "selector-matched-nothing" in result.detail
     assert len(stack.keys("versions/")) == 1
+
+
+def test_after_a_declaration_change_the_sweep_rebuilds_the_previous_version_first(stack, context, httpserver):
+    """A new selector (or extractor) must not make today's diff show our change as the site's."""
+    before = corpus_page("claude-ai/privacy-policy/2025-08-28.html")
+    httpserver.expect_request("/privacy").respond_with_response(Response(before, content_type="text/html"))
+    url = httpserver.url_for("/privacy")
+    fetch_handler.handler(sqs_event({**_document(url, ["main p"]).to_dict(), "sweep": "s1"}), context)
+
+    # The operator widens the selector to headings and lists, and the same day the site changes.
+    httpserver.clear()
+    httpserver.expect_request("/privacy").respond_with_response(Response(PAGE, content_type="text/html"))
+    fetch_handler.handler(sqs_event({**_document(url, ["main"]).to_dict(), "sweep": "s2"}), context)
+    first, rebuilt, today = stack.keys("versions/")
+    rebuilt_meta = stack.s3.head_object(Bucket=stack.bucket, Key=rebuilt)["Metadata"]
+    assert rebuilt_meta["origin"] == "reextract"  # the 2025-08-28 page, extracted the new way
+
+    for key in (rebuilt, today):
+        diff_handler.handler(s3_event(stack.bucket, key), context)
+    records = [
+        json.loads(stack.s3.get_object(Bucket=stack.bucket, Key=k)["Body"].read()) for k in stack.keys("changes/")
+    ]
+    assert [r["kind"] for r in records] == ["technical", "substantive"]
+    published = stack.published_changes()
+    assert len(published) == 1
+    changed = json.dumps(published[0]["body"]["blocks"])
+    assert "We may use your Inputs and Outputs to train our models" in changed
+    assert first < rebuilt < today

@@ -16,12 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
 from policywatch import clock
-from policywatch.archive import Archive, key_for, sha256
+from policywatch.archive import Archive, key_for, sha256, stamp
 from policywatch.catalog import Document, Page
 from policywatch.config import Settings
 from policywatch.extract import EXTRACTOR_VERSION, ExtractionError, check_page, check_text, extract, parse
@@ -135,7 +135,37 @@ class Archivist:
             )
         except ExtractionError as exc:
             return self._fail(state, now, sweep, exc.kind, exc.detail)
+        if (
+            state.last_version_key
+            and state.declaration != declared
+            and fingerprint(text, normalised=normalised) != state.fingerprint
+        ):
+            self._rebuild_previous(document, state, now)
         return self._record(document, results, text, normalised, state=state, declared=declared, now=now)
+
+    def _rebuild_previous(self, document: Document, state: DocumentState, now: datetime) -> None:
+        """The declaration or extractor changed since the last version: first re-extract the
+        page that version came from, as a technical version, so the diff against today's
+        text shows what the site changed and not what we changed."""
+        from policywatch.reextract import latest_snapshot, rebuild  # reextract builds on this module
+
+        version_stamp = state.last_version_key.rsplit("/", 1)[1][: len(stamp(now))]
+        keys = latest_snapshot(self.archive, document, until=version_stamp)
+        if not keys:
+            return
+        result = rebuild(
+            document,
+            keys,
+            archive=self.archive,
+            states=self.states,
+            settings=self.settings,
+            now=now - timedelta(milliseconds=1),  # sorts just before today's version
+            state=state,
+        )
+        logger.info(
+            "previous version re-extracted after a declaration change",
+            extra={"document": document.key, "result": result.status, "detail": result.detail},
+        )
 
     def _fetch_pages(
         self, document: Document, state: DocumentState, declared: str, deadline: float | None

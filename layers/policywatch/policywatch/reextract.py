@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from policywatch import clock
-from policywatch.archive import Archive, key_for, sha256, stamp
+from policywatch.archive import Archive, key_for, sha256
 from policywatch.archivist import declaration_hash, document_text
 from policywatch.catalog import Document
 from policywatch.config import Settings
 from policywatch.extract import EXTRACTOR_VERSION, ExtractionError, check_text
 from policywatch.noise import fingerprint, normalise
-from policywatch.state import RECENT_FINGERPRINTS, DocumentStates
+from policywatch.state import RECENT_FINGERPRINTS, DocumentState, DocumentStates
 
 
 @dataclass(frozen=True)
@@ -31,16 +31,23 @@ class Rebuilt:
     version_key: str | None = None
 
 
-def latest_snapshot(archive: Archive, document: Document) -> list[str]:
-    """The keys of the most recent snapshot's pages, in page order (``{stamp}.html``, ``{stamp}.1.html``...)."""
-    keys = archive.keys(f"snapshots/{document.key}/")
-    if not keys:
-        return []
-    stamp_width = len(stamp(clock.now()))  # fixed width: '2025-08-29T003202.123Z'
+_STAMP_WIDTH = len("2025-08-29T003202.123Z")  # archive stamps are fixed width
+
+
+def latest_snapshot(archive: Archive, document: Document, *, until: str | None = None) -> list[str]:
+    """The keys of the most recent snapshot's pages, in page order (``{stamp}.html``, ``{stamp}.1.html``...).
+
+    With ``until`` (a stamp), the most recent snapshot taken at or before it: the raw page a
+    version of that stamp was extracted from (a snapshot is stored only when the bytes change).
+    """
+    stamp_width = _STAMP_WIDTH
 
     def name(key: str) -> str:
         return key.rsplit("/", 1)[1]
 
+    keys = [k for k in archive.keys(f"snapshots/{document.key}/") if until is None or name(k)[:stamp_width] <= until]
+    if not keys:
+        return []
     latest = name(keys[-1])[:stamp_width]
     pages = [k for k in keys if name(k)[:stamp_width] == latest]
 
@@ -60,10 +67,27 @@ def reextract(
     now: datetime | None = None,
 ) -> Rebuilt:
     """Extract ``document``'s latest snapshot with its current declaration; archive it if the text differs."""
-    now = now or clock.now()
     keys = latest_snapshot(archive, document)
     if not keys:
         return Rebuilt(document.key, "no-snapshot", "nothing stored yet: the next sweep fetches it")
+    return rebuild(document, keys, archive=archive, states=states, settings=settings, now=now)
+
+
+def rebuild(
+    document: Document,
+    keys: list[str],
+    *,
+    archive: Archive,
+    states: DocumentStates,
+    settings: Settings,
+    now: datetime | None = None,
+    state: DocumentState | None = None,
+) -> Rebuilt:
+    """Extract the snapshot pages ``keys``; archive the text as a technical version if it differs.
+
+    ``state`` (updated in place and stored) is the caller's copy of the document's state.
+    """
+    now = now or clock.now()
     pages = []
     for key in keys:
         head = archive.head(key) or {}
@@ -71,7 +95,7 @@ def reextract(
         content_type = head.get("ContentType", "text/html").split(";")[0]
         pages.append((archive.get(key), content_type, meta.get("source-url", document.pages[0].url)))
     fetched_at = (archive.head(keys[0]) or {}).get("Metadata", {}).get("fetched-at", "")
-    state = states.get(document.key)
+    state = state or states.get(document.key)
     try:
         text = document_text(document, pages)
         normalised = normalise(text)
