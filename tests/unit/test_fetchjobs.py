@@ -1,0 +1,68 @@
+"""The fetch batch: groups in parallel, each group in order, failures hand back the rest of their group."""
+
+import threading
+
+from policywatch.archivist import Outcome
+from policywatch.catalog import Document
+from policywatch.fetcher import FetchError
+from policywatch.fetchjobs import run_batch
+from policywatch.sweep import message_groups
+
+
+def _doc(platform: str, url: str) -> Document:
+    return Document.from_dict(
+        {"platform": platform, "type": "Privacy Policy", "pages": [{"url": url, "select": ["main"]}]}
+    )
+
+
+def test_documents_are_dealt_round_robin_into_host_slots():
+    docs = [_doc(f"p{i}", f"https://a.example/{i}") for i in range(5)] + [_doc("q", "https://b.example/x")]
+    groups = message_groups(docs, per_host=2)
+    assert sorted(groups[f"p{i}/privacy-policy"] for i in range(5)) == [
+        "a.example#0",
+        "a.example#0",
+        "a.example#0",
+        "a.example#1",
+        "a.example#1",
+    ]
+    assert groups["q/privacy-policy"] == "b.example#0"
+
+
+def _record(n: int, group: str) -> dict:
+    return {"messageId": f"m{n}", "receiptHandle": "", "body": "{}", "attributes": {"MessageGroupId": group}}
+
+
+def test_groups_run_in_parallel_and_each_group_in_order():
+    first_of_each_group = threading.Barrier(3, timeout=10)  # breaks unless the three groups overlap
+    order = []
+
+    def work(record, deadline):
+        order.append(record["messageId"])
+        if record["messageId"] in ("m0", "m1", "m3"):
+            first_of_each_group.wait()
+        return Outcome(record["messageId"], "unchanged")
+
+    records = [_record(0, "a#0"), _record(1, "b#0"), _record(2, "a#0"), _record(3, "c#0")]
+    report = run_batch(records, work, queue_url=None)
+    assert report.failures == [] and len(report.outcomes) == 4
+    assert order.index("m0") < order.index("m2")  # a#0's jobs one after the other
+
+
+def test_a_failed_job_hands_back_the_rest_of_its_group_only():
+    def work(record, deadline):
+        if record["messageId"] == "m0":
+            raise FetchError("https://a.example/", "HTTP 503", retryable=True)
+        return Outcome(record["messageId"], "unchanged")
+
+    records = [_record(0, "a#0"), _record(1, "a#0"), _record(2, "b#0")]
+    report = run_batch(records, work, queue_url=None)
+    assert sorted(report.failures) == ["m0", "m1"]
+    assert [o.document_key for o in report.outcomes] == ["m2"]
+
+
+def test_jobs_are_not_started_past_the_invocations_deadline():
+    started = []
+    report = run_batch(
+        [_record(0, "a#0")], lambda r, d: started.append(r) or Outcome("x", "unchanged"), queue_url=None, deadline=0
+    )
+    assert report.failures == ["m0"] and started == []
