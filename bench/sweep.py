@@ -234,6 +234,8 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=200)
     parser.add_argument("--delay", type=float, default=0.3, help="seconds the site takes to answer")
     args = parser.parse_args()
+    if args.documents < 1 or args.delay < 0:
+        parser.error("--documents must be at least 1 and --delay not negative")
     site = Site(args.delay, HOSTS)
     urls = site.urls(args.documents)
     ministack = MiniStack(free_port(), Path(tempfile.mkdtemp(prefix="bench-ministack-")))

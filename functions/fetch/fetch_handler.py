@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from policywatch.archive import Archive
 from policywatch.archivist import Archivist, Outcome
 from policywatch.catalog import Document
-from policywatch.config import require, settings
+from policywatch.config import Settings, require, settings
 from policywatch.fetchjobs import run_batch
 from policywatch.operator import OperatorAlerts
 from policywatch.state import DocumentStates
@@ -31,8 +31,7 @@ _METRICS = {
 _ALERT_METRICS = {"failing": "DocumentsFailing", "recovered": "DocumentsRecovered"}
 
 
-def _archivist() -> Archivist:
-    config = settings()
+def _archivist(config: Settings) -> Archivist:
     return Archivist(
         archive=Archive(require(config.archive_bucket, "ARCHIVE_BUCKET")),
         states=DocumentStates(require(config.documents_table, "DOCUMENTS_TABLE")),
@@ -44,7 +43,8 @@ def _archivist() -> Archivist:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    archivist = _archivist()
+    config = settings()
+    archivist = _archivist(config)
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
 
     def work(record: dict, job_deadline: float | None) -> Outcome:
@@ -52,7 +52,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
         sweep = json.loads(record["body"]).get("sweep")
         return archivist.run(document, sweep=sweep, deadline=job_deadline)
 
-    report = run_batch(event.get("Records", []), work, queue_url=settings().fetch_queue_url, deadline=deadline)
+    report = run_batch(event.get("Records", []), work, queue_url=config.fetch_queue_url, deadline=deadline)
     for outcome in report.outcomes:
         metrics.add_metric(name=_METRICS[outcome.status], unit=MetricUnit.Count, value=1)
         if outcome.alert:

@@ -22,6 +22,9 @@ from policywatch import aws
 CATALOG_KEY = "config/catalog.json"
 
 
+STAMP_WIDTH = len("2025-08-29T003202.123Z")  # stamps are fixed width: a key's name starts with one
+
+
 def stamp(moment: datetime) -> str:
     """Sortable, URL-safe timestamp used in keys."""
     moment = moment.astimezone(UTC)
@@ -128,6 +131,13 @@ class Archive:
     def earlier_versions(self, key: str) -> list[str]:
         """Versions of the same document archived before ``key``, oldest first (one listing)."""
         return [k for k in self.keys(key.rsplit("/", 1)[0] + "/") if k < key]
+
+    def put_version(self, document_key: str, moment: datetime, text: str, metadata: dict[str, str]) -> str:
+        """Archive extracted text as ``versions/{document}/{stamp}.md`` with its SHA-256; returns the key."""
+        body = text.encode()
+        key = key_for("versions", document_key, moment, "md")
+        self.put(key, body, "text/markdown; charset=utf-8", {**metadata, "sha256": sha256(body)})
+        return key
 
     def put_json(self, key: str, record: dict[str, Any]) -> None:
         body = json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False).encode()

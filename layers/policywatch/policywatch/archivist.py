@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools import Logger
 
 from policywatch import clock
-from policywatch.archive import Archive, key_for, sha256, stamp
+from policywatch.archive import STAMP_WIDTH, Archive, key_for, sha256
 from policywatch.catalog import Document, Page
 from policywatch.config import Settings
 from policywatch.extract import EXTRACTOR_VERSION, ExtractionError, check_page, check_text, extract, parse
@@ -29,7 +29,7 @@ from policywatch.fetcher import FetchError, FetchResult, RetryPolicy, fetch
 from policywatch.noise import fingerprint, normalise
 from policywatch.operator import OperatorAlerts
 from policywatch.pdf import pdf_to_markdown
-from policywatch.state import RECENT_FINGERPRINTS, DocumentState, DocumentStates
+from policywatch.state import DocumentState, DocumentStates
 
 logger = Logger(child=True)
 
@@ -135,13 +135,10 @@ class Archivist:
             )
         except ExtractionError as exc:
             return self._fail(state, now, sweep, exc.kind, exc.detail)
-        if (
-            state.last_version_key
-            and state.declaration != declared
-            and fingerprint(text, normalised=normalised) != state.fingerprint
-        ):
+        fp = fingerprint(text, normalised=normalised)
+        if state.last_version_key and state.declaration != declared and fp != state.fingerprint:
             self._rebuild_previous(document, state, now)
-        return self._record(document, results, text, normalised, state=state, declared=declared, now=now)
+        return self._record(document, results, text, fp, len(normalised), state=state, declared=declared, now=now)
 
     def _rebuild_previous(self, document: Document, state: DocumentState, now: datetime) -> None:
         """The declaration or extractor changed since the last version: first re-extract the
@@ -149,7 +146,7 @@ class Archivist:
         text shows what the site changed and not what we changed."""
         from policywatch.reextract import latest_snapshot, rebuild  # reextract builds on this module
 
-        version_stamp = state.last_version_key.rsplit("/", 1)[1][: len(stamp(now))]
+        version_stamp = state.last_version_key.rsplit("/", 1)[1][:STAMP_WIDTH]
         keys = latest_snapshot(self.archive, document, until=version_stamp)
         if not keys:
             return
@@ -203,7 +200,8 @@ class Archivist:
         for index, result in enumerate(results):
             ext = "pdf" if result.content_type == "application/pdf" else "html"
             key = key_for("snapshots", document.key, now, ext if index == 0 else f"{index}.{ext}")
-            self.archive.put(key, result.body, result.content_type, self._metadata([result], now, result.body))
+            meta = {**self._metadata([result], now), "sha256": sha256(result.body)}
+            self.archive.put(key, result.body, result.content_type, meta)
             if index == 0:
                 state.last_snapshot_key = key
         state.raw_sha256 = raw_sha
@@ -215,12 +213,11 @@ class Archivist:
             state.etag = results[0].validators.etag
             state.last_modified = results[0].validators.last_modified
 
-    def _metadata(self, results: list[FetchResult], now: datetime, body: bytes) -> dict[str, str]:
+    def _metadata(self, results: list[FetchResult], now: datetime) -> dict[str, str]:
         meta = {
             "source-url": " ".join(r.final_url for r in results),
             "fetched-at": clock.iso(now),
             "http-status": ",".join(str(r.status) for r in results),
-            "sha256": sha256(body),
             "extractor-version": EXTRACTOR_VERSION,
         }
         requested = " ".join(r.url for r in results)
@@ -233,29 +230,22 @@ class Archivist:
         document: Document,
         results: list[FetchResult],
         text: str,
-        normalised: str,
+        fp: str,
+        text_chars: int,
         *,
         state: DocumentState,
         declared: str,
         now: datetime,
     ) -> Outcome:
-        fp = fingerprint(text, normalised=normalised)
         version_key = None
         if fp != state.fingerprint:
-            body = text.encode()
-            version_key = key_for("versions", document.key, now, "md")
-            meta = self._metadata(results, now, body)
+            meta = self._metadata(results, now)
             meta.update({"fingerprint": fp, "document-type": document.type})
             if state.last_snapshot_key:
                 meta["snapshot-key"] = state.last_snapshot_key
-            self.archive.put(version_key, body, "text/markdown; charset=utf-8", meta)
+            version_key = self.archive.put_version(document.key, now, text, meta)
             state.last_change_at = clock.iso(now)
-            state.last_version_key = version_key
-            state.recent_fingerprints = ([fp] + [f for f in state.recent_fingerprints if f != fp])[:RECENT_FINGERPRINTS]
-        state.fingerprint = fp
-        state.text_chars = len(normalised)
-        state.declaration = declared
-        state.extractor_version = EXTRACTOR_VERSION
+        state.record_extraction(fp, text_chars, declared, version_key)
         state.extracted_sha256 = state.raw_sha256
         self._keep_validators(results, state)
         alert = self._succeeded(state, now)
@@ -302,16 +292,3 @@ class Archivist:
             error=f"{kind}: {detail}",
             alert=alert,
         )
-
-
-def archive_document(
-    document: Document,
-    *,
-    archive: Archive,
-    states: DocumentStates,
-    settings: Settings,
-    now: datetime | None = None,
-    sweep: str | None = None,
-) -> Outcome:
-    """One-off form of ``Archivist.run`` (tests and the CLI)."""
-    return Archivist(archive=archive, states=states, settings=settings).run(document, sweep=sweep, now=now)

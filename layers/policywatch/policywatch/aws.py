@@ -1,8 +1,8 @@
 """boto3 clients, created lazily (never at import time: cold starts and moto).
 
-Clients are thread-safe and shared; creating one is not, so creation takes a lock.
-Resources are not thread-safe: each thread gets its own (the fetch function works on a
-batch's message groups in parallel threads).
+Clients are thread-safe and shared (the fetch function works on a batch's message groups
+in parallel threads); creating one is not, so creation takes a lock. Resources are not
+thread-safe: code that runs in threads uses clients.
 """
 
 from __future__ import annotations
@@ -19,38 +19,31 @@ _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30, max_pool_connections=32
 )
 _lock = threading.Lock()
-_clients: dict[str, Any] = {}
-_local = threading.local()
-_generation = 0
+_cached: dict[tuple[str, str], Any] = {}
 
 
-def client(service: str) -> Any:
-    found = _clients.get(service)
+def _get(kind: str, service: str) -> Any:
+    found = _cached.get((kind, service))
     if found is None:
         with _lock:
-            found = _clients.get(service)
+            found = _cached.get((kind, service))
             if found is None:
-                found = _clients[service] = boto3.client(service, config=_CONFIG)
+                found = _cached[(kind, service)] = getattr(boto3, kind)(service, config=_CONFIG)
     return found
 
 
+def client(service: str) -> Any:
+    return _get("client", service)
+
+
 def resource(service: str) -> Any:
-    cached = getattr(_local, "resources", None)
-    if cached is None or getattr(_local, "generation", None) != _generation:
-        cached = _local.resources = {}
-        _local.generation = _generation
-    if service not in cached:
-        with _lock:
-            cached[service] = boto3.resource(service, config=_CONFIG)
-    return cached[service]
+    return _get("resource", service)
 
 
 def reset() -> None:
     """Forget cached clients and resources (tests switch between moto and other endpoints)."""
-    global _generation
     with _lock:
-        _clients.clear()
-        _generation += 1
+        _cached.clear()
 
 
 @cache

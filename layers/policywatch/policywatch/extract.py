@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Doctype, ProcessingInstruction
 
+from policywatch.catalog import FILTERS  # declared in the catalog schema, applied here while rendering
 from policywatch.noise import fingerprint, normalise
 
 __all__ = [
@@ -33,8 +34,6 @@ __all__ = [
 # and `policywatch reextract` rebuilds them from snapshots as technical changes.
 EXTRACTOR_VERSION = "2"
 
-# Declaration filters (catalog ``filters``), applied while rendering.
-FILTERS = ("drop-link-targets", "drop-query-strings")
 
 _DROP = (
     "script",

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from policywatch import clock
-from policywatch.archive import Archive, key_for, sha256
+from policywatch.archive import STAMP_WIDTH, Archive
 from policywatch.archivist import declaration_hash, document_text
 from policywatch.catalog import Document
 from policywatch.config import Settings
 from policywatch.extract import EXTRACTOR_VERSION, ExtractionError, check_text
 from policywatch.noise import fingerprint, normalise
-from policywatch.state import RECENT_FINGERPRINTS, DocumentState, DocumentStates
+from policywatch.state import DocumentState, DocumentStates
 
 
 @dataclass(frozen=True)
@@ -31,28 +31,24 @@ class Rebuilt:
     version_key: str | None = None
 
 
-_STAMP_WIDTH = len("2025-08-29T003202.123Z")  # archive stamps are fixed width
-
-
 def latest_snapshot(archive: Archive, document: Document, *, until: str | None = None) -> list[str]:
     """The keys of the most recent snapshot's pages, in page order (``{stamp}.html``, ``{stamp}.1.html``...).
 
     With ``until`` (a stamp), the most recent snapshot taken at or before it: the raw page a
     version of that stamp was extracted from (a snapshot is stored only when the bytes change).
     """
-    stamp_width = _STAMP_WIDTH
 
     def name(key: str) -> str:
         return key.rsplit("/", 1)[1]
 
-    keys = [k for k in archive.keys(f"snapshots/{document.key}/") if until is None or name(k)[:stamp_width] <= until]
+    keys = [k for k in archive.keys(f"snapshots/{document.key}/") if until is None or name(k)[:STAMP_WIDTH] <= until]
     if not keys:
         return []
-    latest = name(keys[-1])[:stamp_width]
-    pages = [k for k in keys if name(k)[:stamp_width] == latest]
+    latest = name(keys[-1])[:STAMP_WIDTH]
+    pages = [k for k in keys if name(k)[:STAMP_WIDTH] == latest]
 
     def page_index(key: str) -> int:
-        rest = name(key)[stamp_width:].split(".")  # ['', 'html'] or ['', '1', 'html']
+        rest = name(key)[STAMP_WIDTH:].split(".")  # ['', 'html'] or ['', '1', 'html']
         return int(rest[1]) if len(rest) == 3 and rest[1].isdigit() else 0
 
     return sorted(pages, key=page_index)
@@ -88,13 +84,13 @@ def rebuild(
     ``state`` (updated in place and stored) is the caller's copy of the document's state.
     """
     now = now or clock.now()
-    pages = []
+    pages, fetched_at = [], ""
     for key in keys:
         head = archive.head(key) or {}
         meta = head.get("Metadata", {})
+        fetched_at = fetched_at or meta.get("fetched-at", "")  # the first page's
         content_type = head.get("ContentType", "text/html").split(";")[0]
         pages.append((archive.get(key), content_type, meta.get("source-url", document.pages[0].url)))
-    fetched_at = (archive.head(keys[0]) or {}).get("Metadata", {}).get("fetched-at", "")
     state = state or states.get(document.key)
     try:
         text = document_text(document, pages)
@@ -105,16 +101,13 @@ def rebuild(
     fp = fingerprint(text, normalised=normalised)
     if fp == state.fingerprint:
         return Rebuilt(document.key, "unchanged", f"snapshot {keys[0]} gives the archived text")
-    body = text.encode()
-    version_key = key_for("versions", document.key, now, "md")
-    archive.put(
-        version_key,
-        body,
-        "text/markdown; charset=utf-8",
+    version_key = archive.put_version(
+        document.key,
+        now,
+        text,
         {
             "source-url": " ".join(url for _, _, url in pages),
             "fetched-at": fetched_at,
-            "sha256": sha256(body),
             "fingerprint": fp,
             "document-type": document.type,
             "extractor-version": EXTRACTOR_VERSION,
@@ -123,12 +116,7 @@ def rebuild(
             "reextracted-at": clock.iso(now),
         },
     )
-    state.fingerprint = fp
-    state.text_chars = len(normalised)
-    state.declaration = declaration_hash(document)
-    state.extractor_version = EXTRACTOR_VERSION
-    state.last_version_key = version_key
+    state.record_extraction(fp, len(normalised), declaration_hash(document), version_key)
     state.extracted_sha256 = None  # the next sweep extracts again, with this declaration
-    state.recent_fingerprints = ([fp] + [f for f in state.recent_fingerprints if f != fp])[:RECENT_FINGERPRINTS]
     states.put(state)
     return Rebuilt(document.key, "rebuilt", f"from snapshot {keys[0]}", version_key)

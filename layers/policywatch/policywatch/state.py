@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policywatch import aws
+from policywatch.extract import EXTRACTOR_VERSION
 from policywatch.fetcher import Validators
 
 RECENT_FINGERPRINTS = 10
@@ -32,6 +33,19 @@ class DocumentState:
     last_snapshot_key: str | None = None
     extracted_sha256: str | None = None  # the raw pages the current fingerprint was extracted from
     last_redirects: list[str] = field(default_factory=list)
+
+    def record_extraction(
+        self, fingerprint: str, text_chars: int, declaration: str, version_key: str | None = None
+    ) -> None:
+        """The text now archived for this document (``version_key`` when a new version was written)."""
+        if version_key:
+            self.last_version_key = version_key
+            recent = [fingerprint] + [f for f in self.recent_fingerprints if f != fingerprint]
+            self.recent_fingerprints = recent[:RECENT_FINGERPRINTS]
+        self.fingerprint = fingerprint
+        self.text_chars = text_chars
+        self.declaration = declaration
+        self.extractor_version = EXTRACTOR_VERSION
 
     @property
     def validators(self) -> Validators:
