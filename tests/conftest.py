@@ -26,3 +26,14 @@ def corpus_page(relative: str) -> bytes:
     if not path.exists():
         pytest.fail(f"corpus page {path} is missing: the tests need ../shared beside the project")
     return path.read_bytes()
+
+
+HISTORIES = CORPUS / "histories"
+
+
+def history_version(history: str, seq: int) -> str:
+    """Version ``seq`` of a recorded history in ../shared/corpus/histories (Open Terms Archive, ODC-By 1.0)."""
+    path = HISTORIES / history / "versions" / f"{seq:04d}.md"
+    if not path.exists():
+        pytest.fail(f"corpus history version {path} is missing: the tests need ../shared beside the project")
+    return path.read_text()

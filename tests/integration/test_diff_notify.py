@@ -67,14 +67,13 @@ def _sms() -> list[tuple[str, str]]:
 def test_diff_records_and_publishes_the_change_once(stack, context):
     event = _training_change(stack, context)
     change = event["body"]
-    assert change["schema_version"] == "1" and change["alert"] is True and change["kind"] == "substantive"
+    assert change["schema_version"] == "2" and change["alert"] is True and change["kind"] == "substantive"
     assert change["platform"] == "anthropic" and change["document_type"] == "Privacy Policy"
-    assert {a: v["StringValue"] for a, v in event["attributes"].items()} == {
-        "platform": "anthropic",
-        "document_type": "Privacy Policy",
-        "severity": "medium",
-        "categories": "[]",
-    }
+    assert change["severity"] == "high" and change["effective_date"] == "2025-09-28"
+    attributes = {a: v["StringValue"] for a, v in event["attributes"].items()}
+    assert attributes.pop("categories") == json.dumps(change["categories"])
+    assert {"model-training", "training-opt-out", "human-review"} <= set(change["categories"])
+    assert attributes == {"platform": "anthropic", "document_type": "Privacy Policy", "severity": "high"}
     assert any("We will not use your Inputs or Outputs to train" in b["before"] for b in change["blocks"])
     record_key = change["record_key"]
     record = json.loads(stack.s3.get_object(Bucket=stack.bucket, Key=record_key)["Body"].read())

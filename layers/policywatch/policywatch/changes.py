@@ -1,7 +1,8 @@
 """Change records and change events: what the diff stage writes to S3 and publishes to SNS.
 
-The schema is documented in docs/change-event.md; ``schema_version`` changes when a field's
-meaning does.
+Both follow ``data/change.schema.json`` (docs/change.schema.json; explained in
+docs/change-event.md) and are validated before anything is written or published;
+``schema_version`` changes when a field's meaning does.
 """
 
 from __future__ import annotations
@@ -9,20 +10,27 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from functools import cache
+from importlib import resources
 from typing import Any
 
+import jsonschema
 from aws_lambda_powertools import Logger
 
 from policywatch import aws, clock
+from policywatch.analysis import FLAP_WINDOW, analyse
 from policywatch.archive import Archive, VersionRef, parse_key
 from policywatch.catalog import CatalogError, load_packaged
-from policywatch.diff import compare, summarise
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 MAX_EVENT_BLOCKS = 20
-FLAP_WINDOW = 10
+MAX_EVENT_BYTES = 200_000  # SNS takes 256 KB with attributes; keep a margin
 
 logger = Logger(child=True)
+
+
+class ChangeRecordError(ValueError):
+    """A change record or event does not follow docs/change.schema.json: nothing is written or sent."""
 
 
 def change_id(previous_sha: str, current_sha: str) -> str:
@@ -48,13 +56,14 @@ def build_record(
     fingerprint: str,
     now: datetime,
 ) -> dict[str, Any]:
-    comparison = compare(old_text, new_text)
-    kind = comparison.kind
-    if kind != "none" and current.metadata.get("origin") == "reextract":
-        kind = "technical"  # rebuilt from a stored snapshot by `policywatch reextract`: never alerts
-    elif kind == "substantive" and fingerprint in recent_fingerprints:
-        kind = "flap"  # the text came back to a version seen recently
-    alert = kind == "substantive"
+    """The change record of ``current`` against ``previous`` (docs/change-event.md)."""
+    analysis = analyse(
+        old_text,
+        new_text,
+        recent_fingerprints=set(recent_fingerprints),
+        fingerprint=fingerprint or None,
+        reextracted=current.metadata.get("origin") == "reextract",
+    )
     return {
         "schema_version": SCHEMA_VERSION,
         "change_id": change_id(previous.sha256, current.sha256),
@@ -63,24 +72,35 @@ def build_record(
         "document": current.document,
         "document_type": document_type,
         "detected_at": clock.iso(now),
-        "kind": kind,
-        "alert": alert,
-        "severity": "medium" if alert else "none",
-        "categories": [],
-        "summary": summarise(document_type, comparison)
-        if comparison.blocks
-        else f"{document_type}: no substantive change.",
-        "counts": comparison.counts,
-        "blocks": [b.to_dict() for b in comparison.blocks],
+        **analysis.to_dict(),
         "evidence": {"previous": previous.to_dict(), "current": current.to_dict()},
     }
 
 
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((resources.files("policywatch") / "data" / "change.schema.json").read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def validate(document: dict[str, Any]) -> None:
+    """Refuse a record or event that does not follow the schema, naming the first problem."""
+    error = next(iter(_validator().iter_errors(document)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
+        raise ChangeRecordError(f"change {document.get('change_id', '?')}: {where}: {error.message}")
+
+
 def event_from_record(record: dict[str, Any], record_key: str) -> dict[str, Any]:
-    """The SNS message: the record with its block list capped to fit a message."""
-    event = {**record, "blocks": record["blocks"][:MAX_EVENT_BLOCKS], "record_key": record_key}
-    event["blocks_truncated"] = len(record["blocks"]) > MAX_EVENT_BLOCKS
-    return event
+    """The SNS message: the record with only its substantive passages, as many as fit a message."""
+    passages = [b for b in record["blocks"] if b["class"] == "text"]
+    limit = MAX_EVENT_BLOCKS
+    while True:
+        event = {**record, "blocks": passages[:limit], "record_key": record_key}
+        event["blocks_truncated"] = len(passages) > limit
+        if limit == 0 or len(json.dumps(event, ensure_ascii=False).encode()) <= MAX_EVENT_BYTES:
+            return event
+        limit //= 2
 
 
 def process_version(
@@ -103,19 +123,21 @@ def process_version(
     previous, current = archive.version_ref(earlier[-1]), archive.version_ref(version_key)
     # Flap window: the versions before the previous one (the previous one is compared in full).
     recent = [archive.version_ref(k).metadata.get("fingerprint", "") for k in earlier[-1 - FLAP_WINDOW : -1]]
+    old_text, new_text = archive.get(previous.key).decode(), archive.get(current.key).decode()
+    if old_text == new_text:
+        logger.info("identical text archived twice: no change", extra={"version": version_key})
+        return None
     record = build_record(
         previous,
         current,
-        archive.get(previous.key).decode(),
-        archive.get(current.key).decode(),
+        old_text,
+        new_text,
         document_type=current.metadata.get("document-type", document.replace("-", " ").title()),
         recent_fingerprints=[f for f in recent if f],
         fingerprint=current.metadata.get("fingerprint", ""),
         now=now,
     )
-    if record["kind"] == "none":
-        logger.info("identical text archived twice: no change", extra={"version": version_key})
-        return None
+    validate(record)
     if record["alert"]:
         publish(record, record_key, topic_arn)
     # Written after publishing: a crash in between republishes on retry, and the
@@ -132,8 +154,10 @@ def publish(record: dict[str, Any], record_key: str, topic_arn: str) -> None:
         "severity": {"DataType": "String", "StringValue": record["severity"]},
         "categories": {"DataType": "String.Array", "StringValue": json.dumps(record["categories"])},
     }
+    event = event_from_record(record, record_key)
+    validate(event)
     aws.client("sns").publish(
         TopicArn=topic_arn,
-        Message=json.dumps(event_from_record(record, record_key), ensure_ascii=False),
+        Message=json.dumps(event, ensure_ascii=False),
         MessageAttributes=attributes,
     )

@@ -20,10 +20,14 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 from policywatch import aws
+from policywatch.analysis import analyse
 from policywatch.archive import CATALOG_KEY, Archive
 from policywatch.catalog import CatalogError, load_packaged, parse_catalog_json
 from policywatch.config import settings
+from policywatch.extract import ExtractionError, check_page, check_text, extract, parse
 from policywatch.reextract import reextract
+from policywatch.replay import HistoryError, replay
+from policywatch.replay import load as load_history
 from policywatch.state import DocumentStates
 from policywatch.subscribers import SubscriberError, Subscribers, new_subscriber
 from policywatch.sweep import current_catalog
@@ -240,6 +244,83 @@ def outbox(endpoint: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return sorted(emails, key=lambda m: m.get("Timestamp", 0)), sms
 
 
+# ---------------------------------------------------------------- analysis (no stack needed)
+
+
+def _version_text(path: str, select: list[str] | None, remove: list[str] | None, url: str | None) -> str:
+    """A file as the pipeline sees it: HTML extracted and checked, Markdown or text as it is."""
+    body = _read(path)
+    is_html = Path(path).suffix.lower() in (".html", ".htm") or body.lstrip()[:200].lower().startswith(
+        ("<!doctype html", "<html")
+    )
+    try:
+        if is_html:
+            soup = parse(body)
+            check_page(soup)
+            text = extract(soup, select or ["body"], remove or [], base_url=url)
+        else:
+            text = body
+        check_text(text, min_chars=settings().min_text_chars)
+    except ExtractionError as exc:
+        raise CliError(f"{path}: {exc}") from None
+    return text
+
+
+def cmd_diff(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    old = _version_text(args.old, args.select, args.remove, args.url)
+    new = _version_text(args.new, args.select, args.remove, args.url)
+    result = analyse(old, new)
+    if args.json:
+        out(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    flag = "ALERT" if result.alert else "no alert"
+    out(f"{result.kind} \u00b7 severity {result.severity} \u00b7 {result.direction} \u00b7 {flag}")
+    out(result.summary)
+    if result.effective_date:
+        changed = " (changed)" if result.effective_date_changed else ""
+        out(f"Effective date stated in the new text: {result.effective_date.isoformat()}{changed}")
+    for provision in result.provisions:
+        says = "; ".join(provision["says"]) or "reworded"
+        out(f"\n[{provision['severity']}] {provision['label']} ({provision['direction']}): {says}")
+        for q in provision["quotes"]:
+            out(f"    under \u201c{q['heading']}\u201d")
+            if q["before"]:
+                out(f"    - {q['before']}")
+            if q["after"]:
+                out(f"    + {q['after']}")
+        refs = ", ".join(f"{e['regulation']} {e['reference']}" for e in provision["regulations"]["engages"])
+        out(f"    engages ({provision['regulations']['exposure']} exposure): {refs}")
+    counts = ", ".join(f"{n} {op}" for op, n in result.counts().items() if n) or "none"
+    noise = ", ".join(f"{n} {cls}" for cls, n in sorted(result.noise().items())) or "none"
+    out(f"\nSubstantive passages: {counts}. Not substantive: {noise}.")
+
+
+def cmd_replay(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    try:
+        document, versions = load_history(Path(args.dir))
+    except HistoryError as exc:
+        raise CliError(str(exc)) from None
+    kinds: dict[str, int] = {}
+    alerts = 0
+    if not args.json:
+        out(f"{document}: {len(versions)} recorded versions")
+    for step in replay(versions):
+        kinds[step.kind] = kinds.get(step.kind, 0) + 1
+        alerts += step.alert
+        if args.json:
+            out(json.dumps(step.to_dict(full=args.full), ensure_ascii=False))
+            continue
+        line = step.to_dict()
+        flag = "ALERT" if step.alert else "     "
+        categories = ",".join(line["categories"][:4]) + (",\u2026" if len(line["categories"]) > 4 else "")
+        out(
+            f"{step.seq:>4} {step.recorded_at[:10]} {flag} {line['severity']:<6} {step.kind:<18} {categories:<40} {step.summary}"
+        )
+    if not args.json:
+        tally = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        out(f"{alerts} alert{'s' if alerts != 1 else ''} over {len(versions)} versions ({tally})")
+
+
 # ---------------------------------------------------------------- plumbing
 
 
@@ -294,6 +375,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     again.add_argument("--document", action="append", help="a document key, e.g. anthropic/privacy-policy (repeat)")
     again.set_defaults(run=cmd_reextract)
+    diff = commands.add_parser("diff", help="analyse the change between two versions (HTML, Markdown or text files)")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.add_argument(
+        "--select", action="append", help="CSS selector of the policy text in HTML files (repeat; default body)"
+    )
+    diff.add_argument("--remove", action="append", help="CSS selector of what to drop from it (repeat)")
+    diff.add_argument("--url", help="the page's address, to make links absolute")
+    diff.add_argument("--json", action="store_true", help="the change record's analysis fields as JSON")
+    diff.set_defaults(run=cmd_diff)
+    history = commands.add_parser(
+        "replay", help="replay a recorded history (index.json and its versions) through the pipeline"
+    )
+    history.add_argument("dir")
+    history.add_argument("--json", action="store_true", help="one JSON object per version")
+    history.add_argument("--full", action="store_true", help="with --json: include every changed passage")
+    history.set_defaults(run=cmd_replay)
     box = commands.add_parser("outbox", help="emails and SMS that MiniStack recorded")
     box.add_argument("--full", action="store_true", help="print the email bodies too")
     box.add_argument("--json", action="store_true")
@@ -305,6 +403,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args, print)
+        return 0
+    except BrokenPipeError:  # `policywatch replay ... | head`
+        sys.stderr.close()
         return 0
     except (CliError, CatalogError, SubscriberError, TierError) as exc:
         message = str(exc)
