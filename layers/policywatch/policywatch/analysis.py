@@ -131,7 +131,8 @@ def _assess(analysis: Analysis) -> None:
     rollup: dict[str, dict[str, Any]] = {}
     for order, change in enumerate(analysis.comparison.substantive):
         kind = (change.new or change.old).kind  # type: ignore[union-attr]
-        assessment = provisions.assess(change.before, change.after, change.heading, kind=kind)
+        old, new = change.old.plain if change.old else "", change.new.plain if change.new else ""
+        assessment = provisions.assess_plain(old, new, change.heading, kind=kind)
         analysis.assessments[id(change)] = assessment
         for cid in assessment.categories:
             entry = rollup.setdefault(cid, {"id": cid, "label": provisions.label(cid), "findings": [], "quotes": []})

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from policywatch import dates
-from policywatch.noise import canonical_url, normalise
+from policywatch.noise import canonical_url, normalise, typography
 
 _ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
@@ -41,10 +41,9 @@ _ASSISTIVE = re.compile(
     r"\blink to this (?:heading|section)\b|\bback to top\b|\bskip to (?:main )?content\b",
     re.I,
 )
-_KEYS = re.compile(
-    r"(?:\bctrl\b|\bcontrol\b|\bcmd\b|\bcommand\b|\boption\b|\balt\b|\bshift\b|[\u2318\u2325\u21e7\u2303])\s*\+?\s*",
-    re.I,
-)
+_ASSISTIVE_HINTS = ("new window", "new tab", "external link", "copy link", "link to this", "back to top", "skip to")
+# Keys as browsers render them ("Ctrl", "⌘"); matched on lower-case text.
+_KEYS = re.compile(r"(?:\b(?:ctrl|control|cmd|command|option|alt|shift)\b|[\u2318\u2325\u21e7\u2303])\s*\+?\s*")
 _ENUMERATOR = re.compile(r"^\s*(?:\(?[0-9]{1,3}(?:\\?\.[0-9]{1,3})*\\?[.)]?|\(?[a-z]\)|\(?[ivx]{1,5}\))\s+", re.I)
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$")
@@ -52,19 +51,31 @@ _LINK_TARGETS = re.compile(r"\]\(([^)\s]+)")
 _ANCHOR_ONLY = re.compile(r"^(?:\s*\[[^\]]*\]\(#[^)]*\)\s*)+$")
 
 
+_EMPHASIS = re.compile(r"\*\*|__|\*|(?<!\w)_|_(?!\w)|`")
+
+
 def plain(text: str) -> str:
-    """The text a reader reads: Markdown markup, link targets and images gone, typography folded."""
-    text = _IMAGE.sub(" ", text)
-    text = _LINK.sub(r"\1", text)
-    text = _HTML_TAG.sub(" ", text)
-    text = text.replace("\\", "")
-    text = re.sub(r"(\*\*|__|\*|(?<!\w)_|_(?!\w)|`)", "", text).replace("|", " ")
-    text = _ASSISTIVE.sub(" ", text)
-    return _BULLET.sub("", normalise(text), count=1).replace("\n", " ")
+    """The text a reader reads, on one line: Markdown markup, link targets and images gone,
+    typography and whitespace folded."""
+    if "](" in text:
+        text = _LINK.sub(r"\1", _IMAGE.sub(" ", text))
+    if "<" in text:
+        text = _HTML_TAG.sub(" ", text)
+    text = _EMPHASIS.sub("", text.replace("\\", "")).replace("|", " ")
+    text = typography(text)
+    lowered = text.lower()
+    if any(hint in lowered for hint in _ASSISTIVE_HINTS):
+        text = _ASSISTIVE.sub(" ", text)
+    return _BULLET.sub("", " ".join(text.split()), count=1)
 
 
 def words(text: str) -> tuple[str, ...]:
-    return tuple(_WORD.findall(_KEYS.sub(" key ", plain(text)).lower()))
+    return plain_words(plain(text))
+
+
+def plain_words(plain_text: str) -> tuple[str, ...]:
+    """The words of a text already made plain."""
+    return tuple(_WORD.findall(_KEYS.sub(" key ", plain_text.lower())))
 
 
 @dataclass(eq=False)
@@ -79,15 +90,18 @@ class Block:
         return normalise(self.text)
 
     @cached_property
+    def plain(self) -> str:
+        return plain(self.text)
+
+    @cached_property
     def words(self) -> tuple[str, ...]:
-        text = self.text
         if self.kind in ("heading", "item"):
-            text = _ENUMERATOR.sub("", plain(text))  # renumbered sections are not reworded
-        return words(text)
+            return plain_words(_ENUMERATOR.sub("", self.plain))  # renumbered sections are not reworded
+        return plain_words(self.plain)
 
     @cached_property
     def undated(self) -> tuple[str, ...]:
-        return words(dates.mask(plain(self.text)))
+        return plain_words(dates.mask(self.plain))
 
     @cached_property
     def link_targets(self) -> tuple[str, ...]:
@@ -101,7 +115,7 @@ class Block:
         """
         if self.kind != "paragraph":
             return False
-        return 0 < len(self.words) <= 5 and not _SENTENCE_END.search(plain(self.text))
+        return 0 < len(self.words) <= 5 and not _SENTENCE_END.search(self.plain)
 
     @property
     def is_navigation(self) -> bool:
@@ -130,7 +144,7 @@ def parse(text: str) -> list[Block]:
     def heading(level: int, title: str) -> None:
         nonlocal path
         title = title.strip()
-        path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, plain(title).strip())]
+        path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, plain(title))]
         blocks.append(Block("heading", title, _path(path), level))
 
     for line in text.splitlines():

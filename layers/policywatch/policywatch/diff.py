@@ -21,7 +21,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from policywatch import dates
-from policywatch.blocks import Block, parse, plain
+from policywatch.blocks import Block, parse
 
 MAX_QUOTE_CHARS = 600
 MIN_PAIR_RATIO = 0.5
@@ -63,7 +63,7 @@ class BlockChange:
         """Word-level changes of a modified block: equal, removed and added runs of the reader's text."""
         if self.op != "modified" or not self.old or not self.new:
             return []
-        old_words, new_words = plain(self.before).split(), plain(self.after).split()
+        old_words, new_words = self.old.plain.split(), self.new.plain.split()
         matcher = difflib.SequenceMatcher(
             a=[w.lower() for w in old_words], b=[w.lower() for w in new_words], autojunk=False
         )
@@ -215,7 +215,7 @@ def _single_class(block: Block) -> str:
         return "navigation"
     if block.is_label:
         return "label"
-    if dates.is_date_statement(plain(block.text)):
+    if dates.is_date_statement(block.plain):
         return "date"
     return "text"
 

@@ -188,10 +188,14 @@ def _links(text: str) -> str:
     return _BARE_URL.sub(lambda m: canonical_url(m.group(0)), text)
 
 
+def typography(text: str) -> str:
+    """Rules 1 and 2: compatibility forms, quotes, dashes, special spaces and zero-width characters."""
+    return _TYPOGRAPHY_RE.sub(lambda m: _TYPOGRAPHY[m.group(0)], unicodedata.normalize("NFKC", text))
+
+
 def normalise(text: str) -> str:
     """The comparison form of a text: typography, whitespace and link noise folded away."""
-    text = _TYPOGRAPHY_RE.sub(lambda m: _TYPOGRAPHY[m.group(0)], unicodedata.normalize("NFKC", text))
-    text = _links(text)
+    text = _links(typography(text))
     return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 

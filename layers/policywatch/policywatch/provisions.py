@@ -41,6 +41,31 @@ def rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
 
+class Text:
+    """A passage, sentence or heading, with the first match of each pattern computed once.
+
+    Every rule and category asks the same few dozen terms of the same sentences.
+    """
+
+    __slots__ = ("original", "text", "_starts")
+
+    def __init__(self, text: str) -> None:
+        self.original = text
+        self.text = text.lower()  # patterns are lower-case: matching without re.I is several times faster
+        self._starts: dict[re.Pattern[str], int] = {}
+
+    def start(self, pattern: re.Pattern[str]) -> int:
+        """Where ``pattern`` first matches, or -1."""
+        found = self._starts.get(pattern)
+        if found is None:
+            match = pattern.search(self.text)
+            found = self._starts[pattern] = match.start() if match else -1
+        return found
+
+    def has(self, pattern: re.Pattern[str]) -> bool:
+        return self.start(pattern) >= 0
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -55,30 +80,30 @@ class Rule:
     negated: bool | None = None
     measure: str | None = None
 
-    def count(self, text_sentences: list[str], heading: str) -> list[str]:
+    def count(self, text_sentences: list[Text], heading: Text) -> list[str]:
         """The sentences this rule's statement appears in."""
-        return [s for s in text_sentences if self._says(s, heading)]
+        return [s.original for s in text_sentences if self._says(s, heading)]
 
-    def _says(self, sentence: str, heading: str) -> bool:
+    def _says(self, sentence: Text, heading: Text) -> bool:
         anchor = -1
         for pattern in self.all:
-            match = pattern.search(sentence)
-            if match is None:
-                if pattern in self.heading_may_supply and pattern.search(heading):
+            start = sentence.start(pattern)
+            if start < 0:
+                if pattern in self.heading_may_supply and heading.has(pattern):
                     continue
                 return False
-            anchor = max(anchor, match.start())
+            anchor = max(anchor, start)
         if self.any:
-            starts = [m.start() for m in (p.search(sentence) for p in self.any) if m]
+            starts = [start for start in (sentence.start(p) for p in self.any) if start >= 0]
             if not starts:
                 return False
             anchor = max(anchor, min(starts))
         if self.negated is None:
             return True
-        return _negated(sentence, anchor) == self.negated
+        return _negated(sentence.text, anchor) == self.negated
 
 
-_NEGATION = re.compile(r"\b(not|never|no longer|won't|don't|doesn't|do not|does not|will not|cannot|can't)\b", re.I)
+_NEGATION = re.compile(r"\b(not|never|no longer|won't|don't|doesn't|do not|does not|will not|cannot|can't)\b")
 
 
 def _negated(sentence: str, anchor: int) -> bool:
@@ -99,11 +124,11 @@ class Category:
     heading: tuple[re.Pattern[str], ...]
     rules: tuple[Rule, ...]
 
-    def in_text(self, text: str) -> bool:
-        return any(p.search(text) for p in self.text)
+    def in_text(self, text: Text) -> bool:
+        return any(text.has(p) for p in self.text)
 
-    def in_heading(self, heading: str) -> bool:
-        return any(p.search(heading) for p in self.heading)
+    def in_heading(self, heading: Text) -> bool:
+        return any(heading.has(p) for p in self.heading)
 
 
 @dataclass
@@ -147,8 +172,9 @@ class Assessment:
 
 class Taxonomy:
     def __init__(self, data: dict[str, Any]) -> None:
-        terms = {name: re.compile(pattern, re.I) for name, pattern in data["terms"].items()}
+        terms = {name: re.compile(pattern) for name, pattern in data["terms"].items()}
         self.terms = terms
+        self._by_heading: dict[str, list[Category]] = {}  # headings repeat across passages and versions
         self.categories: dict[str, Category] = {}
         for raw in data["categories"]:
             rules = tuple(_rule(raw["id"], r, terms) for r in raw["rules"])
@@ -157,38 +183,53 @@ class Taxonomy:
                 label=raw["label"],
                 description=raw["description"],
                 severity=raw["severity"],
-                text=tuple(re.compile(_expand(p, data["terms"]), re.I) for p in raw["recognise"]["text"]),
-                heading=tuple(re.compile(_expand(p, data["terms"]), re.I) for p in raw["recognise"].get("heading", [])),
+                text=tuple(_compile(p, data["terms"], terms) for p in raw["recognise"]["text"]),
+                heading=tuple(_compile(p, data["terms"], terms) for p in raw["recognise"].get("heading", [])),
                 rules=rules,
             )
 
     def label(self, category: str) -> str:
         return self.categories[category].label
 
-    def recognise(self, text: str, heading: str = "") -> list[str]:
+    def recognise(self, text: str | Text, heading: str = "") -> list[str]:
         """Categories of a passage: by its own words, else by the nearest heading that says."""
-        found = [c.id for c in self.categories.values() if c.in_text(text)]
+        passage = text if isinstance(text, Text) else Text(text)
+        found = [c.id for c in self.categories.values() if c.in_text(passage)]
         if found or not heading:
             return found
         for title in reversed(heading.split(" > ")):
-            found = [c.id for c in self.categories.values() if c.in_heading(title)]
+            found = [c.id for c in self._heading_categories(title)]
             if found:
                 return found
         return []
+
+    def _heading_categories(self, title: str) -> list[Category]:
+        cached = self._by_heading.get(title)
+        if cached is None:
+            text = Text(title)
+            cached = self._by_heading[title] = [c for c in self.categories.values() if c.in_heading(text)]
+        return cached
 
     def assess(self, before: str, after: str, heading: str, *, kind: str = "paragraph") -> Assessment:
         """Categories and direction of a passage that went from ``before`` to ``after`` ("" if none).
 
         A heading is recognised but has no direction: what it announces is in the passages below.
         """
-        old, new = plain(before), plain(after)
-        old_sentences, new_sentences = sentences(old), sentences(new)
-        old_keys = {_key(s) for s in old_sentences}
-        new_keys = {_key(s) for s in new_sentences}
-        changed_old = [s for s in old_sentences if _key(s) not in new_keys]
-        changed_new = [s for s in new_sentences if _key(s) not in old_keys]
-        changed_text = " ".join(changed_old + changed_new)
-        categories = self.recognise(changed_text, heading) or self.recognise(f"{old} {new}", heading)
+        return self.assess_plain(plain(before), plain(after), heading, kind=kind)
+
+    def assess_plain(self, old: str, new: str, heading: str, *, kind: str = "paragraph") -> Assessment:
+        """``assess`` of texts already made plain (``blocks.plain``)."""
+        old_sentences = [Text(s) for s in sentences(old)]
+        new_sentences = [Text(s) for s in sentences(new)]
+        old_keys = {_key(s.text) for s in old_sentences}
+        new_keys = {_key(s.text) for s in new_sentences}
+        changed_old = [s for s in old_sentences if _key(s.text) not in new_keys]
+        changed_new = [s for s in new_sentences if _key(s.text) not in old_keys]
+        changed = Text(" ".join(s.original for s in changed_old + changed_new))
+        categories = [c.id for c in self.categories.values() if c.in_text(changed)]
+        if not categories:  # the changed words do not say: the section they are in does
+            categories = self.recognise("", heading)
+        heading_text = Text(heading)
         assessment = Assessment()
         for category in self.categories.values() if kind != "heading" else ():
             for rule in category.rules:
@@ -197,7 +238,7 @@ class Taxonomy:
                         continue
                     finding = _measure(rule, old, new)
                 else:
-                    finding = _count(rule, old_sentences, new_sentences, heading)
+                    finding = _count(rule, old_sentences, new_sentences, heading_text)
                 if finding:
                     assessment.findings.append(finding)
                     if category.id not in categories:
@@ -206,8 +247,8 @@ class Taxonomy:
         for cid in categories:
             category = self.categories[cid]
             assessment.quotes[cid] = {
-                "before": _first(changed_old, category) or (changed_old[0] if changed_old else ""),
-                "after": _first(changed_new, category) or (changed_new[0] if changed_new else ""),
+                "before": _first(changed_old, category) or (changed_old[0].original if changed_old else ""),
+                "after": _first(changed_new, category) or (changed_new[0].original if changed_new else ""),
             }
         worse = [f.severity for f in assessment.findings if f.direction == "worse"]
         if worse:
@@ -224,11 +265,11 @@ def _key(sentence: str) -> str:
     return " ".join(re.findall(r"\w+", sentence.lower()))
 
 
-def _first(candidates: list[str], category: Category) -> str:
-    return next((s for s in candidates if category.in_text(s)), "")
+def _first(candidates: list[Text], category: Category) -> str:
+    return next((s.original for s in candidates if category.in_text(s)), "")
 
 
-def _count(rule: Rule, old: list[str], new: list[str], heading: str) -> Finding | None:
+def _count(rule: Rule, old: list[Text], new: list[Text], heading: Text) -> Finding | None:
     before, after = rule.count(old, heading), rule.count(new, heading)
     if len(before) == len(after):
         return None
@@ -302,6 +343,14 @@ def _measure(rule: Rule, old: str, new: str) -> Finding | None:
         before=next((s for s in sentences(old) if extract(s)), ""),
         after=next((s for s in sentences(new) if extract(s)), ""),
     )
+
+
+def _compile(pattern: str, sources: dict[str, str], terms: dict[str, re.Pattern[str]]) -> re.Pattern[str]:
+    """A recognition pattern; one that is just ``{term}`` is the term's own compiled pattern."""
+    whole = re.fullmatch(r"\{([a-z-]+)\}", pattern)
+    if whole and whole.group(1) in terms:
+        return terms[whole.group(1)]
+    return re.compile(_expand(pattern, sources))
 
 
 def _expand(pattern: str, terms: dict[str, str]) -> str:
