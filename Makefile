@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: up down test test-fast lint validate build demo-change clean
+.PHONY: up down test test-fast lint validate build demo-change demo-cosmetic clean
 
 $(VENV)/.installed: pyproject.toml layers/policywatch/requirements.txt
 	bash scripts/bootstrap.sh
@@ -21,6 +21,10 @@ down:
 ## demo-change: the demo site publishes the next version of its pages
 demo-change: $(VENV)/.installed
 	$(PY) -m devstack.demo_site publish 1
+
+## demo-cosmetic: the demo site moves ChatGPT's links to another locale (recorded, never alerted)
+demo-cosmetic: $(VENV)/.installed
+	$(PY) -m devstack.demo_site publish 2
 
 ## test: lint, template validation, then unit + integration + e2e tests
 test: $(VENV)/.installed lint validate

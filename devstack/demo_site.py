@@ -6,6 +6,9 @@ Policy texts: Open Terms Archive GenAI collection, ODC-By 1.0.
 Midjourney's; ``make demo-change`` publishes edition 1: Claude's 2025-08-29 version (the day
 model training became opt-out), ChatGPT's unchanged, and Midjourney's page "rebuilt" so that
 its selector breaks (an extraction failure that `policywatch status` reports).
+``make demo-cosmetic`` publishes edition 2: ChatGPT's page with its help-centre links moved
+to another locale, the kind of change that is archived and recorded as cosmetic but never
+alerts anyone.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import argparse
 import functools
 import http.server
 import json
-import shutil
 from pathlib import Path
 
 from devstack.ministack import ROOT
@@ -27,7 +29,12 @@ PAGES = {
         "claude-ai/privacy-policy/2025-08-28.html",
         "claude-ai/privacy-policy/2025-08-29.html",
     ],
-    "openai/policies/row-privacy-policy.html": ["chatgpt/privacy-policy/2025-07-31.html"],
+    # Edition 2 rewrites link targets only (a locale moved in the URLs): a cosmetic change.
+    "openai/policies/row-privacy-policy.html": [
+        "chatgpt/privacy-policy/2025-07-31.html",
+        "chatgpt/privacy-policy/2025-07-31.html",
+        ("chatgpt/privacy-policy/2025-07-31.html", {"https://help.openai.com/en/": "https://help.openai.com/en-us/"}),
+    ],
     # Edition 1 breaks this one: the site is rebuilt as a script-rendered app and the declared
     # selector matches nothing (Le Chat's real page of 2026-08-21 stands in for the rebuild).
     "midjourney/docs/privacy-policy.html": [
@@ -90,13 +97,19 @@ def publish(edition: int, site: Path = SITE, *, only_missing: bool = False) -> l
     for path, editions in PAGES.items():
         if only_missing and (site / path).exists():
             continue
-        source = CORPUS / editions[min(edition, len(editions) - 1)]
+        entry = editions[min(edition, len(editions) - 1)]
+        name, rewrites = entry if isinstance(entry, tuple) else (entry, {})
+        source = CORPUS / name
         if not source.exists():
             raise FileNotFoundError(f"corpus page {source} is missing: is ../shared beside the project?")
         target = site / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        published.append(f"{path} <- {source.relative_to(CORPUS)}")
+        body = source.read_bytes()
+        for old, new in rewrites.items():
+            body = body.replace(old.encode(), new.encode())
+        target.write_bytes(body)
+        note = f" (links rewritten: {', '.join(f'{o} -> {n}' for o, n in rewrites.items())})" if rewrites else ""
+        published.append(f"{path} <- {source.relative_to(CORPUS)}{note}")
     return published
 
 

@@ -31,6 +31,28 @@ def _settled(deployed) -> bool:
     return True
 
 
+def _subscribe_queue(deployed, name: str, filter_policy: dict | None) -> str:
+    """An SQS queue subscribed to the change topic, raw delivery, optionally filtered on the attributes."""
+    sqs, sns = deployed.client("sqs"), deployed.client("sns")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    attributes = {"RawMessageDelivery": "true"}
+    if filter_policy:
+        attributes["FilterPolicy"] = json.dumps(filter_policy)
+    sns.subscribe(TopicArn=deployed.outputs["ChangeTopicArn"], Protocol="sqs", Endpoint=arn, Attributes=attributes)
+    return url
+
+
+def _drain(deployed, url: str) -> list[dict]:
+    sqs = deployed.client("sqs")
+    messages = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+        messages.extend(json.loads(m["Body"]) for m in batch)
+        for m in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return messages
+
+
 def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, site, tmp_path):
     # The demo site of `make up`: Claude's policy of 2025-08-28, ChatGPT's and Midjourney's;
     # then edition 1: Claude's changes, ChatGPT's does not, Midjourney's page breaks.
@@ -62,6 +84,12 @@ def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, si
         "--platform",
         "openai",
     )
+
+    # What a compliance team's own integration would subscribe: high-severity training changes.
+    training_feed = _subscribe_queue(
+        deployed, "e2e-training-high", {"severity": ["high"], "categories": ["model-training"]}
+    )
+    every_change = _subscribe_queue(deployed, "e2e-every-change", None)
 
     # Sweep 1: every document archived for the first time; nothing to compare, nothing sent.
     assert "queued 3 documents" in deployed.cli("sweep").stdout
@@ -115,11 +143,41 @@ def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, si
     assert record["alert"] is True and record["evidence"]["current"]["source_url"] == site.url(
         "anthropic/legal/privacy.html"
     )
+    assert record["kind"] == "substantive" and record["severity"] == "high" and record["direction"] == "worse"
+    assert {"model-training", "training-opt-out", "human-review"} <= set(record["categories"])
+    assert record["effective_date"] == "2025-09-28"
+    # Published once, with the attributes subscription filter policies match on.
+    published = _drain(deployed, every_change)
+    assert [(e["change_id"], e["severity"]) for e in published] == [(record["change_id"], "high")]
+    assert [e["change_id"] for e in _drain(deployed, training_feed)] == [record["change_id"]]
+    assert published[0]["summary"] == record["summary"] and published[0]["record_key"] == changes[0]
 
-    # Sweep 3 with nothing changed sends nothing more.
+    # Sweep 3: ChatGPT's links move to another locale. Archived and recorded as cosmetic;
+    # published to no one, and nobody is alerted.
+    demo_site.publish(2, site.root)
     deployed.cli("sweep")
+    wait_for(
+        "the cosmetic change record",
+        lambda: any(
+            k.startswith("changes/openai/")
+            for k in (o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="changes/").get("Contents", []))
+        ),
+    )
     wait_for("the third sweep", lambda: _settled(deployed))
+    cosmetic_key = next(
+        o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="changes/openai/").get("Contents", [])
+    )
+    cosmetic = json.loads(s3.get_object(Bucket=bucket, Key=cosmetic_key)["Body"].read())
+    assert cosmetic["kind"] == "cosmetic" and cosmetic["alert"] is False and cosmetic["severity"] == "none"
+    assert set(cosmetic["noise"]) == {"link"} and cosmetic["counts"]["modified"] == 0
+    assert _drain(deployed, every_change) == []
+    assert len(deployed.outbox()["emails"]) == 1  # bob, who watches openai, got nothing
+
+    # Sweep 4 with nothing changed sends nothing more.
+    deployed.cli("sweep")
+    wait_for("the fourth sweep", lambda: _settled(deployed))
     assert len(deployed.outbox()["emails"]) == 1
+    assert _drain(deployed, every_change) == []
 
 
 def test_operator_errors_are_one_clear_line(deployed):
