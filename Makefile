@@ -37,6 +37,7 @@ test-fast: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) scripts/provisions_doc.py --check
 
 validate: $(VENV)/.installed
 	$(VENV)/bin/sam validate --lint

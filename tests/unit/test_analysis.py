@@ -271,3 +271,12 @@ def test_replay_reports_an_error_page_as_an_extraction_failure(tmp_path):
     assert [line["kind"] for line in lines] == ["first", "extraction-failure", "substantive"]
     assert lines[1]["failure"] == "text-too-short" and not lines[1]["alert"]
     assert lines[2]["severity"] == "high"
+
+
+def test_a_statement_moved_between_passages_is_not_a_new_one():
+    """Midjourney 2023-12-21 rewrote its arbitration clause in new passages: arbitration was required before too."""
+    result = analyse(history_version(MIDJOURNEY, 1), history_version(MIDJOURNEY, 2))
+    assert result.alert
+    disputes = next(p for p in result.provisions if p["id"] == "dispute-resolution")
+    assert "adds binding arbitration or a class-action waiver" not in disputes["says"]
+    assert "adds binding arbitration" not in result.summary

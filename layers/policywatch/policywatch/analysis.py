@@ -149,6 +149,7 @@ def _assess(analysis: Analysis) -> None:
             entry["quotes"].append(
                 (-weight, not both, order, {"heading": change.heading, "before": quote(before), "after": quote(after)})
             )
+    _drop_moved_statements(analysis, rollup)
     for entry in rollup.values():
         findings: list[Finding] = entry.pop("findings")
         worse = [f.severity for f in findings if f.direction == "worse"]
@@ -164,6 +165,25 @@ def _assess(analysis: Analysis) -> None:
     analysis.severity = max(severities, key=rank) if severities else "low"
     directions = {p["direction"] for p in ordered}
     analysis.direction = "worse" if "worse" in directions else "better" if "better" in directions else "neutral"
+
+
+def _drop_moved_statements(analysis: Analysis, rollup: dict[str, dict[str, Any]]) -> None:
+    """A presence rule (arbitration, a liability cap...) that fired in some passage but whose
+    statement is made somewhere in both versions only moved or was reworded: no finding."""
+    provisions = taxonomy()
+    rules = {f.rule for a in analysis.assessments.values() for f in a.findings if provisions.rule(f.rule).presence}
+    if not rules:
+        return
+    old = [b.plain for b in analysis.comparison.old_blocks]
+    new = [b.plain for b in analysis.comparison.new_blocks]
+    moved = {r for r in rules if provisions.says_anywhere(r, old) == provisions.says_anywhere(r, new)}
+    if not moved:
+        return
+    for assessment in analysis.assessments.values():
+        assessment.findings = [f for f in assessment.findings if f.rule not in moved]
+        assessment.rescore(provisions)
+    for entry in rollup.values():
+        entry["findings"] = [f for f in entry["findings"] if f.rule not in moved]
 
 
 def _says(findings: list[Finding]) -> list[str]:

@@ -29,7 +29,11 @@ import jsonschema
 from policywatch.blocks import plain, sentences
 
 SEVERITIES = ("none", "low", "medium", "high")
-_CLAUSE_BREAK = re.compile(r"[,;:()]")
+# Where a negation's scope ends: a new clause with its own subject or condition.
+_SCOPE_END = re.compile(
+    r";|,\s*(?:unless|but|except|however|and we|we|you|if|when|where|although|though|while|even)\b|"
+    r"\b(?:unless|except|however|but|even if)\b|\b(?:and|or)\s+(?:will|may|we|can|shall|must|is|are)\b"
+)
 _PLACEHOLDER = re.compile(r"\{([a-z-]+)\}")
 
 
@@ -79,39 +83,43 @@ class Rule:
     heading_may_supply: tuple[re.Pattern[str], ...] = ()
     negated: bool | None = None
     measure: str | None = None
+    presence: bool = False  # only appearing or disappearing counts, not how often it is said
+    list: re.Pattern[str] | None = None  # new wordings of this term widen the statement
+    moot_if: tuple[str, ...] = ()  # no finding when one of these rules finds an improvement
 
-    def count(self, text_sentences: list[Text], heading: Text) -> list[str]:
+    def count(self, text_sentences: list[Text], heading: Text) -> list[Text]:
         """The sentences this rule's statement appears in."""
-        return [s.original for s in text_sentences if self._says(s, heading)]
+        return [s for s in text_sentences if self._says(s, heading)]
 
     def _says(self, sentence: Text, heading: Text) -> bool:
-        anchor = -1
         for pattern in self.all:
-            start = sentence.start(pattern)
-            if start < 0:
-                if pattern in self.heading_may_supply and heading.has(pattern):
-                    continue
+            if not sentence.has(pattern) and not (pattern in self.heading_may_supply and heading.has(pattern)):
                 return False
-            anchor = max(anchor, start)
-        if self.any:
-            starts = [start for start in (sentence.start(p) for p in self.any) if start >= 0]
-            if not starts:
-                return False
-            anchor = max(anchor, min(starts))
+        if self.any and not any(sentence.has(p) for p in self.any):
+            return False
         if self.negated is None:
             return True
-        return _negated(sentence.text, anchor) == self.negated
+        # The statement's own term: the last of ``all`` found in the sentence, else the ``any`` terms.
+        anchors = [p for p in self.all if sentence.has(p)][-1:] or list(self.any)
+        negations = [_negated(sentence.text, m.start()) for p in anchors for m in p.finditer(sentence.text)]
+        return self.negated in negations
+
+    def items(self, sentences: list[Text]) -> set[str]:
+        """Distinct wordings of the ``list`` term in the sentences (recipients of sharing, ...)."""
+        if self.list is None:
+            return set()
+        return {m.group(0) for s in sentences for m in self.list.finditer(s.text)}
 
 
 _NEGATION = re.compile(r"\b(not|never|no longer|won't|don't|doesn't|do not|does not|will not|cannot|can't)\b")
 
 
-def _negated(sentence: str, anchor: int) -> bool:
-    """A negation before ``anchor`` in the same clause."""
+def _negated(sentence: str, position: int) -> bool:
+    """A negation before ``position`` whose scope reaches it (no new clause in between)."""
     last = None
-    for match in _NEGATION.finditer(sentence, 0, max(anchor, 0)):
+    for match in _NEGATION.finditer(sentence, 0, position):
         last = match
-    return last is not None and not _CLAUSE_BREAK.search(sentence, last.end(), anchor)
+    return last is not None and not _SCOPE_END.search(sentence, last.end(), position)
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,17 @@ class Assessment:
     severity: str = "low"
     quotes: dict[str, dict[str, str]] = field(default_factory=dict)  # category -> {before, after}
 
+    def rescore(self, taxonomy: Taxonomy) -> None:
+        """Severity: the worst finding's; low for improvements only; else the categories' default."""
+        worse = [f.severity for f in self.findings if f.direction == "worse"]
+        if worse:
+            self.severity = max(worse, key=rank)
+        elif self.findings:
+            self.severity = "low"
+        else:
+            defaults = [taxonomy.categories[c].severity for c in self.categories]
+            self.severity = max(defaults, key=rank) if defaults else "low"
+
     @property
     def direction(self) -> str:
         directions = {f.direction for f in self.findings}
@@ -187,6 +206,23 @@ class Taxonomy:
                 heading=tuple(_compile(p, data["terms"], terms) for p in raw["recognise"].get("heading", [])),
                 rules=rules,
             )
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for c in self.categories.values() for r in c.rules if r.id == rule_id)
+
+    def says_anywhere(self, rule_id: str, passages: list[str]) -> bool:
+        """Whether any sentence of a whole document (its passages, made plain) says what the rule looks for.
+
+        Passages lacking one of the rule's terms are skipped before they are split into sentences.
+        """
+        rule = self.rule(rule_id)
+        for passage in passages:
+            text = Text(passage)
+            if not all(text.has(p) for p in rule.all) or (rule.any and not any(text.has(p) for p in rule.any)):
+                continue
+            if rule.count([Text(s) for s in sentences(passage)], Text("")):
+                return True
+        return False
 
     def label(self, category: str) -> str:
         return self.categories[category].label
@@ -243,6 +279,9 @@ class Taxonomy:
                     assessment.findings.append(finding)
                     if category.id not in categories:
                         categories.append(category.id)
+        better = {f.rule for f in assessment.findings if f.direction == "better"}
+        moot = {r.id for c in self.categories.values() for r in c.rules if set(r.moot_if) & better}
+        assessment.findings = [f for f in assessment.findings if not (f.direction == "worse" and f.rule in moot)]
         assessment.categories = categories
         for cid in categories:
             category = self.categories[cid]
@@ -250,14 +289,7 @@ class Taxonomy:
                 "before": _first(changed_old, category) or (changed_old[0].original if changed_old else ""),
                 "after": _first(changed_new, category) or (changed_new[0].original if changed_new else ""),
             }
-        worse = [f.severity for f in assessment.findings if f.direction == "worse"]
-        if worse:
-            assessment.severity = max(worse, key=rank)
-        elif assessment.findings:
-            assessment.severity = "low"
-        else:
-            defaults = [self.categories[c].severity for c in categories]
-            assessment.severity = max(defaults, key=rank) if defaults else "low"
+        assessment.rescore(self)
         return assessment
 
 
@@ -271,20 +303,27 @@ def _first(candidates: list[Text], category: Category) -> str:
 
 def _count(rule: Rule, old: list[Text], new: list[Text], heading: Text) -> Finding | None:
     before, after = rule.count(old, heading), rule.count(new, heading)
-    if len(before) == len(after):
+    n_before, n_after = (bool(before), bool(after)) if rule.presence else (len(before), len(after))
+    added = rule.items(after) - rule.items(before) if before and after else set()
+    removed = rule.items(before) - rule.items(after) if before and after else set()
+    if n_before == n_after and not added and not (removed and not added):
         return None
-    grew = len(after) > len(before)
+    grew = n_after > n_before or (n_after == n_before and bool(added))
     worse = grew == (rule.effect == "unfavourable")
-    new_keys = {_key(s) for s in after}
-    old_keys = {_key(s) for s in before}
+    says = rule.worse if worse else rule.better
+    wording = added if grew else removed
+    if n_before == n_after and wording:
+        says = f"{says} ({', '.join(sorted(wording))})"
+    old_keys = {_key(s.text) for s in before}
+    new_keys = {_key(s.text) for s in after}
     return Finding(
         rule=rule.id,
         category=rule.category,
         direction="worse" if worse else "better",
         severity=rule.severity if worse else "low",
-        says=rule.worse if worse else rule.better,
-        before=next((s for s in before if _key(s) not in new_keys), before[0] if before else ""),
-        after=next((s for s in after if _key(s) not in old_keys), after[0] if after else ""),
+        says=says,
+        before=next((s.original for s in before if _key(s.text) not in new_keys), before[0].original if before else ""),
+        after=next((s.original for s in after if _key(s.text) not in old_keys), after[0].original if after else ""),
     )
 
 
@@ -302,36 +341,42 @@ _AGE = re.compile(
 )
 
 
-def _durations(text: str) -> list[int]:
+def _durations(text: str) -> list[tuple[int, str]]:
+    """Retention periods stated, in days, with the policy's own wording."""
     out = []
-    for number, unit in _DURATION.findall(text):
+    for match in _DURATION.finditer(text):
+        number, unit = match.group(1), match.group(2)
         value = int(number) if number.isdigit() else _NUMBERS[number.lower()]
-        out.append(value * _UNIT_DAYS[unit.lower()])
+        out.append((value * _UNIT_DAYS[unit.lower()], match.group(0)))
     return out
 
 
-def _ages(text: str) -> list[int]:
-    return [int(a or b) for a, b in _AGE.findall(text) if 8 <= int(a or b) <= 25]
-
-
-def _describe(measure: str, value: int) -> str:
-    if measure == "age":
-        return str(value)
-    for unit, days in (("year", 365), ("month", 30), ("week", 7), ("day", 1)):
-        if value % days == 0:
-            n = value // days
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{value} days"
+def _ages(text: str) -> list[tuple[int, str]]:
+    out = []
+    for match in _AGE.finditer(text):
+        age = int(match.group(1) or match.group(2))
+        if 8 <= age <= 25:
+            out.append((age, match.group(0)))
+    return out
 
 
 def _measure(rule: Rule, old: str, new: str) -> Finding | None:
+    """Compare a quantity: the longest retention period; every age limit, lowest to highest."""
     extract = _durations if rule.measure == "duration" else _ages
-    before, after = extract(old), extract(new)
+    before, after = sorted(extract(old)), sorted(extract(new))
     if not before or not after:
         return None
-    old_value, new_value = max(before), max(after)
-    if old_value == new_value:
+    if rule.measure == "duration":
+        pairs = [(before[-1], after[-1])]
+    elif len(before) == len(after):
+        pairs = list(zip(before, after, strict=True))
+    else:
+        pairs = [(before[0], after[0]), (before[-1], after[-1])]
+    changed = [(b, a) for b, a in pairs if b[0] != a[0]]
+    if not changed:
         return None
+    lower = [(b, a) for b, a in changed if a[0] < b[0]]
+    (old_value, old_words), (new_value, new_words) = (lower or changed)[0]
     worse = (new_value > old_value) == (rule.effect == "unfavourable")
     says = rule.worse if worse else rule.better
     return Finding(
@@ -339,9 +384,11 @@ def _measure(rule: Rule, old: str, new: str) -> Finding | None:
         category=rule.category,
         direction="worse" if worse else "better",
         severity=rule.severity if worse else "low",
-        says=f"{says} ({_describe(rule.measure or '', old_value)} \u2192 {_describe(rule.measure or '', new_value)})",
-        before=next((s for s in sentences(old) if extract(s)), ""),
-        after=next((s for s in sentences(new) if extract(s)), ""),
+        says=f"{says} ({old_value} \u2192 {new_value})"
+        if rule.measure == "age"
+        else f"{says} ({old_words} \u2192 {new_words})",
+        before=next((s for s in sentences(old) if old_words in s), ""),
+        after=next((s for s in sentences(new) if new_words in s), ""),
     )
 
 
@@ -384,6 +431,9 @@ def _rule(category: str, raw: dict[str, Any], terms: dict[str, re.Pattern[str]])
         heading_may_supply=patterns(raw.get("heading_may_supply", [])),
         negated=raw.get("negated"),
         measure=raw.get("measure"),
+        presence=raw.get("presence", False),
+        list=terms[raw["list"]] if "list" in raw else None,
+        moot_if=tuple(raw.get("moot_if", [])),
     )
 
 
