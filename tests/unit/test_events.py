@@ -42,3 +42,11 @@ def test_html_email_escapes_policy_text():
     change = json.loads(next(SQSEvent(_load("notify.json")).records).body)
     change["blocks"][0]["after"] = "<script>alert(1)</script>"
     assert "<script>" not in alert_email(change)[2]
+
+
+def test_notify_event_follows_the_change_schema():
+    from policywatch.changes import validate
+
+    change = json.loads(next(SQSEvent(_load("notify.json")).records).body)
+    validate(change)
+    assert change["schema_version"] == "2" and change["severity"] == "high"

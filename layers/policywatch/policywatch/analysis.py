@@ -189,7 +189,10 @@ def _drop_moved_statements(analysis: Analysis, rollup: dict[str, dict[str, Any]]
 def _says(findings: list[Finding]) -> list[str]:
     """What a provision's findings say, worst first: worse before better, then by severity."""
     ordered = sorted(findings, key=lambda f: (f.direction != "worse", -rank(f.severity)))
-    return list(dict.fromkeys(f.says for f in ordered))
+    per_rule: dict[str, str] = {}
+    for finding in ordered:  # one statement per rule: the worst (a rule worse here, better there, is worse)
+        per_rule.setdefault(finding.rule, finding.says)
+    return list(dict.fromkeys(per_rule.values()))
 
 
 def _summary(analysis: Analysis) -> str:

@@ -269,6 +269,13 @@ def _version_text(path: str, select: list[str] | None, remove: list[str] | None,
 def cmd_diff(args: argparse.Namespace, out: Callable[[str], None]) -> None:
     old = _version_text(args.old, args.select, args.remove, args.url)
     new = _version_text(args.new, args.select, args.remove, args.url)
+    if old == new:
+        out(
+            json.dumps({"kind": None, "alert": False, "summary": "identical texts"})
+            if args.json
+            else "identical texts: no change"
+        )
+        return
     result = analyse(old, new)
     if args.json:
         out(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
