@@ -15,6 +15,7 @@ Kinds, in order of precedence:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,7 +26,6 @@ from policywatch.diff import BlockChange, Comparison, compare, quote
 from policywatch.noise import fingerprint as fingerprint_of
 from policywatch.provisions import Assessment, Finding, rank, regulatory_mapping, taxonomy
 
-KINDS = ("substantive", "cosmetic", "date-only", "flap", "technical")
 FLAP_WINDOW = 10  # archived versions before the previous one that a new text may flap back to
 MAX_QUOTES_PER_PROVISION = 3
 MAX_SUMMARY_FINDINGS = 3
@@ -98,7 +98,7 @@ def analyse(
     old_text: str,
     new_text: str,
     *,
-    recent_fingerprints: frozenset[str] | set[str] | list[str] = (),  # type: ignore[assignment]
+    recent_fingerprints: Collection[str] = (),
     fingerprint: str | None = None,
     reextracted: bool = False,
 ) -> Analysis:

@@ -67,11 +67,6 @@ def _parse(match: re.Match[str]) -> date | None:
     return None
 
 
-def find(text: str) -> list[date]:
-    """Every date written in the text, in order."""
-    return [d for d in (_parse(m) for m in _DATE.finditer(text)) if d]
-
-
 def mask(text: str) -> str:
     """The text with each date replaced by one placeholder word."""
     return _DATE.sub(f" {DATE_PLACEHOLDER} ", text)

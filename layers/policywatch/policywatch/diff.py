@@ -27,9 +27,6 @@ MAX_QUOTE_CHARS = 600
 MIN_PAIR_RATIO = 0.5
 MAX_DELTA_SEGMENTS = 60
 
-# Classes of change that never make a change substantive.
-NOISE_CLASSES = frozenset({"formatting", "link", "label", "navigation", "date", "moved"})
-
 
 @dataclass(eq=False)
 class BlockChange:

@@ -192,7 +192,6 @@ class Assessment:
 class Taxonomy:
     def __init__(self, data: dict[str, Any]) -> None:
         terms = {name: re.compile(pattern) for name, pattern in data["terms"].items()}
-        self.terms = terms
         self._by_heading: dict[str, list[Category]] = {}  # headings repeat across passages and versions
         self.categories: dict[str, Category] = {}
         for raw in data["categories"]:
@@ -306,7 +305,7 @@ def _count(rule: Rule, old: list[Text], new: list[Text], heading: Text) -> Findi
     n_before, n_after = (bool(before), bool(after)) if rule.presence else (len(before), len(after))
     added = rule.items(after) - rule.items(before) if before and after else set()
     removed = rule.items(before) - rule.items(after) if before and after else set()
-    if n_before == n_after and not added and not (removed and not added):
+    if n_before == n_after and not added and not removed:
         return None
     grew = n_after > n_before or (n_after == n_before and bool(added))
     worse = grew == (rule.effect == "unfavourable")
