@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers/policywatch"))
 
+from bench.timing import median_seconds  # noqa: E402
 from policywatch.analysis import analyse  # noqa: E402
 from policywatch.extract import extract  # noqa: E402
 from policywatch.replay import load, replay  # noqa: E402
@@ -34,16 +32,6 @@ from policywatch.replay import load, replay  # noqa: E402
 CORPUS = ROOT.parent / "shared/corpus"
 PAIR_TARGET_MS = 50
 REPLAY_TARGET_S = 3.0
-
-
-def median_s(function: Callable[[], object], runs: int) -> float:
-    function()  # warm: compiled patterns, loaded data files
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def line_diff(old: str, new: str) -> list[str]:
@@ -64,8 +52,8 @@ def main() -> None:
     print(f"Claude.ai privacy policy 2025-08-28 -> 2025-08-29 ({len(old):,} and {len(new):,} characters of text)")
     print(f"  {result.kind}, severity {result.severity}, {len(result.comparison.substantive)} substantive passages, "
           f"categories {', '.join(result.categories)}")  # fmt: skip
-    pair = median_s(lambda: analyse(old, new), args.runs)
-    pair_lines = median_s(lambda: line_diff(old, new), args.runs)
+    pair = median_seconds(lambda: analyse(old, new), args.runs)
+    pair_lines = median_seconds(lambda: line_diff(old, new), args.runs)
     verdict = "meets" if pair * 1000 < PAIR_TARGET_MS else "MISSES"
     print(f"  analysis:        {pair * 1000:7.1f} ms median ({verdict} the {PAIR_TARGET_MS} ms target)")
     print(f"  difflib lines:   {pair_lines * 1000:7.1f} ms median")
@@ -76,8 +64,8 @@ def main() -> None:
     alerts = sum(step.alert for step in steps)
     texts = [text for _, _, text in versions]
     runs = max(1, args.runs // 6)
-    whole = median_s(lambda: list(replay(versions)), runs)
-    lines = median_s(lambda: [line_diff(a, b) for a, b in zip(texts, texts[1:], strict=False)], runs)
+    whole = median_seconds(lambda: list(replay(versions)), runs)
+    lines = median_seconds(lambda: [line_diff(a, b) for a, b in zip(texts, texts[1:], strict=False)], runs)
     verdict = "meets" if whole < REPLAY_TARGET_S else "MISSES"
     print(f"\nReplay of {len(versions)} recorded versions ({alerts} alerts)")
     print(f"  replay:          {whole:7.2f} s median of {runs} ({verdict} the {REPLAY_TARGET_S:.0f} s target)")

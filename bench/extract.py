@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +21,7 @@ sys.path.insert(0, str(ROOT / "layers/policywatch"))
 
 from bs4 import BeautifulSoup  # noqa: E402
 
+from bench.timing import median_seconds  # noqa: E402
 from policywatch.extract import check_page, check_text, extract, parse  # noqa: E402
 from policywatch.noise import fingerprint, normalise  # noqa: E402
 
@@ -40,13 +39,7 @@ def pipeline(raw: bytes, select: list[str], remove: list[str], url: str, parser=
 
 
 def median_ms(function, runs: int) -> float:
-    function()  # warm
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return median_seconds(function, runs) * 1000
 
 
 def main() -> None:

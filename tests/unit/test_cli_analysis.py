@@ -50,3 +50,30 @@ def test_replay_of_a_folder_that_is_not_a_history(tmp_path, capsys):
     assert capsys.readouterr().err == (
         f"policywatch: error: {tmp_path}: index.json not found (a history has index.json and its version files)\n"
     )
+
+
+def test_diff_of_pdf_versions_goes_through_the_pipelines_pdf_extraction(tmp_path, capsys):
+    """A PDF policy compares like any other: its text is extracted the way the fetch stage does it."""
+    from tests.pdfs import pdf
+
+    lines = [
+        "Privacy Policy",
+        "We collect personal data you provide when you use the services and agree to these terms.",
+        "We will not use your conversations to train our models.",
+        "You may exercise your rights to access and delete personal data under applicable law.",
+        "We retain personal data for as long as necessary and disclose it to service providers.",
+    ] * 3
+    old, new = tmp_path / "old.pdf", tmp_path / "new.pdf"
+    old.write_bytes(pdf(lines))
+    new.write_bytes(pdf([line.replace("will not use", "may use") for line in lines]))
+    assert main(["diff", "--json", str(old), str(new)]) == 0
+    analysis = json.loads(capsys.readouterr().out)
+    assert analysis["kind"] == "substantive" and analysis["severity"] == "high"
+    assert "model-training" in analysis["categories"]
+
+
+def test_diff_of_a_missing_file_is_one_line(capsys):
+    assert main(["diff", "/nonexistent/old.html", "/nonexistent/new.html"]) == 1
+    assert (
+        capsys.readouterr().err == "policywatch: error: cannot read /nonexistent/old.html: No such file or directory\n"
+    )

@@ -45,6 +45,12 @@ def finding(assessment: Assessment, rule: str) -> Finding:
     return matches[0]
 
 
+def judged(before: str, after: str, block: Block, rule: str) -> tuple[str, str]:
+    """Direction and severity of ``rule``'s finding when ``block``'s passage goes from ``before`` to ``after``."""
+    found = finding(taxonomy().assess(before, after, block.path), rule)
+    return found.direction, found.severity
+
+
 def rules(assessment: Assessment) -> set[str]:
     return {f.rule for f in assessment.findings}
 
@@ -173,8 +179,7 @@ def test_claude_back_end_deletion_window_extended_is_worse():
     # Minimal edit of the real Deletion item (Claude 0003, under "4. Rights and Choices"): 30 -> 90 days.
     block = passage(CLAUDE, "0003", "automatically deleted from our back-end within 30 days")
     longer = block.text.replace("within 30 days", "within 90 days")
-    extended = finding(taxonomy().assess(block.text, longer, block.path), "retention-period")
-    assert (extended.direction, extended.severity) == ("worse", "high")
+    assert judged(block.text, longer, block, "retention-period") == ("worse", "high")
 
 
 def test_data_kept_indefinitely_is_worse_and_high():
@@ -183,10 +188,8 @@ def test_data_kept_indefinitely_is_worse_and_high():
     block = passage(CLAUDE, "0003", "Anthropic retains your personal data for as long as reasonably necessary")
     forever = block.text.replace("for as long as reasonably necessary", "indefinitely")
 
-    kept = finding(taxonomy().assess(block.text, forever, block.path), "retained-indefinitely")
-    assert (kept.direction, kept.severity) == ("worse", "high")
-    dropped = finding(taxonomy().assess(forever, block.text, block.path), "retained-indefinitely")
-    assert (dropped.direction, dropped.severity) == ("better", "low")
+    assert judged(block.text, forever, block, "retained-indefinitely") == ("worse", "high")
+    assert judged(forever, block.text, block, "retained-indefinitely") == ("better", "low")
 
 
 def test_chatgpt_temporary_chats_kept_indefinitely_is_worse():
@@ -194,8 +197,7 @@ def test_chatgpt_temporary_chats_kept_indefinitely_is_worse():
     # Minimal edit of the real sentence (ChatGPT 0007): "up to 30 days" -> "indefinitely".
     block = passage(CHATGPT, "0007", "will be kept up to 30 days for safety purposes")
     forever = block.text.replace("kept up to 30 days", "kept indefinitely")
-    kept = finding(taxonomy().assess(block.text, forever, block.path), "retained-indefinitely")
-    assert (kept.direction, kept.severity) == ("worse", "high")
+    assert judged(block.text, forever, block, "retained-indefinitely") == ("worse", "high")
 
 
 def test_new_disclosure_recipient_widens_sharing_and_dropping_it_narrows_it():
@@ -209,20 +211,17 @@ def test_new_disclosure_recipient_widens_sharing_and_dropping_it_narrows_it():
     assert (widened.direction, widened.severity) == ("worse", "high")
     assert "third-party-sharing" in added.categories
 
-    narrowed = finding(taxonomy().assess(item.text, "", item.path), "shares-with-third-parties")
-    assert (narrowed.direction, narrowed.severity) == ("better", "low")
+    assert judged(item.text, "", item, "shares-with-third-parties") == ("better", "low")
 
 
 def test_dropping_the_do_not_sell_promise_is_worse_and_high():
     """Removing 'we don't sell or share for behavioral advertising' is alerted as high."""
     # Real removal: the U.S. section holding this paragraph is gone from ChatGPT 0002.
     block = passage(CHATGPT, "0001", "We don\u2019t \u201csell\u201d Personal Information")
-    dropped = finding(taxonomy().assess(block.text, "", block.path), "no-sale")
-    assert (dropped.direction, dropped.severity) == ("worse", "high")
+    assert judged(block.text, "", block, "no-sale") == ("worse", "high")
     assert "sells-or-targets" not in rules(taxonomy().assess(block.text, "", block.path))
 
-    promised = finding(taxonomy().assess("", block.text, block.path), "no-sale")
-    assert (promised.direction, promised.severity) == ("better", "low")
+    assert judged("", block.text, block, "no-sale") == ("better", "low")
 
 
 def test_minimum_age_lowered_is_worse_and_raised_is_better():
@@ -235,8 +234,7 @@ def test_minimum_age_lowered_is_worse_and_raised_is_better():
     assert (lowered.direction, lowered.severity) == ("worse", "high")
     assert lowered.says == "lowers the minimum age (18 \u2192 13)"
 
-    raised = finding(taxonomy().assess(younger, block.text, block.path), "age-limit")
-    assert (raised.direction, raised.severity) == ("better", "low")
+    assert judged(younger, block.text, block, "age-limit") == ("better", "low")
 
 
 def test_chatgpt_minimum_age_lowered_beside_a_parental_permission_age_is_worse():
@@ -244,24 +242,21 @@ def test_chatgpt_minimum_age_lowered_beside_a_parental_permission_age_is_worse()
     # Minimal edit of the real Children paragraph (ChatGPT 0020): "under 13" -> "under 10" (three places).
     block = passage(CHATGPT, "0020", "Our Services are not directed to, or intended for, children under 13")
     younger = block.text.replace("under 13", "under 10")
-    lowered = finding(taxonomy().assess(block.text, younger, block.path), "age-limit")
-    assert (lowered.direction, lowered.severity) == ("worse", "high")
+    assert judged(block.text, younger, block, "age-limit") == ("worse", "high")
 
 
 def test_new_safety_review_of_conversations_is_worse_and_medium():
     """Content newly flagged for human or safety review is alerted as medium."""
     # Real addition: Claude 2025-08-16 -> 2025-08-29 (0002 -> 0003) added this item.
     item = passage(CLAUDE, "0003", "Materials flagged for safety, security, or policy review")
-    review = finding(taxonomy().assess("", item.text, item.path), "humans-review-content")
-    assert (review.direction, review.severity) == ("worse", "medium")
+    assert judged("", item.text, item, "humans-review-content") == ("worse", "medium")
 
 
 def test_removed_user_right_is_worse_and_medium():
     """A user right that disappears from the policy is alerted as medium."""
     # Real removal: ChatGPT 0001 -> 0002 dropped the U.S. "right to know" item.
     item = passage(CHATGPT, "0001", "The right to know information about our processing")
-    removed = finding(taxonomy().assess(item.text, "", item.path), "right-offered")
-    assert (removed.direction, removed.severity) == ("worse", "medium")
+    assert judged(item.text, "", item, "right-offered") == ("worse", "medium")
 
 
 def test_binding_arbitration_added_is_worse_and_medium():
@@ -273,10 +268,8 @@ def test_binding_arbitration_added_is_worse_and_medium():
     assert sentence.endswith("the Dispute will be resolved by binding arbitration rather than in court.")
     in_court = sentence.replace("by binding arbitration rather than in court", "in court")
 
-    added = finding(taxonomy().assess(in_court, sentence, block.path), "arbitration-required")
-    assert (added.direction, added.severity) == ("worse", "medium")
-    removed = finding(taxonomy().assess(sentence, in_court, block.path), "arbitration-required")
-    assert (removed.direction, removed.severity) == ("better", "low")
+    assert judged(in_court, sentence, block, "arbitration-required") == ("worse", "medium")
+    assert judged(sentence, in_court, block, "arbitration-required") == ("better", "low")
 
 
 def test_negation_counts_only_within_its_own_clause():

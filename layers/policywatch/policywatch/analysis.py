@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from policywatch import dates
-from policywatch.blocks import plain
+from policywatch.blocks import Block
 from policywatch.diff import BlockChange, Comparison, compare, quote
 from policywatch.noise import fingerprint as fingerprint_of
 from policywatch.provisions import Assessment, Finding, rank, regulatory_mapping, taxonomy
@@ -103,9 +103,8 @@ def analyse(
     reextracted: bool = False,
 ) -> Analysis:
     comparison = compare(old_text, new_text)
-    new_plain = plain(new_text)
-    effective = dates.effective_date(new_plain)
-    effective_changed = effective is not None and effective != dates.effective_date(plain(old_text))
+    effective = dates.effective_date(_plain_text(comparison.new_blocks))
+    effective_changed = effective is not None and effective != dates.effective_date(_plain_text(comparison.old_blocks))
 
     if reextracted:
         kind = "technical"
@@ -123,6 +122,11 @@ def analyse(
         _assess(analysis)
     analysis.summary = _summary(analysis)
     return analysis
+
+
+def _plain_text(blocks: list[Block]) -> str:
+    """A version's reader text, from its blocks (each block's plain text is cached and reused)."""
+    return "\n".join(b.plain for b in blocks)
 
 
 def _assess(analysis: Analysis) -> None:
@@ -224,9 +228,9 @@ def _summary(analysis: Analysis) -> str:
         n = len(comparison.substantive)
         passages = f"{n} passage{'s' if n != 1 else ''}"
         statements.append(f"rewords {passages} on {', '.join(labels)}" if labels else f"rewords {passages}")
-    sections = [c.new.text for c in comparison.substantive if c.op == "added" and c.new and c.new.kind == "heading"]
+    sections = [c.new.plain for c in comparison.substantive if c.op == "added" and c.new and c.new.kind == "heading"]
     if sections:
-        names = ", ".join(f"\u201c{plain(s).strip()}\u201d" for s in sections[:2])
+        names = ", ".join(f"\u201c{s}\u201d" for s in sections[:2])
         statements.append(
             f"adds section{'s' if len(sections) > 1 else ''} {names}" + (" and more" if len(sections) > 2 else "")
         )

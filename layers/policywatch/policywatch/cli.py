@@ -22,9 +22,10 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from policywatch import aws
 from policywatch.analysis import analyse
 from policywatch.archive import CATALOG_KEY, Archive
-from policywatch.catalog import CatalogError, load_packaged, parse_catalog_json
+from policywatch.archivist import page_text
+from policywatch.catalog import CatalogError, Page, load_packaged, parse_catalog_json
 from policywatch.config import settings
-from policywatch.extract import ExtractionError, check_page, check_text, extract, parse
+from policywatch.extract import ExtractionError, check_text
 from policywatch.reextract import reextract
 from policywatch.replay import HistoryError, replay
 from policywatch.replay import load as load_history
@@ -248,18 +249,16 @@ def outbox(endpoint: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 def _version_text(path: str, select: list[str] | None, remove: list[str] | None, url: str | None) -> str:
-    """A file as the pipeline sees it: HTML extracted and checked, Markdown or text as it is."""
-    body = _read(path)
-    is_html = Path(path).suffix.lower() in (".html", ".htm") or body.lstrip()[:200].lower().startswith(
-        ("<!doctype html", "<html")
-    )
+    """A file as the pipeline sees it: HTML or PDF extracted and checked, Markdown or text as it is."""
+    suffix = Path(path).suffix.lower()
     try:
-        if is_html:
-            soup = parse(body)
-            check_page(soup)
-            text = extract(soup, select or ["body"], remove or [], base_url=url)
+        if suffix in (".html", ".htm", ".pdf"):
+            body = _read_bytes(path)
+            content_type = "application/pdf" if suffix == ".pdf" else "text/html"
+            page = Page(url or Path(path).resolve().as_uri(), tuple(select or ["body"]), tuple(remove or []))
+            text = page_text(page, body, content_type, url or "")
         else:
-            text = body
+            text = _read(path)
         check_text(text, min_chars=settings().min_text_chars)
     except ExtractionError as exc:
         raise CliError(f"{path}: {exc}") from None
@@ -331,6 +330,13 @@ def cmd_replay(args: argparse.Namespace, out: Callable[[str], None]) -> None:
 # ---------------------------------------------------------------- plumbing
 
 
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+
+
 def _read(path: str) -> str:
     try:
         return Path(path).read_text()
@@ -382,7 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     again.add_argument("--document", action="append", help="a document key, e.g. anthropic/privacy-policy (repeat)")
     again.set_defaults(run=cmd_reextract)
-    diff = commands.add_parser("diff", help="analyse the change between two versions (HTML, Markdown or text files)")
+    diff = commands.add_parser(
+        "diff", help="analyse the change between two versions (HTML, PDF, Markdown or text files)"
+    )
     diff.add_argument("old")
     diff.add_argument("new")
     diff.add_argument(

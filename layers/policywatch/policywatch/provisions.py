@@ -26,7 +26,7 @@ from typing import Any
 
 import jsonschema
 
-from policywatch.blocks import plain, sentences
+from policywatch.blocks import plain, plain_words, sentences
 
 SEVERITIES = ("none", "low", "medium", "high")
 # Where a negation's scope ends: a new clause with its own subject or condition.
@@ -51,12 +51,20 @@ class Text:
     Every rule and category asks the same few dozen terms of the same sentences.
     """
 
-    __slots__ = ("original", "text", "_starts")
+    __slots__ = ("original", "text", "_starts", "_key")
 
     def __init__(self, text: str) -> None:
         self.original = text
         self.text = text.lower()  # patterns are lower-case: matching without re.I is several times faster
         self._starts: dict[re.Pattern[str], int] = {}
+        self._key: tuple[str, ...] | None = None
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """Its words: sentences with the same words are the same sentence."""
+        if self._key is None:
+            self._key = plain_words(self.original)
+        return self._key
 
     def start(self, pattern: re.Pattern[str]) -> int:
         """Where ``pattern`` first matches, or -1."""
@@ -205,9 +213,10 @@ class Taxonomy:
                 heading=tuple(_compile(p, data["terms"], terms) for p in raw["recognise"].get("heading", [])),
                 rules=rules,
             )
+        self.rules = {r.id: r for c in self.categories.values() for r in c.rules}
 
     def rule(self, rule_id: str) -> Rule:
-        return next(r for c in self.categories.values() for r in c.rules if r.id == rule_id)
+        return self.rules[rule_id]
 
     def says_anywhere(self, rule_id: str, passages: list[str]) -> bool:
         """Whether any sentence of a whole document (its passages, made plain) says what the rule looks for.
@@ -256,10 +265,10 @@ class Taxonomy:
         """``assess`` of texts already made plain (``blocks.plain``)."""
         old_sentences = [Text(s) for s in sentences(old)]
         new_sentences = [Text(s) for s in sentences(new)]
-        old_keys = {_key(s.text) for s in old_sentences}
-        new_keys = {_key(s.text) for s in new_sentences}
-        changed_old = [s for s in old_sentences if _key(s.text) not in new_keys]
-        changed_new = [s for s in new_sentences if _key(s.text) not in old_keys]
+        old_keys = {s.key for s in old_sentences}
+        new_keys = {s.key for s in new_sentences}
+        changed_old = [s for s in old_sentences if s.key not in new_keys]
+        changed_new = [s for s in new_sentences if s.key not in old_keys]
         changed = Text(" ".join(s.original for s in changed_old + changed_new))
         categories = [c.id for c in self.categories.values() if c.in_text(changed)]
         if not categories:  # the changed words do not say: the section they are in does
@@ -292,10 +301,6 @@ class Taxonomy:
         return assessment
 
 
-def _key(sentence: str) -> str:
-    return " ".join(re.findall(r"\w+", sentence.lower()))
-
-
 def _first(candidates: list[Text], category: Category) -> str:
     return next((s.original for s in candidates if category.in_text(s)), "")
 
@@ -313,16 +318,16 @@ def _count(rule: Rule, old: list[Text], new: list[Text], heading: Text) -> Findi
     wording = added if grew else removed
     if n_before == n_after and wording:
         says = f"{says} ({', '.join(sorted(wording))})"
-    old_keys = {_key(s.text) for s in before}
-    new_keys = {_key(s.text) for s in after}
+    old_keys = {s.key for s in before}
+    new_keys = {s.key for s in after}
     return Finding(
         rule=rule.id,
         category=rule.category,
         direction="worse" if worse else "better",
         severity=rule.severity if worse else "low",
         says=says,
-        before=next((s.original for s in before if _key(s.text) not in new_keys), before[0].original if before else ""),
-        after=next((s.original for s in after if _key(s.text) not in old_keys), after[0].original if after else ""),
+        before=next((s.original for s in before if s.key not in new_keys), before[0].original if before else ""),
+        after=next((s.original for s in after if s.key not in old_keys), after[0].original if after else ""),
     )
 
 
