@@ -14,7 +14,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "policywatch")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
-for folder in ("functions/fetch", "functions/diff", "functions/notify", "layers/policywatch", "."):
+for folder in ("functions/fetch", "functions/diff", "functions/notify", "functions/web", "layers/policywatch", "."):
     path = str(ROOT / folder)
     if path not in sys.path:
         sys.path.insert(0, path)

@@ -1,4 +1,6 @@
-"""Digest: every Monday, email tiers without same-day alerts their week's changes."""
+"""Digest: every Monday, email last week's substantive changes to the subscribers who take the digest."""
+
+from datetime import datetime
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -7,7 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from policywatch.archive import Archive
 from policywatch.config import require, settings
 from policywatch.deliveries import Deliveries
-from policywatch.digest import send_digests
+from policywatch.digest import DigestIncomplete, send_digests
+from policywatch.dispatch import Channels
 from policywatch.subscribers import Subscribers
 
 logger = Logger()
@@ -18,11 +21,16 @@ metrics = Metrics()
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     config = settings()
+    # The schedule's own time, not the invocation's: a retried Monday run still summarises the same week.
+    scheduled = event.get("time")
     run = send_digests(
         archive=Archive(require(config.archive_bucket, "ARCHIVE_BUCKET")),
         subscribers=Subscribers(require(config.subscribers_table, "SUBSCRIBERS_TABLE")),
         deliveries=Deliveries(require(config.deliveries_table, "DELIVERIES_TABLE"), config.delivery_ttl_days),
-        sender=require(config.sender_email, "SENDER_EMAIL"),
+        channels=Channels.from_settings(config),
+        now=datetime.fromisoformat(scheduled) if scheduled else None,
     )
     metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(run.sent))
-    return {"sent": len(run.sent), "empty": run.empty, "duplicates": run.duplicates}
+    if run.failed:  # the schedule retries the invocation; what was sent is not sent again
+        raise DigestIncomplete(f"{run.failed} digest(s) of week {run.week} failed")
+    return {"week": run.week, "changes": run.changes, "sent": len(run.sent), "duplicates": run.duplicates}

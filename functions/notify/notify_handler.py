@@ -1,4 +1,6 @@
-"""Notify: for each change event on the NotifyQueue, alert the platform's watchers."""
+"""Notify: for each change event on the NotifyQueue, alert the platform's subscribers."""
+
+import time
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -8,12 +10,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch.config import require, settings
 from policywatch.deliveries import Deliveries
+from policywatch.dispatch import Channels
 from policywatch.notify import deliver_change, parse_change_event
+from policywatch.retries import RetryQueue
 from policywatch.subscribers import Subscribers
 
 logger = Logger()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
+_deadline: float | None = None
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -23,12 +28,18 @@ def record_handler(record: SQSRecord) -> None:
         change,
         subscribers=Subscribers(require(config.subscribers_table, "SUBSCRIBERS_TABLE")),
         deliveries=Deliveries(require(config.deliveries_table, "DELIVERIES_TABLE"), config.delivery_ttl_days),
-        sender=require(config.sender_email, "SENDER_EMAIL"),
+        channels=Channels.from_settings(config),
+        retries=RetryQueue.from_settings(config),
+        concurrency=config.notify_concurrency,
+        deadline=_deadline,
     )
-    metrics.add_metric(name="DeliveriesSent", unit=MetricUnit.Count, value=len(result.sent))
+    metrics.add_metric(name="DeliveriesSent", unit=MetricUnit.Count, value=result.sent)
+    metrics.add_metric(name="DeliveriesRetrying", unit=MetricUnit.Count, value=result.retrying)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
+    global _deadline
+    _deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 import pytest
+from pytest_httpserver import HTTPServer
 
 from devstack.ministack import ROOT, VENV_BIN, MiniStack, build, deploy, free_port, verify_sender
 
@@ -61,18 +62,38 @@ class Deployed:
             pytest.fail(f"policywatch {' '.join(args)} failed: {result.stderr}")
         return result
 
+    def function_url(self, url: str) -> str:
+        """A Lambda function URL as MiniStack serves it (path-based: no wildcard DNS needed)."""
+        url_id, _, rest = url.removeprefix("https://").partition(".lambda-url.")
+        return f"{self.ministack.endpoint}/_aws/lambda-url/{url_id}/{rest.partition('/')[2]}"
+
     def outbox(self) -> dict[str, list[dict[str, Any]]]:
         return json.loads(self.cli("outbox", "--json").stdout)
 
 
 @pytest.fixture(scope="session")
-def deployed(tmp_path_factory) -> Iterator[Deployed]:
+def webhook_receiver() -> Iterator[HTTPServer]:
+    """A subscriber's webhook endpoint on loopback; the stack allowlists it for plain http."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def deployed(tmp_path_factory, webhook_receiver) -> Iterator[Deployed]:
     ministack = MiniStack(free_port(), tmp_path_factory.mktemp("ministack"))
     try:
         ministack.start()
         env = ministack.env()
         build_dir = build(env, ROOT / ".aws-sam" / "e2e" / "build")
-        outputs = deploy(env, STACK, build_dir, {"SenderEmail": SENDER, "SchedulesState": "DISABLED"})
+        parameters = {
+            "SenderEmail": SENDER,
+            "SchedulesState": "DISABLED",
+            "WebhookHttpAllowlist": f"127.0.0.1:{webhook_receiver.port}",
+            "DeliveryBackoffSeconds": "1",
+        }
+        outputs = deploy(env, STACK, build_dir, parameters)
         verify_sender(env, SENDER)
         yield Deployed(ministack, env, outputs, build_dir)
     finally:

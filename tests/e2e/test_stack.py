@@ -1,14 +1,20 @@
-"""End to end: a real policy change travels from a web page to one subscriber's inbox and phone."""
+"""End to end: a real policy change travels from a web page to each subscriber as their tier allows."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import boto3
+import requests
+from standardwebhooks import Webhook
+from werkzeug import Request, Response
 
 from devstack import demo_site
 from devstack.ministack import VENV_BIN
@@ -53,37 +59,35 @@ def _drain(deployed, url: str) -> list[dict]:
     return messages
 
 
-def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, site, tmp_path):
+def test_a_policy_change_reaches_each_subscriber_as_their_tier_allows(deployed, site, tmp_path, webhook_receiver):
     # The demo site of `make up`: Claude's policy of 2025-08-28, ChatGPT's and Midjourney's;
     # then edition 1: Claude's changes, ChatGPT's does not, Midjourney's page breaks.
     demo_site.publish(0, site.root)
     catalog = tmp_path / "catalog.json"
     catalog.write_text(json.dumps(demo_site.catalog(site.base_url)))
     deployed.cli("catalog", "use", str(catalog))
-    deployed.cli(
-        "subscribers",
-        "add",
-        "--email",
-        "ana@example.com",
-        "--phone",
-        "+14155550100",
-        "--tier",
-        "watcher",
-        "--platform",
-        "anthropic",
-    )
-    deployed.cli(
-        "subscribers",
-        "add",
-        "--email",
-        "bob@example.com",
-        "--phone",
-        "+14155550199",
-        "--tier",
-        "watcher",
-        "--platform",
-        "openai",
-    )
+    secret = "whsec_" + base64.b64encode(b"e2e-webhook-secret-32-bytes-long").decode()
+    hook = webhook_receiver.url_for("/hooks/pat")
+    people = {
+        "ana": ["--tier", "watcher", "--platform", "anthropic", "--phone", "+14155550100"],
+        "bob": ["--tier", "watcher", "--platform", "openai", "--phone", "+14155550199"],
+        "fay": ["--tier", "free", "--platform", "anthropic"],
+        "pat": ["--tier", "professional", "--platform", "anthropic", "--phone", "+14155550101"]
+        + ["--webhook", hook, "--webhook-secret", secret],
+        # Only dispute-resolution changes: the training change is not for her.
+        "pia": ["--tier", "professional", "--platform", "anthropic", "--phone", "+14155550102"]
+        + ["--provision", "dispute-resolution"],
+    }
+    for name, options in people.items():
+        deployed.cli("subscribers", "add", "--email", f"{name}@example.com", "--active", *options)
+    received: list[dict] = []
+
+    def receive(request: Request) -> Response:
+        payload = Webhook(secret).verify(request.get_data(), dict(request.headers))  # as the subscriber would
+        received.append({"headers": dict(request.headers), "payload": payload})
+        return Response("", status=204)
+
+    webhook_receiver.expect_request("/hooks/pat", method="POST").respond_with_handler(receive)
 
     # What a compliance team's own integration would subscribe: high-severity training changes.
     training_feed = _subscribe_queue(
@@ -106,19 +110,29 @@ def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, si
     # Sweep 2: Claude's policy now says it may train on chats; ChatGPT's is unchanged.
     demo_site.publish(1, site.root)
     deployed.cli("sweep")
-    outbox = wait_for("the alert email and SMS", lambda: (box := deployed.outbox())["emails"] and box["sms"] and box)
+    wait_for("the webhook", lambda: received)
+    outbox = wait_for(
+        "the alert emails and SMS",
+        lambda: (box := deployed.outbox()) and len(box["emails"]) == 2 and len(box["sms"]) == 2 and box,
+    )
     wait_for("the pipeline to settle", lambda: _settled(deployed))
     outbox = deployed.outbox()
 
-    assert [m["To"] for m in outbox["emails"]] == [["ana@example.com"]]
-    email = outbox["emails"][0]
+    # Same day: the Watcher by email and SMS, the Professional by email, SMS and a signed webhook;
+    # the Free subscriber waits for Monday; the filtered Professional and bob get nothing.
+    by_to = {m["To"][0]: m for m in outbox["emails"]}
+    assert sorted(by_to) == ["ana@example.com", "pat@example.com"]
+    assert sorted(m["PhoneNumber"] for m in outbox["sms"]) == ["+14155550100", "+14155550101"]
+    email = by_to["ana@example.com"]
     assert email["Source"] == "alerts@policywatch.test"
-    assert email["Subject"] == "[policywatch] Anthropic (Claude) changed its Privacy Policy"
-    assert "We may use your Inputs and Outputs to train our models" in email["BodyText"]
-    assert "We will not use your Inputs or Outputs to train our models" in email["BodyText"]
-    assert "Anthropic (Claude) changed its Privacy Policy" in email["BodyHtml"]
-    assert [m["PhoneNumber"] for m in outbox["sms"]] == ["+14155550100"]
-    assert outbox["sms"][0]["Message"].startswith("policywatch: Anthropic (Claude) changed its Privacy Policy")
+    assert email["Subject"].startswith("[policywatch] HIGH Anthropic (Claude) changed its Privacy Policy")
+    assert "We [-will not-] {+may+} use your Inputs" in email["BodyText"]
+    assert "GDPR" not in email["BodyText"] and "GDPR" in by_to["pat@example.com"]["BodyText"]
+    assert outbox["sms"][0]["Message"].startswith("policywatch: HIGH Anthropic (Claude) changed its Privacy Policy")
+    assert len(received) == 1 and received[0]["payload"]["type"] == "policy.changed"
+    change_id = received[0]["payload"]["data"]["change_id"]
+    report = deployed.cli("deliveries", change_id).stdout
+    assert report.count(" sent ") >= 5 and "failed" not in report
 
     # The evidence is in the archive: two versions, and a change record naming them.
     s3 = deployed.client("s3")
@@ -171,13 +185,38 @@ def test_a_policy_change_reaches_exactly_the_subscriber_watching_it(deployed, si
     assert cosmetic["kind"] == "cosmetic" and cosmetic["alert"] is False and cosmetic["severity"] == "none"
     assert set(cosmetic["noise"]) == {"link"} and cosmetic["counts"]["modified"] == 0
     assert _drain(deployed, every_change) == []
-    assert len(deployed.outbox()["emails"]) == 1  # bob, who watches openai, got nothing
+    assert len(deployed.outbox()["emails"]) == 2  # bob, who watches openai, got nothing
 
     # Sweep 4 with nothing changed sends nothing more.
     deployed.cli("sweep")
     wait_for("the fourth sweep", lambda: _settled(deployed))
-    assert len(deployed.outbox()["emails"]) == 1
+    assert len(deployed.outbox()["emails"]) == 2
     assert _drain(deployed, every_change) == []
+
+    # Monday: the Free subscriber's digest, once, with the week's one substantive change.
+    next_monday = (date.today() + timedelta(days=7 - date.today().weekday())).isoformat() + "T08:00:00Z"
+    for _ in range(2):  # the schedule may fire twice
+        digest = _invoke(deployed, "DigestFunctionName", {"time": next_monday})
+    assert digest["sent"] == 0 and digest["duplicates"] == 1
+    digests = [m for m in deployed.outbox()["emails"] if m["To"] == ["fay@example.com"]]
+    assert len(digests) == 1 and "Week of" in digests[0]["Subject"]
+    assert "Anthropic (Claude)" in digests[0]["BodyText"]
+
+    # One click in the List-Unsubscribe link, and ana is gone (the link is the web function's URL).
+    link = re.search(r"https://\S+/unsubscribe\?s=\S+&t=[\w-]+", email["BodyText"]).group(0)
+    response = requests.post(deployed.function_url(link), data="List-Unsubscribe=One-Click", timeout=30)
+    assert response.status_code == 200 and "unsubscribed" in response.text
+    assert (
+        '"status": "unsubscribed"'
+        in deployed.cli("subscribers", "show", link.split("s=")[1].split("&")[0], "--json").stdout
+    )
+
+
+def _invoke(deployed, output: str, payload: dict) -> dict:
+    response = deployed.client("lambda").invoke(FunctionName=deployed.outputs[output], Payload=json.dumps(payload))
+    body = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, body
+    return body
 
 
 def test_operator_errors_are_one_clear_line(deployed):
@@ -213,6 +252,8 @@ def test_handlers_import_from_the_build_with_only_what_the_lambda_runtime_provid
         ("DiffFunction", "diff_handler"),
         ("NotifyFunction", "notify_handler"),
         ("DigestFunction", "digest_handler"),
+        ("DeliveryFunction", "delivery_handler"),
+        ("WebFunction", "web_handler"),
     ]:
         code = (
             f"import sys; sys.path[:0] = [{str(deployed.build_dir / function)!r}, {str(layer)!r}, {str(runtime)!r}]; "

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import diff_handler
 import pytest
 from moto import mock_aws
 
 from policywatch import aws
+from policywatch.archive import sha256, stamp
+from policywatch.extract import extract, fingerprint
+from tests.conftest import corpus_page
 
 REGION = "us-east-1"
 BUCKET = "policywatch-archive-123456789012-us-east-1"
@@ -37,6 +42,8 @@ class Stack:
     change_topic_arn: str
     change_capture_url: str  # an SQS queue subscribed to the change topic, raw delivery
     operator_capture_url: str  # an SQS queue subscribed to the operator topic
+    delivery_queue_url: str = ""
+    delivery_dlq_url: str = ""
 
     @property
     def s3(self):
@@ -137,6 +144,8 @@ def stack(monkeypatch) -> Stack:
             QueueName="fetch.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "720"}
         )["QueueUrl"]
         capture = sqs.create_queue(QueueName="capture")["QueueUrl"]
+        delivery_dlq = sqs.create_queue(QueueName="delivery-dlq")["QueueUrl"]
+        delivery_queue = sqs.create_queue(QueueName="delivery", Attributes={"VisibilityTimeout": "360"})["QueueUrl"]
         operator_capture = sqs.create_queue(QueueName="operator-capture")["QueueUrl"]
         sns = boto3.client("sns", region_name=REGION)
         topic = sns.create_topic(Name="changes")["TopicArn"]
@@ -163,9 +172,16 @@ def stack(monkeypatch) -> Stack:
             "CONNECT_TIMEOUT_SECONDS": "2",
             "READ_TIMEOUT_SECONDS": "3",
             "RETRY_BASE_DELAY_MS": "20",  # real retries, short waits
+            "DELIVERY_QUEUE_URL": delivery_queue,
+            "DELIVERY_DLQ_URL": delivery_dlq,
+            "DELIVERY_ATTEMPTS": "3",
+            "DELIVERY_BACKOFF_BASE_SECONDS": "0",  # retries visible at once: the test drives the queue
+            "PUBLIC_BASE_URL": "https://policywatch.test",
+            "WEBHOOK_CONNECT_TIMEOUT_MS": "300",
+            "WEBHOOK_READ_TIMEOUT_MS": "500",
         }.items():
             monkeypatch.setenv(name, value)
-        yield Stack(BUCKET, fetch_queue, topic, capture, operator_capture)
+        yield Stack(BUCKET, fetch_queue, topic, capture, operator_capture, delivery_queue, delivery_dlq)
         aws.reset()
 
 
@@ -207,3 +223,41 @@ def s3_event(bucket: str, *keys: str) -> dict[str, Any]:
             for key in keys
         ]
     }
+
+
+def put_version(stack, text: str, when: datetime) -> str:
+    """Archive ``text`` as a Claude.ai privacy policy version fetched at ``when``, as the fetch stage does."""
+    key = f"versions/anthropic/privacy-policy/{stamp(when)}.md"
+    body = text.encode()
+    stack.s3.put_object(
+        Bucket=stack.bucket,
+        Key=key,
+        Body=body,
+        Metadata={
+            "sha256": sha256(body),
+            "fingerprint": fingerprint(text),
+            "fetched-at": when.isoformat(),
+            "source-url": "https://www.anthropic.com/legal/privacy",
+            "document-type": "Privacy Policy",
+        },
+    )
+    return key
+
+
+def claude_text(date: str) -> str:
+    """The Claude.ai privacy policy of ``date`` from the corpus, extracted."""
+    return extract(corpus_page(f"claude-ai/privacy-policy/{date}.html"), ["main"])
+
+
+T0 = datetime.now(UTC) - timedelta(days=1)  # recent: the digest looks back a week
+
+
+def training_change(stack, context, when: datetime | None = None) -> dict:
+    """The 2025-08-29 training change, diffed and published; returns the published event and attributes."""
+    when = when or T0
+    put_version(stack, claude_text("2025-08-28"), when)
+    key = put_version(stack, claude_text("2025-08-29"), when + timedelta(hours=12))
+    diff_handler.handler(s3_event(stack.bucket, key), context)
+    published = stack.published_changes()
+    assert len(published) == 1
+    return published[0]

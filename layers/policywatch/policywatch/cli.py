@@ -19,7 +19,7 @@ from typing import Any
 import requests
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from policywatch import aws
+from policywatch import aws, cli_subscribers
 from policywatch.analysis import analyse
 from policywatch.archive import CATALOG_KEY, Archive
 from policywatch.archivist import page_text
@@ -30,9 +30,9 @@ from policywatch.reextract import reextract
 from policywatch.replay import HistoryError, replay
 from policywatch.replay import load as load_history
 from policywatch.state import DocumentStates
-from policywatch.subscribers import SubscriberError, Subscribers, new_subscriber
+from policywatch.subscribers import SubscriberError, Subscribers
 from policywatch.sweep import current_catalog
-from policywatch.tiers import TierError, tiers
+from policywatch.tiers import TierError
 
 
 class CliError(Exception):
@@ -70,8 +70,10 @@ class Stack:
     def subscribers(self) -> Subscribers:
         return Subscribers(self.output("SubscribersTableName"))
 
-    def invoke(self, output_key: str) -> dict[str, Any]:
-        response = aws.client("lambda").invoke(FunctionName=self.output(output_key))
+    def invoke(self, output_key: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = aws.client("lambda").invoke(
+            FunctionName=self.output(output_key), Payload=json.dumps(payload or {}).encode()
+        )
         payload = json.loads(response["Payload"].read() or b"null")
         if response.get("FunctionError"):
             message = payload.get("errorMessage", payload) if isinstance(payload, dict) else payload
@@ -113,28 +115,6 @@ def cmd_catalog_reset(args: argparse.Namespace, out: Callable[[str], None]) -> N
     out("catalog override removed: the packaged catalog is in effect")
 
 
-# ---------------------------------------------------------------- subscribers
-
-
-def cmd_subscribers_add(args: argparse.Namespace, out: Callable[[str], None]) -> None:
-    stack = Stack(args.stack)
-    known = current_catalog(stack.archive()).platform_ids()
-    subscriber = new_subscriber(args.email, args.tier, args.platform, args.phone, known)
-    stack.subscribers().add(subscriber)
-    out(f"added {subscriber.subscriber_id} ({subscriber.tier}) watching {', '.join(subscriber.platforms)}")
-
-
-def cmd_subscribers_list(args: argparse.Namespace, out: Callable[[str], None]) -> None:
-    subscribers = Stack(args.stack).subscribers().list()
-    if args.json:
-        out(json.dumps([s.__dict__ for s in subscribers], indent=2))
-        return
-    if not subscribers:
-        out("no subscribers")
-    for s in subscribers:
-        out(f"{s.subscriber_id}  {s.tier:<12} {s.status:<7} {s.email}  {s.phone or '-'}  {', '.join(s.platforms)}")
-
-
 # ---------------------------------------------------------------- pipeline
 
 
@@ -144,8 +124,12 @@ def cmd_sweep(args: argparse.Namespace, out: Callable[[str], None]) -> None:
 
 
 def cmd_digest(args: argparse.Namespace, out: Callable[[str], None]) -> None:
-    result = Stack(args.stack).invoke("DigestFunctionName")
-    out(f"digest sent to {result['sent']} subscribers ({result['empty']} had nothing this week)")
+    payload = {"time": args.at} if args.at else {}
+    result = Stack(args.stack).invoke("DigestFunctionName", payload)
+    out(
+        f"digest of week {result['week']}: {result['changes']} change(s), sent to {result['sent']} subscriber(s)"
+        f" ({result['duplicates']} had it already)"
+    )
 
 
 def cmd_status(args: argparse.Namespace, out: Callable[[str], None]) -> None:
@@ -365,21 +349,14 @@ def build_parser() -> argparse.ArgumentParser:
         run=cmd_catalog_reset
     )
 
-    subs = commands.add_parser("subscribers", help="who is alerted").add_subparsers(
-        dest="action", required=True, metavar="ACTION"
-    )
-    add = subs.add_parser("add", help="add a subscriber")
-    add.add_argument("--email", required=True)
-    add.add_argument("--tier", required=True, choices=sorted(tiers()))
-    add.add_argument("--platform", required=True, action="append", help="a platform id to watch (repeat for more)")
-    add.add_argument("--phone", help="E.164 phone number for SMS alerts, e.g. +14155550123")
-    add.set_defaults(run=cmd_subscribers_add)
-    listing = subs.add_parser("list", help="list subscribers")
-    listing.add_argument("--json", action="store_true")
-    listing.set_defaults(run=cmd_subscribers_list)
+    cli_subscribers.register(commands, Stack)
 
     commands.add_parser("sweep", help="fetch every tracked document now").set_defaults(run=cmd_sweep)
-    commands.add_parser("digest", help="send the weekly digest now").set_defaults(run=cmd_digest)
+    digest = commands.add_parser("digest", help="send the weekly digest of the previous ISO week now")
+    digest.add_argument(
+        "--at", help="run as if scheduled at this ISO time, e.g. 2026-11-30T08:00:00Z: the week before its Monday"
+    )
+    digest.set_defaults(run=cmd_digest)
     status = commands.add_parser("status", help="fetch health of every document")
     status.add_argument("--json", action="store_true")
     status.set_defaults(run=cmd_status)

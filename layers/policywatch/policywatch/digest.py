@@ -1,73 +1,108 @@
-"""Weekly digest for tiers without same-day alerts: one email of the week's changes."""
+"""Weekly digest: on Monday, one email per subscriber summarising last week's substantive changes.
+
+The week is the previous full ISO week, Monday 00:00 to Monday 00:00 UTC, whatever time the
+digest runs: a rerun the same week covers the same changes, and its delivery records (one per
+subscriber and week) stop a second email. Only subscribers of platforms that changed are read,
+through the ``by-platform`` index; a subscriber with nothing to read gets no email. Free
+subscribers always get it; Watcher and Professional subscribers who opted in get it too.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from policywatch import clock
+from policywatch import clock, dispatch
 from policywatch.archive import Archive, parse_key, parse_stamp
-from policywatch.channels.email import send_email
+from policywatch.changes import event_from_record
+from policywatch.channels import email
 from policywatch.channels.render import digest_email
-from policywatch.deliveries import Deliveries
-from policywatch.subscribers import Subscribers
-from policywatch.tiers import tier
+from policywatch.deliveries import Deliveries, DeliveryKey
+from policywatch.dispatch import Channels
+from policywatch.subscribers import Subscriber, Subscribers, digest_plan
+from policywatch.tiers import Tier
 
 logger = Logger(child=True)
 
 
+class DigestIncomplete(RuntimeError):
+    """Some digests failed; a rerun (the schedule's retry) sends those and nothing twice."""
+
+
 @dataclass
 class DigestRun:
-    sent: list[str] = field(default_factory=list)
-    empty: int = 0
+    week: str
+    changes: int = 0
+    sent: list[str] = field(default_factory=list)  # subscriber ids
     duplicates: int = 0
+    failed: int = 0
 
 
-def changes_since(archive: Archive, platform: str, since: datetime) -> list[dict[str, Any]]:
-    """Alerting change records of ``platform`` detected since ``since``, oldest first."""
-    records = []
-    for key in archive.keys(f"changes/{platform}/"):
+def week_window(now: datetime) -> tuple[datetime, datetime]:
+    """The previous full ISO week: [Monday 00:00, next Monday 00:00) UTC."""
+    today = now.astimezone(clock.now().tzinfo).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = today - timedelta(days=today.weekday())
+    return end - timedelta(days=7), end
+
+
+def changes_between(archive: Archive, start: datetime, end: datetime) -> dict[str, list[dict[str, Any]]]:
+    """Alerting changes detected in [start, end), by platform, oldest first (only those records are read)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for key in archive.keys("changes/"):
         try:
-            moment = parse_stamp(parse_key(key)[3])
+            _, platform, _, stamp = parse_key(key)
+            moment = parse_stamp(stamp)
         except ValueError:
             continue
-        if moment >= since:
+        if start <= moment < end:
             record = json.loads(archive.get(key))
             if record.get("alert"):
-                records.append(record)
-    return records
+                found.setdefault(platform, []).append(event_from_record(record, key))
+    return found
 
 
 def send_digests(
-    *, archive: Archive, subscribers: Subscribers, deliveries: Deliveries, sender: str, now: datetime | None = None
+    *,
+    archive: Archive,
+    subscribers: Subscribers,
+    deliveries: Deliveries,
+    channels: Channels,
+    now: datetime | None = None,
 ) -> DigestRun:
-    now = now or clock.now()
-    since = now - timedelta(days=7)
-    week_of = since.date().isoformat()
-    digest_id = f"digest-{now.strftime('%G-W%V')}"  # one digest per subscriber per ISO week
-    run = DigestRun()
-    cache: dict[str, list[dict[str, Any]]] = {}
-    for subscriber in subscribers.list():
-        if subscriber.status != "active" or tier(subscriber.tier).same_day:
-            continue
-        changes = []
-        for platform in subscriber.platforms:
-            if platform not in cache:
-                cache[platform] = changes_since(archive, platform, since)
-            changes.extend(cache[platform])
-        if not changes:
-            run.empty += 1
-            continue
-        subject, text, html = digest_email(changes, week_of)
-        send = partial(send_email, sender, subscriber.email, subject, text, html)
-        if not deliveries.send_once(digest_id, subscriber.subscriber_id, "email", send):
+    start, end = week_window(now or clock.now())
+    run = DigestRun(week=start.strftime("%G-W%V"))
+    by_platform = changes_between(archive, start, end)
+    run.changes = sum(len(c) for c in by_platform.values())
+    readers: dict[str, tuple[Subscriber, Tier, list[dict[str, Any]]]] = {}
+    for platform, changes in sorted(by_platform.items()):
+        for subscriber in subscribers.watchers(platform):
+            for change in changes:
+                plan = digest_plan(subscriber, change)
+                if plan is not None:
+                    readers.setdefault(subscriber.subscriber_id, (subscriber, plan, []))[2].append(change)
+    for subscriber, plan, changes in readers.values():
+        key = DeliveryKey(f"digest-{run.week}", subscriber.subscriber_id, "email")
+        if not deliveries.claim(key, reclaim_failed=True):
             run.duplicates += 1
             continue
+        unsubscribe = channels.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
+        message = digest_email(changes, start.date().isoformat(), plan, channels.links).for_recipient(unsubscribe)
+        try:
+            message_id = email.send_email(channels.sender, subscriber.email, message, unsubscribe)
+        except Exception as exc:  # one failed digest never stops the others
+            reason = dispatch.describe(exc)
+            deliveries.failed(key, reason)
+            run.failed += 1
+            logger.warning("digest failed", extra={"subscriber_id": subscriber.subscriber_id, "error": reason})
+            continue
+        deliveries.sent(key, message_id, f"{len(changes)} change(s)")
         run.sent.append(subscriber.subscriber_id)
-    logger.info("digests sent", extra={"sent": len(run.sent), "empty": run.empty, "duplicates": run.duplicates})
+    logger.info(
+        "digests sent",
+        extra={"week": run.week, "changes": run.changes, "sent": len(run.sent), "failed": run.failed},
+    )
     return run

@@ -85,7 +85,7 @@ def _run_group(
             logger.warning(
                 "job not started before the invocation's deadline", extra={"message_id": record["messageId"]}
             )
-            _defer(record, queue_url, 0)
+            defer(record, queue_url, 0)
             return outcomes, [r["messageId"] for r in jobs[index:]]
         try:
             outcomes.append(work(record, deadline))
@@ -93,7 +93,7 @@ def _run_group(
             receives = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
             delay = backoff_seconds(receives, exc.retry_after)
             logger.warning("fetch will be retried", extra={"error": str(exc), "retry_in_seconds": delay})
-            _defer(record, queue_url, delay)
+            defer(record, queue_url, delay)
             return outcomes, [r["messageId"] for r in jobs[index:]]
         except Exception:
             logger.exception("fetch job failed", extra={"message_id": record["messageId"]})
@@ -101,7 +101,7 @@ def _run_group(
     return outcomes, []
 
 
-def _defer(record: dict[str, Any], queue_url: str | None, seconds: int) -> None:
+def defer(record: dict[str, Any], queue_url: str | None, seconds: int) -> None:
     """Make a failed job visible again after ``seconds`` (best effort: else the queue's timeout applies)."""
     if not queue_url or not record.get("receiptHandle"):
         return

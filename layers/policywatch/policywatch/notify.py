@@ -1,23 +1,34 @@
-"""Notify stage rules: fan a change out to the subscribers watching its platform, by tier."""
+"""Notify stage: fan one change out to the subscribers of its platform, within their tiers.
+
+The platform's subscribers are read from the ``by-platform`` index (one item each, never a
+scan). Each subscriber's entitlement is judged against their tier as it is now: status,
+platforms the tier still covers, provision filter, channels, the SMS severity threshold.
+Deliveries then run concurrently, each claimed before it is sent (``deliveries``). A delivery
+that fails is recorded as ``retrying`` and handed to the delivery queue (``retries``); it
+never holds up the others, and the change itself succeeds.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import partial
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from policywatch.channels.email import send_email
-from policywatch.channels.render import alert_email, alert_sms
-from policywatch.channels.sms import send_sms
-from policywatch.deliveries import Deliveries
-from policywatch.subscribers import Subscribers
-from policywatch.tiers import TierError, tier
+from policywatch import dispatch
+from policywatch.deliveries import Deliveries, DeliveryKey
+from policywatch.dispatch import Channels, Renderings
+from policywatch.retries import RetryQueue
+from policywatch.subscribers import Subscriber, Subscribers, entitlement
+from policywatch.tiers import Tier
 
 logger = Logger(child=True)
+
+DEADLINE_MARGIN_SECONDS = 20  # start no delivery with less than this left: a send may take a webhook timeout
 
 # What the notify stage reads of a change event (docs/change-event.md).
 REQUIRED_FIELDS = (
@@ -31,11 +42,16 @@ REQUIRED_FIELDS = (
     "summary",
     "blocks",
     "evidence",
+    "record_key",
 )
 
 
 class ChangeEventError(ValueError):
     """A message on the notify queue is not a change event; it goes to the DLQ, nothing is sent."""
+
+
+class UnfinishedFanOut(RuntimeError):
+    """The invocation ran out of time; the change is retried and what went out is not sent again."""
 
 
 def parse_change_event(body: str) -> dict[str, Any]:
@@ -51,62 +67,108 @@ def parse_change_event(body: str) -> dict[str, Any]:
     return change
 
 
+class Result(Enum):
+    SENT = "sent"
+    DUPLICATE = "duplicate"  # claimed before: a redelivered event or a retried invocation
+    RETRYING = "retrying"
+    NOT_STARTED = "not started"  # too close to the invocation's deadline
+
+
 @dataclass
 class FanOut:
-    """What one change did: deliveries sent, skipped as duplicates, left to the digest."""
+    """What one change did."""
 
-    sent: list[str] = field(default_factory=list)
+    watchers: int = 0  # subscribers of the platform read from the index
+    sent: int = 0
     duplicates: int = 0
-    deferred_to_digest: int = 0
+    retrying: int = 0
+    not_started: int = 0
+    deferred_to_digest: int = 0  # weekly tiers: the change waits for Monday's digest
+    not_entitled: int = 0  # inactive, filtered out, or a platform beyond a downgraded tier
+
+    def count(self, result: Result) -> None:
+        field_name = {
+            Result.SENT: "sent",
+            Result.DUPLICATE: "duplicates",
+            Result.RETRYING: "retrying",
+            Result.NOT_STARTED: "not_started",
+        }[result]
+        setattr(self, field_name, getattr(self, field_name) + 1)
 
 
-def deliver_change(change: dict[str, Any], *, subscribers: Subscribers, deliveries: Deliveries, sender: str) -> FanOut:
-    """Send ``change`` on every channel each watcher's tier allows, once per channel.
+@dataclass(frozen=True)
+class Task:
+    key: DeliveryKey
+    subscriber: Subscriber
+    plan: Tier
 
-    A channel that fails re-raises (its claim released), so the queue retries the change;
-    channels already sent are not sent again on that retry.
-    """
-    result = FanOut()
+
+def deliver_change(
+    change: dict[str, Any],
+    *,
+    subscribers: Subscribers,
+    deliveries: Deliveries,
+    channels: Channels,
+    retries: RetryQueue,
+    concurrency: int = 16,
+    deadline: float | None = None,
+) -> FanOut:
+    """Send ``change`` on every channel each subscriber of its platform is entitled to, once each."""
+    fan_out = FanOut()
     if not change.get("alert"):
-        return result
-    # Rendered once per change, not once per watcher: the text is the same for all.
-    subject, text, html = alert_email(change)
-    sms_text = alert_sms(change)
-    for watcher in subscribers.watchers(change["platform"]):
-        if watcher.get("status") != "active":
-            continue
-        try:
-            plan = tier(watcher["tier"])
-        except TierError:
-            logger.error("subscriber has an unknown tier", extra={"subscriber_id": watcher["subscriber_id"]})
-            continue
-        if not plan.same_day:
-            result.deferred_to_digest += 1
-            continue
-        senders: list[tuple[str, Callable[[], str]]] = []
-        if "email" in plan.channels:
-            senders.append(("email", partial(send_email, sender, watcher["email"], subject, text, html)))
-        if "sms" in plan.channels and watcher.get("phone"):
-            senders.append(("sms", partial(send_sms, watcher["phone"], sms_text)))
-        for channel, send in senders:
-            try:
-                sent = deliveries.send_once(change["change_id"], watcher["subscriber_id"], channel, send)
-            except Exception:
-                logger.exception(
-                    "delivery failed", extra={"subscriber_id": watcher["subscriber_id"], "channel": channel}
-                )
-                raise
-            if sent:
-                result.sent.append(f"{watcher['subscriber_id']}#{channel}")
-            else:
-                result.duplicates += 1
-    logger.info(
-        "change delivered",
-        extra={
-            "change_id": change["change_id"],
-            "sent": len(result.sent),
-            "duplicates": result.duplicates,
-            "deferred_to_digest": result.deferred_to_digest,
-        },
-    )
-    return result
+        return fan_out
+    tasks = []
+    for subscriber in subscribers.watchers(change["platform"]):
+        fan_out.watchers += 1
+        granted = entitlement(subscriber, change)
+        if granted is None:
+            fan_out.not_entitled += 1
+        elif not granted.same_day:
+            fan_out.deferred_to_digest += 1
+        else:
+            tasks.extend(
+                Task(DeliveryKey(change["change_id"], subscriber.subscriber_id, channel), subscriber, granted.plan)
+                for channel in granted.channels
+            )
+    renderings = Renderings(change, channels.links)
+
+    def run(task: Task) -> Result:
+        if deadline is not None and time.monotonic() > deadline - DEADLINE_MARGIN_SECONDS:
+            return Result.NOT_STARTED
+        return attempt(task, change, renderings, deliveries=deliveries, channels=channels, retries=retries)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(tasks) or 1))) as pool:
+        for result in pool.map(run, tasks):
+            fan_out.count(result)
+    logger.info("change fanned out", extra={"change_id": change["change_id"], **vars(fan_out)})
+    if fan_out.not_started:
+        raise UnfinishedFanOut(f"{fan_out.not_started} deliveries not started before the deadline; retrying the change")
+    return fan_out
+
+
+def attempt(
+    task: Task,
+    change: dict[str, Any],
+    renderings: Renderings,
+    *,
+    deliveries: Deliveries,
+    channels: Channels,
+    retries: RetryQueue,
+) -> Result:
+    """The first attempt of one delivery: claim, send, record; a failure is handed to the delivery queue."""
+    if not deliveries.claim(task.key):
+        return Result.DUPLICATE
+    try:
+        message_id, detail = dispatch.send(task.key, task.subscriber, task.plan, renderings, channels)
+    except Exception as exc:  # any failure of this channel: the others go on
+        reason = dispatch.describe(exc)
+        delay = retries.delay(1)
+        logger.warning(
+            "delivery failed; retrying from the delivery queue",
+            extra={**vars(task.key), "error": reason, "retry_in_seconds": round(delay)},
+        )
+        deliveries.retrying(task.key, reason, delay)
+        retries.schedule(task.key, change["record_key"], delay)
+        return Result.RETRYING
+    deliveries.sent(task.key, message_id, detail)
+    return Result.SENT

@@ -24,6 +24,8 @@ class Tier:
     provision_filters: bool
     regulatory_mapping: bool
     governance_exports: bool
+    evidence_in_alerts: bool
+    digest_opt_in: bool
 
     @property
     def same_day(self) -> bool:

@@ -1,18 +1,47 @@
-"""Email through SES."""
+"""Email through SES: one MIME message per recipient, text and HTML alternatives, one-click unsubscribe.
+
+``send_raw_email`` rather than ``send_email``: only a raw message can carry the
+``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 8058) that mailbox providers
+require of bulk senders and show as an unsubscribe button.
+"""
 
 from __future__ import annotations
 
-from policywatch import aws
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from policywatch import aws, clock
+from policywatch.channels.render import Email
 
 
-def send_email(sender: str, recipient: str, subject: str, text: str, html: str) -> str:
+def build_message(sender: str, recipient: str, email: Email, unsubscribe_url: str | None) -> bytes:
+    """The message as SES sends it; fills the email's unsubscribe link first if it is still open."""
+    filled = email.for_recipient(unsubscribe_url)
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = filled.subject
+    message["Date"] = format_datetime(clock.now())
+    # The sender's domain, not make_msgid's default (the host name, slow to look up and an internal name).
+    message["Message-ID"] = make_msgid(idstring="policywatch", domain=_domain(sender))
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(filled.text, subtype="plain", charset="utf-8")
+    message.add_alternative(filled.html, subtype="html", charset="utf-8")
+    return message.as_bytes()
+
+
+def _domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "policywatch.invalid"
+
+
+def send_email(sender: str, recipient: str, email: Email, unsubscribe_url: str | None) -> str:
     """Send one email; returns the SES message id."""
-    response = aws.client("ses").send_email(
+    response = aws.client("ses").send_raw_email(
         Source=sender,
-        Destination={"ToAddresses": [recipient]},
-        Message={
-            "Subject": {"Data": subject, "Charset": "UTF-8"},
-            "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
-        },
+        Destinations=[recipient],
+        RawMessage={"Data": build_message(sender, recipient, email, unsubscribe_url)},
     )
     return response["MessageId"]

@@ -1,0 +1,56 @@
+"""Delivery retries: each message on the DeliveryQueue is one more attempt of one failed delivery."""
+
+from functools import lru_cache
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from policywatch.archive import Archive
+from policywatch.changes import load_event
+from policywatch.config import require, settings
+from policywatch.deliveries import Deliveries
+from policywatch.dispatch import Channels
+from policywatch.fetchjobs import defer
+from policywatch.retries import Outcome, RetryQueue, redeliver
+from policywatch.subscribers import Subscribers
+
+logger = Logger()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)  # retries are routine here
+
+
+class RetryLater(Exception):
+    """Reported as a batch item failure: the queue brings the job back after its backoff."""
+
+
+@lru_cache(maxsize=32)  # a batch usually holds retries of the same few changes
+def _change(bucket: str, record_key: str) -> dict:
+    return load_event(Archive(bucket), record_key)
+
+
+def record_handler(record: SQSRecord) -> None:
+    config = settings()
+    retries = RetryQueue.from_settings(config)
+    bucket = require(config.archive_bucket, "ARCHIVE_BUCKET")
+    result = redeliver(
+        record.body,
+        int(record.attributes.approximate_receive_count),
+        subscribers=Subscribers(require(config.subscribers_table, "SUBSCRIBERS_TABLE")),
+        deliveries=Deliveries(require(config.deliveries_table, "DELIVERIES_TABLE"), config.delivery_ttl_days),
+        channels=Channels.from_settings(config),
+        retries=retries,
+        load_change=lambda key: _change(bucket, key),
+    )
+    metrics.add_metric(name=f"Redeliveries{result.outcome.value.title()}", unit=MetricUnit.Count, value=1)
+    if result.outcome is Outcome.RETRY:
+        defer(record.raw_event, retries.queue_url, int(result.retry_in))
+        raise RetryLater(f"attempt {result.attempt} failed: {result.reason}")
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

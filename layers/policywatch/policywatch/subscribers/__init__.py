@@ -1,0 +1,36 @@
+"""Subscribers: the model and its rules (``model``), and the DynamoDB table they live in (``store``)."""
+
+from policywatch.subscribers.model import (
+    Endpoint,
+    Entitlement,
+    Subscriber,
+    SubscriberError,
+    digest_plan,
+    entitlement,
+    new_endpoint,
+    new_subscriber,
+    updated,
+    validate,
+    validate_email,
+    validate_phone,
+)
+from policywatch.subscribers.store import ConcurrentUpdateError, Subscribers
+from policywatch.tiers import TierError
+
+__all__ = [
+    "ConcurrentUpdateError",
+    "Endpoint",
+    "Entitlement",
+    "Subscriber",
+    "SubscriberError",
+    "Subscribers",
+    "TierError",
+    "digest_plan",
+    "entitlement",
+    "new_endpoint",
+    "new_subscriber",
+    "updated",
+    "validate",
+    "validate_email",
+    "validate_phone",
+]

@@ -1,0 +1,271 @@
+"""A subscriber: who they are, what they watch, how they are reached, and what their tier allows.
+
+Everything a subscriber gives us is validated here, with an error that names what was wrong;
+tier limits are enforced twice: when a subscription is written (``validate``) and at fan-out
+(``Entitlement``), so a subscriber downgraded behind our back receives only what the tier allows.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import phonenumbers
+
+from policywatch import clock
+from policywatch.channels import addresses, webhook
+from policywatch.tiers import Tier, TierError, tier
+
+STATUSES = ("pending", "active", "unsubscribed")
+SEVERITIES = ("low", "medium", "high")
+DEFAULT_SMS_MIN_SEVERITY = "medium"  # SMS interrupts people: only changes that matter, unless asked otherwise
+
+# The practical subset of RFC 5321/5322 that mail providers accept; no IP literals or quoted parts.
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+class SubscriberError(ValueError):
+    """Invalid subscriber data, or an unknown subscriber."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A webhook endpoint: where change events are POSTed, and the secret they are signed with."""
+
+    endpoint_id: str
+    url: str
+    secret: str
+
+    @property
+    def channel(self) -> str:
+        return f"webhook:{self.endpoint_id}"
+
+
+@dataclass
+class Subscriber:
+    subscriber_id: str
+    email: str
+    tier: str
+    platforms: list[str]
+    phone: str | None = None
+    webhooks: list[Endpoint] = field(default_factory=list)
+    provisions: list[str] = field(default_factory=list)  # provision filter (Professional); empty: every change
+    digest: bool = False  # the weekly digest on top of same-day alerts (always on for weekly tiers)
+    sms_min_severity: str = DEFAULT_SMS_MIN_SEVERITY
+    status: str = "pending"
+    unsubscribe_token: str = ""
+    created_at: str = ""
+    updated_at: str = ""
+    version: int = 0
+
+    def to_item(self) -> dict[str, Any]:
+        """The attributes stored for this subscriber (DynamoDB has no None)."""
+        item = asdict(self)
+        item["webhooks"] = [asdict(e) for e in self.webhooks]
+        return {k: v for k, v in item.items() if v is not None and v != []}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Subscriber:
+        return cls(
+            subscriber_id=item["subscriber_id"],
+            email=item["email"],
+            tier=item["tier"],
+            platforms=list(item.get("platforms", [])),
+            phone=item.get("phone"),
+            webhooks=[Endpoint(**e) for e in item.get("webhooks", [])],
+            provisions=list(item.get("provisions", [])),
+            digest=bool(item.get("digest", False)),
+            sms_min_severity=item.get("sms_min_severity", DEFAULT_SMS_MIN_SEVERITY),
+            status=item.get("status", "pending"),
+            unsubscribe_token=item.get("unsubscribe_token", ""),
+            created_at=item.get("created_at", ""),
+            updated_at=item.get("updated_at", ""),
+            version=int(item.get("version", 0)),
+        )
+
+    def public(self) -> dict[str, Any]:
+        """What may be shown or logged by id: no token, no webhook secret."""
+        shown = self.to_item()
+        shown.pop("unsubscribe_token", None)
+        shown["webhooks"] = [{"endpoint_id": e.endpoint_id, "url": e.url} for e in self.webhooks]
+        return shown
+
+
+def validate_email(email: str) -> str:
+    email = email.strip()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise SubscriberError(f"invalid email address {email!r}")
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def validate_phone(phone: str) -> str:
+    """The number in E.164 (``+14155550123``); it must be written internationally and be a valid number."""
+    try:
+        number = phonenumbers.parse(phone.strip(), None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise SubscriberError(f"invalid phone number {phone!r}: use international E.164 form, e.g. +14155550123")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def new_endpoint(url: str, secret: str | None = None, allowlist: frozenset[str] = frozenset()) -> Endpoint:
+    """A webhook endpoint with a checked URL and a ``whsec_`` secret (generated when not given)."""
+    try:
+        url = addresses.check_url(url, allowlist)
+    except addresses.AddressError as exc:
+        raise SubscriberError(str(exc)) from None
+    try:
+        secret = webhook.validate_secret(secret) if secret else webhook.new_secret()
+    except ValueError as exc:
+        raise SubscriberError(str(exc)) from None
+    return Endpoint(endpoint_id="wh_" + secrets.token_hex(6), url=url, secret=secret)
+
+
+def new_subscriber(
+    *,
+    email: str,
+    tier_id: str,
+    platforms: Iterable[str],
+    known_platforms: Iterable[str],
+    known_provisions: Iterable[str] = (),
+    phone: str | None = None,
+    webhooks: Iterable[Endpoint] = (),
+    provisions: Iterable[str] = (),
+    digest: bool = False,
+    sms_min_severity: str = DEFAULT_SMS_MIN_SEVERITY,
+) -> Subscriber:
+    """A validated subscriber awaiting confirmation; raises SubscriberError or TierError naming what is wrong."""
+    now = clock.iso()
+    subscriber = Subscriber(
+        subscriber_id="sub_" + secrets.token_hex(8),
+        email=validate_email(email),
+        tier=tier_id,
+        platforms=_unique(platforms),
+        phone=validate_phone(phone) if phone else None,
+        webhooks=list(webhooks),
+        provisions=_unique(provisions),
+        digest=digest,
+        sms_min_severity=sms_min_severity,
+        unsubscribe_token=secrets.token_urlsafe(24),
+        created_at=now,
+        updated_at=now,
+    )
+    validate(subscriber, known_platforms, known_provisions)
+    return subscriber
+
+
+def updated(subscriber: Subscriber, known_platforms: Iterable[str], known_provisions: Iterable[str], **changes: Any):
+    """A copy of ``subscriber`` with ``changes`` applied and everything validated again."""
+    if "email" in changes:
+        changes["email"] = validate_email(changes["email"])
+    if changes.get("phone"):
+        changes["phone"] = validate_phone(changes["phone"])
+    for name in ("platforms", "provisions"):
+        if name in changes:
+            changes[name] = _unique(changes[name])
+    result = replace(subscriber, **changes, updated_at=clock.iso())
+    validate(result, known_platforms, known_provisions)
+    return result
+
+
+def validate(subscriber: Subscriber, known_platforms: Iterable[str], known_provisions: Iterable[str] = ()) -> None:
+    """Every rule a stored subscription must meet, tier limits included."""
+    plan = tier(subscriber.tier)
+    known = set(known_platforms)
+    if not subscriber.platforms:
+        raise SubscriberError("a subscriber watches at least one platform")
+    unknown = [p for p in subscriber.platforms if p not in known]
+    if unknown:
+        raise SubscriberError(f"unknown platform {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    if plan.max_platforms is not None and len(subscriber.platforms) > plan.max_platforms:
+        raise TierError(
+            f"the {plan.label} tier watches {_count(plan.max_platforms, 'platform')}; "
+            f"{len(subscriber.platforms)} were given"
+        )
+    if subscriber.phone and "sms" not in plan.channels:
+        raise TierError(f"the {plan.label} tier has no SMS alerts; upgrade or leave out the phone number")
+    if subscriber.webhooks and "webhook" not in plan.channels:
+        raise TierError(f"the {plan.label} tier has no webhooks; upgrade or leave out the webhook URL")
+    if subscriber.provisions:
+        if not plan.provision_filters:
+            raise TierError(f"the {plan.label} tier has no provision filters; upgrade or leave out --provision")
+        categories = set(known_provisions)
+        wrong = [p for p in subscriber.provisions if p not in categories]
+        if wrong:
+            raise SubscriberError(f"unknown provision {wrong[0]!r} (known: {', '.join(sorted(categories))})")
+    if subscriber.digest and not (plan.digest_opt_in or not plan.same_day):
+        raise TierError(f"the {plan.label} tier has no weekly digest")
+    if subscriber.sms_min_severity not in SEVERITIES:
+        raise SubscriberError(
+            f"SMS severity must be one of {', '.join(SEVERITIES)}, not {subscriber.sms_min_severity!r}"
+        )
+    if subscriber.status not in STATUSES:
+        raise SubscriberError(f"status must be one of {', '.join(STATUSES)}, not {subscriber.status!r}")
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    """What a subscriber receives of one change, judged at fan-out against the tier as it is now."""
+
+    plan: Tier
+    same_day: bool  # False: the change waits for the weekly digest
+    channels: tuple[str, ...]  # "email", "sms", "webhook:<endpoint id>"
+
+
+def entitlement(subscriber: Subscriber, change: dict[str, Any]) -> Entitlement | None:
+    """None when the subscriber gets nothing of ``change``; else its channels within the tier."""
+    plan = _covering_plan(subscriber, change["platform"], change.get("categories", []))
+    if plan is None:
+        return None
+    if not plan.same_day:
+        return Entitlement(plan, same_day=False, channels=())
+    channels = ["email"]
+    if "sms" in plan.channels and subscriber.phone and _at_least(change.get("severity"), subscriber.sms_min_severity):
+        channels.append("sms")
+    if "webhook" in plan.channels:
+        channels.extend(e.channel for e in subscriber.webhooks)
+    return Entitlement(plan, same_day=True, channels=tuple(channels))
+
+
+def digest_plan(subscriber: Subscriber, change: dict[str, Any]) -> Tier | None:
+    """The tier a weekly digest entry for ``change`` is rendered for; None if the subscriber gets no digest of it."""
+    plan = _covering_plan(subscriber, change["platform"], change.get("categories", []))
+    if plan is None or not (not plan.same_day or (subscriber.digest and plan.digest_opt_in)):
+        return None
+    return plan
+
+
+def _covering_plan(subscriber: Subscriber, platform: str, categories: Iterable[str]) -> Tier | None:
+    """The subscriber's tier if it covers a change to ``platform`` in ``categories`` now; else None."""
+    if subscriber.status != "active":
+        return None
+    try:
+        plan = tier(subscriber.tier)
+    except TierError:
+        return None
+    # A downgraded subscriber keeps the platforms the tier allows, in the order they chose them.
+    allowed = subscriber.platforms if plan.max_platforms is None else subscriber.platforms[: plan.max_platforms]
+    if platform not in allowed:
+        return None
+    if plan.provision_filters and subscriber.provisions and not set(subscriber.provisions) & set(categories):
+        return None
+    return plan
+
+
+def _at_least(severity: str | None, minimum: str) -> bool:
+    return severity in SEVERITIES and SEVERITIES.index(severity) >= SEVERITIES.index(minimum)
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"up to {n} {noun}s"

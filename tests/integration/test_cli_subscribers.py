@@ -1,0 +1,376 @@
+"""`policywatch subscribers ...` and `policywatch deliveries` against moto, through a stack's outputs."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from policywatch import aws
+from policywatch.cli import main
+from policywatch.deliveries import Deliveries, DeliveryKey
+from policywatch.subscribers import Subscribers
+
+REGION = "us-east-1"
+BUCKET = "policywatch-archive-123456789012-us-east-1"
+BASE_URL = "https://pw.example.com/"
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")
+
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # base64 of 24 bytes
+
+
+def _template(outputs: dict[str, str]) -> str:
+    return json.dumps(
+        {
+            "Resources": {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+        }
+    )
+
+
+@pytest.fixture
+def stack(monkeypatch):
+    for name, value in {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("WEBHOOK_HTTP_ALLOWLIST", raising=False)
+    monkeypatch.delenv("POLICYWATCH_STACK", raising=False)
+    with mock_aws():
+        aws.reset()
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)  # no override: packaged catalog
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        ddb.create_table(  # as template.yaml declares SubscribersTable
+            TableName="subscribers",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": "S"} for n in ("subscriber_id", "item", "platform")
+            ],
+            KeySchema=[
+                {"AttributeName": "subscriber_id", "KeyType": "HASH"},
+                {"AttributeName": "item", "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by-platform",
+                    "KeySchema": [
+                        {"AttributeName": "platform", "KeyType": "HASH"},
+                        {"AttributeName": "subscriber_id", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+        ddb.create_table(  # as template.yaml declares DeliveriesTable
+            TableName="deliveries",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("change_id", "recipient")],
+            KeySchema=[
+                {"AttributeName": "change_id", "KeyType": "HASH"},
+                {"AttributeName": "recipient", "KeyType": "RANGE"},
+            ],
+        )
+        outputs = {
+            "SubscribersTableName": "subscribers",
+            "DeliveriesTableName": "deliveries",
+            "ArchiveBucketName": BUCKET,
+        }
+        cloudformation = boto3.client("cloudformation", region_name=REGION)
+        cloudformation.create_stack(
+            StackName="policywatch", TemplateBody=_template(outputs | {"PublicBaseUrl": BASE_URL})
+        )
+        cloudformation.create_stack(StackName="no-web", TemplateBody=_template(outputs))
+        yield
+        aws.reset()
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def add(capsys, *argv: str) -> tuple[str, str]:
+    """Add a subscriber; its id and what the command printed."""
+    code, out, err = run(capsys, "subscribers", "add", *argv)
+    assert (code, err) == (0, "")
+    return re.search(r"^added (sub_[0-9a-f]+)", out, re.M).group(1), out
+
+
+def error(capsys, *argv: str) -> str:
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and out == "" and err.count("\n") == 1 and "Traceback" not in err
+    return err.removeprefix("policywatch: error: ").rstrip("\n")
+
+
+# ---------------------------------------------------------------- add
+
+
+def test_add_creates_a_pending_subscriber_and_prints_its_unsubscribe_link(stack, capsys):
+    sid, out = add(capsys, "--email", "jane@example.com", "--tier", "watcher", "--platform", "anthropic",
+                   "--platform", "openai", "--phone", "+1 (415) 555-0123")  # fmt: skip
+    assert "pending: nothing is sent until `subscribers confirm` activates it" in out
+    assert "  tier       watcher\n  platforms  anthropic, openai\n" in out
+    stored = Subscribers("subscribers").get(sid)
+    assert (stored.status, stored.phone, stored.version) == ("pending", "+14155550123", 1)
+    link = f"{BASE_URL}unsubscribe?s={sid}&t={stored.unsubscribe_token}"
+    assert f"  unsubscribe link  {link}\n" in out
+    assert [s.subscriber_id for s in Subscribers("subscribers").watchers("openai")] == [sid]
+
+
+def test_add_prints_each_webhook_secret_once_and_active_skips_confirmation(stack, capsys):
+    sid, out = add(capsys, "--email", "ops@example.com", "--tier", "professional", "--platform", "anthropic",
+                   "--webhook", "https://hooks.example.com/pw", "--webhook-secret", SECRET,
+                   "--provision", "model-training", "--digest", "--sms-min-severity", "high", "--active")  # fmt: skip
+    stored = Subscribers("subscribers").get(sid)
+    endpoint = stored.webhooks[0]
+    assert endpoint.secret == SECRET and stored.status == "active" and stored.digest
+    assert (stored.provisions, stored.sms_min_severity) == (["model-training"], "high")
+    assert f"added {sid} (active)" in out
+    assert f"  webhook    {endpoint.endpoint_id}  https://hooks.example.com/pw\n" in out
+    assert f"    secret   {SECRET}  (shown this once only" in out
+
+
+def test_add_without_a_public_base_url_prints_no_link(stack, capsys):
+    _, out = add(capsys, "--email", "a@example.com", "--tier", "free", "--platform", "openai")
+    assert "unsubscribe link" in out
+    code, out, err = run(capsys, "--stack", "no-web", "subscribers", "add", "--email", "b@example.com",
+                         "--tier", "free", "--platform", "openai")  # fmt: skip
+    assert code == 0 and err == "" and out.startswith("added sub_") and "unsubscribe" not in out
+
+
+def test_add_errors_are_one_line(stack, capsys, monkeypatch):
+    base = ["subscribers", "add", "--email", "a@example.com"]
+    assert error(capsys, *base, "--tier", "free", "--platform", "anthropic", "--platform", "openai",
+                 "--platform", "google") == "the Free tier watches 1 platform; 3 were given"  # fmt: skip
+    assert error(capsys, *base, "--tier", "watcher", "--platform", "anthropic", "--phone", "+1 555 0100") == (
+        "invalid phone number '+1 555 0100': use international E.164 form, e.g. +14155550123"
+    )
+    assert error(capsys, *base, "--tier", "free", "--platform", "nope").startswith("unknown platform 'nope'")
+    assert error(capsys, "subscribers", "add", "--email", "not-an-email", "--tier", "free", "--platform",
+                 "openai") == "invalid email address 'not-an-email'"  # fmt: skip
+    pro = [*base, "--tier", "professional", "--platform", "anthropic"]
+    assert error(capsys, *pro, "--webhook", "http://hooks.example.com/pw") == (
+        "webhook URL 'http://hooks.example.com/pw' must use https"
+    )
+    assert error(capsys, *pro, "--provision", "telepathy").startswith("unknown provision 'telepathy'")
+    assert error(capsys, *base, "--tier", "watcher", "--platform", "openai", "--webhook",
+                 "https://hooks.example.com/pw") == (
+        "the Watcher tier has no webhooks; upgrade or leave out the webhook URL"
+    )  # fmt: skip
+    assert error(capsys, *pro, "--webhook", "https://a.example.com/", "--webhook", "https://b.example.com/",
+                 "--webhook-secret", SECRET) == "--webhook-secret goes with exactly one --webhook"  # fmt: skip
+    monkeypatch.setenv("WEBHOOK_HTTP_ALLOWLIST", "receiver:8080")
+    sid, _ = add(capsys, *pro[2:], "--webhook", "http://receiver:8080/hook")
+    assert Subscribers("subscribers").get(sid).webhooks[0].url == "http://receiver:8080/hook"
+    assert Subscribers("subscribers").list() == [Subscribers("subscribers").get(sid)]  # nothing else was stored
+
+
+# ---------------------------------------------------------------- list and show
+
+
+def test_list_masks_emails_and_phones_and_never_prints_secrets(stack, capsys):
+    jane, _ = add(capsys, "--email", "jane@example.com", "--tier", "watcher", "--platform", "anthropic",
+                  "--phone", "+14155550123")  # fmt: skip
+    ops, _ = add(capsys, "--email", "ops@example.org", "--tier", "professional", "--platform", "openai",
+                 "--platform", "google", "--webhook", "https://hooks.example.com/pw", "--active")  # fmt: skip
+    secrets = [Subscribers("subscribers").get(s).unsubscribe_token for s in (jane, ops)]
+    secrets.append(Subscribers("subscribers").get(ops).webhooks[0].secret)
+
+    code, out, _ = run(capsys, "subscribers", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["SUBSCRIBER", "TIER", "STATUS", "EMAIL", "PHONE", "WEBHOOKS", "PLATFORMS"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:3]}  # by creation time, then id
+    assert rows[jane] == ["watcher", "pending", "j***@example.com", "+1******0123", "0", "anthropic"]
+    assert rows[ops] == ["professional", "active", "o***@example.org", "-", "1", "openai,", "google"]
+    assert lines[3] == "2 subscribers (1 pending, 1 active)"
+
+    code, listed, _ = run(capsys, "subscribers", "list", "--json")
+    shown = {s["subscriber_id"]: s for s in json.loads(listed)}
+    assert (shown[jane]["email"], shown[ops]["email"]) == ("j***@example.com", "o***@example.org")
+    assert shown[jane]["phone"] == "+1******0123" and "phone" not in shown[ops]
+    webhook = shown[ops]["webhooks"][0]
+    assert webhook.keys() == {"endpoint_id", "url"} and webhook["url"] == "https://hooks.example.com/pw"
+    for text in (out, listed):
+        assert "jane@" not in text and "ops@" not in text and "4155550123" not in text
+        assert not any(secret in text for secret in secrets) and "whsec_" not in text
+
+    assert run(capsys, "subscribers", "list", "--tier", "professional")[1].count("sub_") == 1
+    assert jane in run(capsys, "subscribers", "list", "--platform", "anthropic")[1]
+    assert ops not in run(capsys, "subscribers", "list", "--status", "pending")[1]
+    assert run(capsys, "subscribers", "list", "--status", "unsubscribed")[1] == "no subscribers match\n"
+
+
+def test_an_empty_list(stack, capsys):
+    assert run(capsys, "subscribers", "list") == (0, "no subscribers\n", "")
+    assert run(capsys, "subscribers", "list", "--json") == (0, "[]\n", "")
+
+
+def test_show_prints_one_subscriber_in_full_but_no_secret(stack, capsys):
+    sid, _ = add(capsys, "--email", "jane@example.com", "--tier", "professional", "--platform", "anthropic",
+                 "--phone", "+14155550123", "--webhook", "https://hooks.example.com/pw",
+                 "--provision", "model-training")  # fmt: skip
+    stored = Subscribers("subscribers").get(sid)
+    code, out, _ = run(capsys, "subscribers", "show", sid)
+    assert code == 0
+    assert "email              jane@example.com\n" in out
+    assert "phone              +14155550123 (SMS at severity medium and above)\n" in out
+    assert "provisions         model-training (Model training on user content)\n" in out
+    assert f"  {stored.webhooks[0].endpoint_id:<16} https://hooks.example.com/pw\n" in out
+    code, shown, _ = run(capsys, "subscribers", "show", sid, "--json")
+    assert json.loads(shown) == stored.public() and json.loads(shown)["email"] == "jane@example.com"
+    for text in (out, shown):
+        assert stored.webhooks[0].secret not in text and stored.unsubscribe_token not in text
+
+
+def test_unknown_subscribers_are_one_line_for_every_command(stack, capsys):
+    for action in ("show", "update", "remove", "confirm", "unsubscribe"):
+        assert error(capsys, "subscribers", action, "sub_nope") == "no subscriber 'sub_nope'"
+
+
+# ---------------------------------------------------------------- update
+
+
+def test_update_applies_changes_prints_them_masked_and_keeps_watch_items_in_step(stack, capsys):
+    sid, _ = add(capsys, "--email", "jane@example.com", "--tier", "watcher", "--platform", "anthropic",
+                 "--platform", "openai", "--phone", "+14155550123")  # fmt: skip
+    code, out, err = run(capsys, "subscribers", "update", sid, "--add-platform", "google", "--remove-platform",
+                         "anthropic", "--email", "jane@example.org", "--no-phone", "--digest")  # fmt: skip
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        f"updated {sid}",
+        "  email: j***@example.com -> j***@example.org",
+        "  phone: +1******0123 -> -",
+        "  platforms: anthropic, openai -> openai, google",
+        "  digest: no -> yes",
+    ]
+    store = Subscribers("subscribers")
+    stored = store.get(sid)
+    assert (stored.email, stored.phone, stored.version) == ("jane@example.org", None, 2)
+    assert [s.subscriber_id for s in store.watchers("google")] == [sid]
+    assert list(store.watchers("anthropic")) == []
+    assert run(capsys, "subscribers", "update", sid, "--platform", "openai", "--platform", "google")[1] == (
+        f"{sid}: nothing to change\n"
+    )
+
+
+def test_update_refuses_what_the_tier_does_not_allow(stack, capsys):
+    sid, _ = add(capsys, "--email", "jane@example.com", "--tier", "watcher", "--platform", "anthropic",
+                 "--platform", "openai", "--platform", "google")  # fmt: skip
+    assert error(capsys, "subscribers", "update", sid, "--tier", "free") == (
+        "the Free tier watches 1 platform; 3 were given"
+    )
+    assert error(capsys, "subscribers", "update", sid, "--phone", "4155550123").startswith(
+        "invalid phone number '4155550123'"
+    )
+    assert error(capsys, "subscribers", "update", sid, "--remove-platform", "xai") == f"{sid} does not watch 'xai'"
+    assert error(capsys, "subscribers", "update", sid, "--add-webhook", "https://hooks.example.com/pw").startswith(
+        "the Watcher tier has no webhooks"
+    )
+    assert Subscribers("subscribers").get(sid).version == 1  # nothing was written
+    _, out, _ = run(capsys, "subscribers", "update", sid, "--tier", "free", "--platform", "google")
+    assert "  tier: watcher -> free\n  platforms: anthropic, openai, google -> google\n" in out
+
+
+def test_update_webhooks_and_provisions(stack, capsys):
+    sid, _ = add(capsys, "--email", "ops@example.com", "--tier", "professional", "--platform", "anthropic",
+                 "--webhook", "https://hooks.example.com/old")  # fmt: skip
+    old = Subscribers("subscribers").get(sid).webhooks[0]
+    assert error(capsys, "subscribers", "update", sid, "--add-webhook", "http://hooks.example.com/new") == (
+        "webhook URL 'http://hooks.example.com/new' must use https"
+    )
+    assert (
+        error(capsys, "subscribers", "update", sid, "--remove-webhook", "wh_nope") == f"{sid} has no webhook 'wh_nope'"
+    )
+    code, out, _ = run(capsys, "subscribers", "update", sid, "--add-webhook", "https://hooks.example.com/new",
+                       "--remove-webhook", old.endpoint_id, "--provision", "model-training",
+                       "--sms-min-severity", "low")  # fmt: skip
+    new = Subscribers("subscribers").get(sid).webhooks
+    assert code == 0 and [e.url for e in new] == ["https://hooks.example.com/new"]
+    assert "  provisions: every change -> model-training\n" in out
+    assert "  sms_min_severity: medium -> low\n" in out
+    assert f"  webhook removed: {old.endpoint_id} https://hooks.example.com/old\n" in out
+    assert f"  webhook    {new[0].endpoint_id}  https://hooks.example.com/new\n    secret   {new[0].secret}" in out
+    assert old.secret not in out
+    _, out, _ = run(capsys, "subscribers", "update", sid, "--no-provisions")
+    assert "  provisions: model-training -> every change\n" in out
+
+
+# ---------------------------------------------------------------- status
+
+
+def test_confirm_unsubscribe_and_remove(stack, capsys):
+    sid, _ = add(capsys, "--email", "jane@example.com", "--tier", "watcher", "--platform", "anthropic")
+    store = Subscribers("subscribers")
+    assert (
+        run(capsys, "subscribers", "confirm", sid)[1] == f"confirmed {sid}: active, alerts start with the next change\n"
+    )
+    assert store.get(sid).status == "active"
+    assert [s.status for s in store.watchers("anthropic")] == ["active"]  # fan-out sees it
+    assert run(capsys, "subscribers", "confirm", sid)[1] == f"{sid} is already active\n"
+    assert run(capsys, "subscribers", "unsubscribe", sid)[1] == f"unsubscribed {sid}: nothing more is sent to them\n"
+    assert [s.status for s in store.watchers("anthropic")] == ["unsubscribed"]
+    assert run(capsys, "subscribers", "unsubscribe", sid)[1] == f"{sid} is already unsubscribed\n"
+    assert error(capsys, "subscribers", "confirm", sid) == (
+        f"{sid} unsubscribed: confirming cannot bring them back; they must subscribe again"
+    )
+    assert store.get(sid).status == "unsubscribed"
+    assert run(capsys, "subscribers", "remove", sid)[1] == (
+        f"removed {sid} (their delivery history stays until it expires)\n"
+    )
+    assert error(capsys, "subscribers", "show", sid) == f"no subscriber {sid!r}"
+    assert list(store.watchers("anthropic")) == []
+
+
+# ---------------------------------------------------------------- deliveries
+
+
+def test_deliveries_of_a_change(stack, capsys):
+    assert run(capsys, "deliveries", "chg-1") == (0, "no deliveries for change chg-1\n", "")
+    deliveries = Deliveries("deliveries")
+    sent, retrying, failed, sending = (
+        DeliveryKey("chg-1", "sub_a", "email"),
+        DeliveryKey("chg-1", "sub_a", "sms"),
+        DeliveryKey("chg-1", "sub_b", "webhook:wh_1"),
+        DeliveryKey("chg-1", "sub_c", "email"),
+    )
+    for key in (sent, retrying, failed, sending):
+        assert deliveries.claim(key)
+    deliveries.sent(sent, "ses-0001", "accepted by SES")
+    deliveries.retrying(retrying, "SNS throttled", 60)
+    deliveries.failed(failed, "HTTP 500 from hooks.example.com")
+    deliveries.claim(DeliveryKey("chg-2", "sub_a", "email"))  # another change
+
+    code, out, _ = run(capsys, "deliveries", "chg-1")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 6
+    assert lines[0].split() == ["RECIPIENT", "STATUS", "ATTEMPTS", "WHEN", "DETAIL"]
+    rows = {" ".join(line.split()[:2]): line.split(None, 5)[2:] for line in lines[1:5]}
+    assert rows["sub_a email"][:2] == ["sent", "1"] and rows["sub_a email"][3] == "accepted by SES"
+    assert rows["sub_a sms"][:3] == ["retrying", "1", "next"] and rows["sub_a sms"][3].endswith("SNS throttled")
+    assert rows["sub_b webhook:wh_1"][:2] == ["failed", "1"]
+    assert rows["sub_b webhook:wh_1"][3] == "HTTP 500 from hooks.example.com"
+    assert rows["sub_c email"][:2] == ["sending", "1"]
+    assert lines[5] == "4 deliveries: 1 sending, 1 sent, 1 retrying, 1 failed"
+
+    code, out, _ = run(capsys, "deliveries", "chg-1", "--json")
+    items = json.loads(out)
+    assert [(i["recipient"], i["status"], i["attempts"]) for i in items] == [
+        ("sub_a#email", "sent", 1),
+        ("sub_a#sms", "retrying", 1),
+        ("sub_b#webhook:wh_1", "failed", 1),
+        ("sub_c#email", "sending", 1),
+    ]
+    assert items[0]["message_id"] == "ses-0001" and "next_attempt_at" in items[1]
+
+
+def test_a_stack_that_does_not_exist(stack, capsys):
+    assert error(capsys, "--stack", "absent", "deliveries", "chg-1").startswith("no stack named 'absent' is deployed")

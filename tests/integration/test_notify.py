@@ -1,0 +1,374 @@
+"""Notify, delivery retries and digest handlers against moto, with real local webhook receivers.
+
+One real change (Claude.ai's privacy policy, 2025-08-28 -> 08-29) goes to subscribers of each
+tier. Webhook requests are verified on the receiving side with the `standardwebhooks` library.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from dataclasses import replace
+from email import message_from_string
+from email.policy import default as default_policy
+
+import boto3
+import delivery_handler
+import notify_handler
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+from pytest_httpserver import HTTPServer
+from standardwebhooks import Webhook
+from werkzeug import Request, Response
+
+from policywatch.deliveries import Deliveries
+from policywatch.provisions import taxonomy
+from policywatch.subscribers import Subscribers, new_endpoint, new_subscriber
+from tests.integration.conftest import REGION, sqs_event, training_change
+
+PLATFORMS = ["anthropic", "openai"]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def receiver(monkeypatch):
+    """A webhook receiver on loopback (threaded: a slow endpoint must not hold up the others)."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    monkeypatch.setenv("WEBHOOK_HTTP_ALLOWLIST", f"127.0.0.1:{server.port}")
+    yield server
+    server.clear()
+    server.stop()
+
+
+def verifying(secret: str, received: list, status: int = 204):
+    """A receiver handler that verifies the signature with standardwebhooks, as a subscriber would."""
+
+    def handle(request: Request) -> Response:
+        payload = Webhook(secret).verify(request.get_data(), dict(request.headers))
+        received.append({"headers": dict(request.headers), "payload": payload})
+        return Response("", status=status)
+
+    return handle
+
+
+def busy_once(then):
+    """A handler that answers 503 the first time, then hands over to ``then``."""
+    calls = []
+
+    def handle(request: Request) -> Response:
+        calls.append(request)
+        return Response("busy", status=503) if len(calls) == 1 else then(request)
+
+    return handle
+
+
+def subscribe(email, tier, platforms=("anthropic",), **options):
+    """An active subscriber (confirmation is the CLI's and the web's business, tested elsewhere)."""
+    known = taxonomy().categories
+    subscriber = replace(
+        new_subscriber(
+            email=email, tier_id=tier, platforms=platforms, known_platforms=PLATFORMS, known_provisions=known, **options
+        ),
+        status="active",
+    )
+    Subscribers("subscribers").add(subscriber)
+    return subscriber
+
+
+def endpoint(receiver: HTTPServer, path: str):
+    return new_endpoint(receiver.url_for(path), allowlist=frozenset({f"127.0.0.1:{receiver.port}"}))
+
+
+def emails() -> list[dict]:
+    """Raw messages SES accepted, parsed: recipient, headers, text and HTML parts."""
+    parsed = []
+    for message in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages:
+        mime = message_from_string(message.raw_data, policy=default_policy)
+        parsed.append(
+            {
+                "to": message.destinations,
+                "mime": mime,
+                "text": mime.get_body(("plain",)).get_content(),
+                "html": mime.get_body(("html",)).get_content(),
+            }
+        )
+    return parsed
+
+
+def texts() -> list[tuple[str, str]]:
+    return [(phone, text) for phone, text, *_ in sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages.values()]
+
+
+def deliveries(change_id: str) -> dict[str, dict]:
+    return {d["recipient"]: d for d in Deliveries("deliveries").for_change(change_id)}
+
+
+def drain_delivery_queue(stack, context, rounds: int = 10) -> None:
+    """Run the delivery function over the delivery queue as the Lambda event source mapping would."""
+    sqs = stack.sqs
+    for _ in range(rounds):
+        messages = sqs.receive_message(
+            QueueUrl=stack.delivery_queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return
+        event = {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m["Attributes"],
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:delivery",
+                    "awsRegion": REGION,
+                }
+                for m in messages
+            ]
+        }
+        failed = {f["itemIdentifier"] for f in delivery_handler.handler(event, context)["batchItemFailures"]}
+        for m in messages:
+            if m["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=stack.delivery_queue_url, ReceiptHandle=m["ReceiptHandle"])
+    raise AssertionError("the delivery queue did not empty")
+
+
+def dead_letters(stack) -> list[dict]:
+    return stack.sqs.receive_message(
+        QueueUrl=stack.delivery_dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+
+
+# ---------------------------------------------------------------- fan-out by tier
+
+
+def test_one_change_reaches_each_tier_on_its_channels_exactly_once(stack, context, receiver):
+    change = training_change(stack, context)["body"]
+    received: list = []
+    free = subscribe("free@example.com", "free")
+    watcher = subscribe("watcher@example.com", "watcher", phone="+14155550100")
+    pro_hook = endpoint(receiver, "/pro")
+    pro = subscribe("pro@example.com", "professional", phone="+14155550101", webhooks=[pro_hook])
+    filtered = subscribe(
+        "filtered@example.com", "professional", phone="+14155550102", provisions=["dispute-resolution"]
+    )
+    subscribe("other@example.com", "watcher", ["openai"], phone="+14155550103")
+    Subscribers("subscribers").add(
+        new_subscriber(
+            email="pending@example.com", tier_id="watcher", platforms=["anthropic"], known_platforms=PLATFORMS
+        )
+    )
+    receiver.expect_request("/pro", method="POST").respond_with_handler(verifying(pro_hook.secret, received))
+
+    event = sqs_event(change)
+    assert notify_handler.handler(event, context) == {"batchItemFailures": []}
+    assert notify_handler.handler(event, context) == {"batchItemFailures": []}  # SNS/SQS redelivered it
+
+    sent = emails()
+    assert sorted(m["to"][0] for m in sent) == ["pro@example.com", "watcher@example.com"]
+    assert sorted(texts()) == [
+        ("+14155550100", texts_for(change)),
+        ("+14155550101", texts_for(change)),
+    ]
+    assert len(received) == 1
+    webhook = received[0]
+    assert webhook["payload"]["type"] == "policy.changed"
+    assert webhook["payload"]["data"]["change_id"] == change["change_id"]
+    assert {"webhook-id", "webhook-timestamp", "webhook-signature"} <= {h.lower() for h in webhook["headers"]}
+
+    by_recipient = deliveries(change["change_id"])
+    assert set(by_recipient) == {
+        f"{watcher.subscriber_id}#email",
+        f"{watcher.subscriber_id}#sms",
+        f"{pro.subscriber_id}#email",
+        f"{pro.subscriber_id}#sms",
+        f"{pro.subscriber_id}#{pro_hook.channel}",
+    }
+    assert all(d["status"] == "sent" and d["attempts"] == 1 for d in by_recipient.values())
+    assert free.subscriber_id not in {d["subscriber_id"] for d in by_recipient.values()}
+    assert filtered.subscriber_id not in {d["subscriber_id"] for d in by_recipient.values()}
+
+
+def texts_for(change: dict) -> str:
+    from policywatch.channels.render import alert_sms
+    from policywatch.links import Links
+
+    return alert_sms(change, Links("https://policywatch.test"))
+
+
+def test_alert_emails_show_what_the_tier_includes_with_one_click_unsubscribe(stack, context):
+    change = training_change(stack, context)["body"]
+    watcher = subscribe("watcher@example.com", "watcher")
+    pro = subscribe("pro@example.com", "professional")
+    notify_handler.handler(sqs_event(change), context)
+    by_to = {m["to"][0]: m for m in emails()}
+    for subscriber in (watcher, pro):
+        mail = by_to[subscriber.email]
+        unsubscribe = (
+            f"https://policywatch.test/unsubscribe?s={subscriber.subscriber_id}&t={subscriber.unsubscribe_token}"
+        )
+        assert mail["mime"]["List-Unsubscribe"] == f"<{unsubscribe}>"
+        assert mail["mime"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert unsubscribe in mail["text"] and unsubscribe.replace("&", "&amp;") in mail["html"]
+        assert "We [-will not-] {+may+} use your Inputs" in mail["text"]
+    sha = change["evidence"]["current"]["sha256"]
+    assert "GDPR" in by_to[pro.email]["text"] and sha in by_to[pro.email]["text"]
+    assert "GDPR" not in by_to[watcher.email]["text"] and sha not in by_to[watcher.email]["text"]
+
+
+def test_sms_goes_only_for_medium_or_high_unless_the_subscriber_asks(stack, context):
+    change = {**training_change(stack, context)["body"], "severity": "low"}
+    subscribe("default@example.com", "watcher", phone="+14155550100")
+    subscribe("all@example.com", "watcher", phone="+14155550101", sms_min_severity="low")
+    notify_handler.handler(sqs_event(change), context)
+    assert [phone for phone, _ in texts()] == ["+14155550101"]
+    assert len(emails()) == 2
+
+
+def test_a_downgraded_subscriber_receives_only_what_the_tier_now_allows(stack, context, receiver):
+    change = training_change(stack, context)["body"]
+    hook = endpoint(receiver, "/hook")
+    pro = subscribe("pro@example.com", "professional", phone="+14155550100", webhooks=[hook])
+    table = boto3.resource("dynamodb", region_name=REGION).Table("subscribers")
+    for item in ("profile", "watch#anthropic"):  # billing downgraded them behind our back
+        table.update_item(
+            Key={"subscriber_id": pro.subscriber_id, "item": item}, AttributeUpdates={"tier": {"Value": "watcher"}}
+        )
+    notify_handler.handler(sqs_event(change), context)
+    assert receiver.log == []
+    assert [phone for phone, _ in texts()] == ["+14155550100"]
+    (mail,) = emails()
+    assert "GDPR" not in mail["text"]
+
+
+# ---------------------------------------------------------------- failures and retries
+
+
+def _refuse_with(kind: str, receiver: HTTPServer) -> None:
+    """Make the webhook at /bad fail in one way."""
+    if kind == "500":
+        receiver.expect_request("/bad").respond_with_data("boom", status=500)
+    elif kind == "timeout":
+        receiver.expect_request("/bad").respond_with_handler(lambda request: time.sleep(1.0) or Response("late"))
+    elif kind == "redirect":
+        receiver.expect_request("/bad").respond_with_data(
+            "", status=302, headers={"Location": receiver.url_for("/elsewhere")}
+        )
+
+
+@pytest.mark.parametrize("kind", ["500", "timeout", "redirect", "private address", "DNS answer turned private"])
+def test_a_failing_webhook_retries_then_dead_letters_while_others_are_served(
+    stack, context, receiver, monkeypatch, kind
+):
+    change = training_change(stack, context)["body"]
+    good_received: list = []
+    good = endpoint(receiver, "/good")
+    receiver.expect_request("/good", method="POST").respond_with_handler(verifying(good.secret, good_received))
+    if kind == "private address":
+        bad = new_endpoint(f"https://internal.policywatch.test:{receiver.port}/hook")
+        answers = {"internal.policywatch.test": ["10.0.0.7"]}
+    elif kind == "DNS answer turned private":
+        # It was a public host when registered; its name now answers the cloud metadata address.
+        bad = new_endpoint(f"https://hooks.policywatch.test:{receiver.port}/hook")
+        answers = {"hooks.policywatch.test": ["169.254.169.254"]}
+    else:
+        _refuse_with(kind, receiver)
+        bad = endpoint(receiver, "/bad")
+        answers = {}
+    real = socket.getaddrinfo
+
+    def resolver(host, *args, **kwargs):
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, args[0] if args else 0)) for a in answers[host]]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    failing = subscribe("failing@example.com", "professional", webhooks=[bad])
+    served = subscribe("served@example.com", "professional", webhooks=[good])
+
+    assert notify_handler.handler(sqs_event(change), context) == {"batchItemFailures": []}
+    assert len(good_received) == 1 and len(emails()) == 2  # nobody waits for the failing endpoint
+    bad_key = f"{failing.subscriber_id}#{bad.channel}"
+    assert deliveries(change["change_id"])[bad_key]["status"] == "retrying"
+
+    drain_delivery_queue(stack, context)
+
+    record = deliveries(change["change_id"])[bad_key]
+    assert record["status"] == "failed" and record["attempts"] == 3
+    expected = {
+        "500": "answered 500",
+        "timeout": "timed out",
+        "redirect": "redirect",
+        "private address": "10.0.0.7, a private address",
+        "DNS answer turned private": "169.254.169.254, a link-local address",
+    }[kind]
+    assert expected in record["last_error"]
+    (dead,) = dead_letters(stack)
+    assert json.loads(dead["Body"])["channel"] == bad.channel
+    assert expected in dead["MessageAttributes"]["reason"]["StringValue"]
+    assert deliveries(change["change_id"])[f"{served.subscriber_id}#{good.channel}"]["status"] == "sent"
+    assert len(good_received) == 1  # served once, never again
+    assert not any(entry[0].path == "/elsewhere" for entry in receiver.log)  # redirects are not followed
+
+
+def test_a_webhook_that_recovers_is_delivered_by_the_retry_with_the_same_webhook_id(stack, context, receiver):
+    change = training_change(stack, context)["body"]
+    received: list = []
+    hook = endpoint(receiver, "/flaky")
+    receiver.expect_request("/flaky").respond_with_handler(busy_once(verifying(hook.secret, received)))
+    pro = subscribe("pro@example.com", "professional", webhooks=[hook])
+    notify_handler.handler(sqs_event(change), context)
+    first_id = receiver.log[0][0].headers["webhook-id"]
+    drain_delivery_queue(stack, context)
+    assert len(received) == 1 and received[0]["headers"]["Webhook-Id"] == first_id
+    record = deliveries(change["change_id"])[f"{pro.subscriber_id}#{hook.channel}"]
+    assert record["status"] == "sent" and record["attempts"] == 2 and record["detail"] == "answered 204"
+    assert dead_letters(stack) == []
+
+
+def test_a_retry_job_delivered_twice_sends_once_and_a_subscriber_who_left_is_not_retried(stack, context, receiver):
+    change = training_change(stack, context)["body"]
+    received: list = []
+    hook = endpoint(receiver, "/flaky")
+    receiver.expect_request("/flaky").respond_with_handler(busy_once(verifying(hook.secret, received)))
+    pro = subscribe("pro@example.com", "professional", webhooks=[hook])
+    leaving_hook = endpoint(receiver, "/leaving")
+    receiver.expect_request("/leaving").respond_with_data("down", status=500)
+    leaving = subscribe("leaving@example.com", "professional", webhooks=[leaving_hook])
+    notify_handler.handler(sqs_event(change), context)
+    Subscribers("subscribers").set_status(leaving.subscriber_id, "unsubscribed")
+
+    (job, other) = sorted(
+        stack.sqs.receive_message(QueueUrl=stack.delivery_queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])[
+            "Messages"
+        ],
+        key=lambda m: json.loads(m["Body"])["subscriber_id"] != pro.subscriber_id,
+    )
+    for _ in range(2):  # SQS delivered the same receive twice
+        record = {**sqs_event(json.loads(job["Body"]), receives=1)["Records"][0], "receiptHandle": job["ReceiptHandle"]}
+        delivery_handler.handler({"Records": [record]}, context)
+    delivery_handler.handler(
+        {"Records": [{**sqs_event(json.loads(other["Body"]))["Records"][0], "receiptHandle": other["ReceiptHandle"]}]},
+        context,
+    )
+    assert len(received) == 1
+    records = deliveries(change["change_id"])
+    assert records[f"{pro.subscriber_id}#{hook.channel}"]["status"] == "sent"
+    assert records[f"{leaving.subscriber_id}#{leaving_hook.channel}"]["status"] == "cancelled"
+
+
+def test_a_message_that_is_not_a_change_event_sends_nothing(stack, context):
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    subscribe("ana@example.com", "watcher", phone="+14155550100")
+    with pytest.raises(BatchProcessingError, match="change event abc lacks platform_name, document_type"):
+        notify_handler.handler(sqs_event({"change_id": "abc", "platform": "anthropic", "alert": True}), context)
+    assert emails() == [] and texts() == []

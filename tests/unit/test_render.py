@@ -1,0 +1,348 @@
+"""What alerts look like: alert and digest emails per tier, the MIME message, the SMS and its segments."""
+
+from __future__ import annotations
+
+import copy
+import email
+import json
+import re
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from policywatch.channels.email import build_message, send_email
+from policywatch.channels.render import SUBJECT_MAX_CHARS, alert_email, alert_sms, digest_email
+from policywatch.channels.sms import MAX_SEGMENTS, is_gsm, segments, send_sms
+from policywatch.links import Links
+from policywatch.tiers import tier
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+LINKS = Links("https://policywatch.example")
+UNSUBSCRIBE = LINKS.unsubscribe("sub-1", "tok-1")
+EVIL = '<a href="https://evil.example">x</a><script>alert(1)</script>'
+SHA_PREVIOUS = "eeff9899decb54d4b353fcfe0a6aeaeac201d7339f3450bd0af2bf271332a057"
+SHA_CURRENT = "cc122258616d4e0538ebc9a2de63fc39efda78acc315a18dd9b448ab162860f5"
+CHANGE_URL = "https://policywatch.example/changes/anthropic/privacy-policy/2025-08-29T003202.000Z"
+
+
+@pytest.fixture
+def change() -> dict:
+    return json.loads(json.loads((EVENTS / "notify.json").read_text())["Records"][0]["body"])
+
+
+def _other_platform(change: dict, platform: str, name: str, stamp: str) -> dict:
+    other = copy.deepcopy(change)
+    other.update(platform=platform, platform_name=name, detected_at=stamp.replace("T00", "T10"))
+    other["evidence"]["current"]["key"] = f"versions/{platform}/privacy-policy/{stamp}.md"
+    other.pop("record_key")  # a change record, as the digest reads them, names no record key
+    return other
+
+
+# --- alert email, per tier -------------------------------------------------------------------
+
+
+def test_subject_names_severity_platform_document_and_summary(change):
+    subject = alert_email(change, tier("watcher"), LINKS).subject
+    assert subject.startswith("[policywatch] HIGH Anthropic (Claude) changed its Privacy Policy: Now permits training")
+    assert len(subject) <= SUBJECT_MAX_CHARS and subject.endswith("\u2026")
+
+
+def test_every_tier_sees_what_changed(change):
+    for plan in ("watcher", "professional"):
+        mail = alert_email(change, tier(plan), LINKS).for_recipient(UNSUBSCRIBE)
+        for body in (mail.text, mail.html):
+            assert "Anthropic (Claude) changed its Privacy Policy" in body
+            assert "29 Aug 2025, 00:32 UTC" in body and "28 September 2025" in body
+            assert "Now permits training models on user content" in body
+            assert "Model training on user content" in body and "Minors and age limits" in body
+            assert CHANGE_URL in body
+
+
+def test_watcher_gets_no_regulations_and_no_evidence(change):
+    mail = alert_email(change, tier("watcher"), LINKS).for_recipient(UNSUBSCRIBE)
+    for body in (mail.text, mail.html):
+        assert "GDPR" not in body and "Art. 6(1)(f)" not in body and "exposure" not in body
+        assert SHA_PREVIOUS not in body and SHA_CURRENT not in body
+        assert "/versions/" not in body and "Evidence" not in body
+
+
+def test_professional_gets_regulations_under_each_provision_and_the_evidence(change):
+    mail = alert_email(change, tier("professional"), LINKS).for_recipient(UNSUBSCRIBE)
+    for body in (mail.text, mail.html):
+        assert "GDPR" in body and "Art. 6(1)(f)" in body and "Art. 21(4)" in body and "COPPA" in body
+        assert SHA_PREVIOUS in body and SHA_CURRENT in body
+        assert "https://www.anthropic.com/legal/privacy" in body
+        for key in (change["evidence"]["previous"]["key"], change["evidence"]["current"]["key"]):
+            assert LINKS.evidence(key) in body
+    # each provision's regulations follow its own quotes, before the next provision
+    text = mail.text
+    assert text.index("Model training on user content") < text.index("Art. 53(1)(d)")
+    assert text.index("Art. 53(1)(d)") < text.index("Training opt-out and its exceptions")
+
+
+def test_quotes_show_as_red_and_green_word_runs(change):
+    mail = alert_email(change, tier("watcher"), LINKS).for_recipient(None)
+    assert re.search(
+        r"We <del style=\"[^\"]*\">will not</del> <ins style=\"[^\"]*\">may</ins> use your Inputs", mail.html
+    )
+    assert "We [-will not-] {+may+} use your Inputs" in mail.text
+    # a passage that only adds a sentence, and one the event left out (its quote diffed word by word)
+    assert re.search(r"Added:</span> <ins[^>]*>Materials flagged for safety", mail.html)
+    assert "[-about,-] {+from+} children" in mail.text
+
+
+def test_a_passage_quoted_by_several_provisions_is_shown_once(change):
+    text = alert_email(change, tier("watcher"), LINKS).text
+    assert text.count("We [-will not-] {+may+}") == 1
+    assert 'same passage as under "Model training on user content" above' in text
+
+
+def test_quotes_without_matching_passages_fall_back_to_before_and_after(change):
+    change["blocks"] = []
+    change["provisions"] = change["provisions"][:1]
+    change["provisions"][0]["quotes"] = [{"heading": "Privacy Policy > 2. Uses", "before": "Old words.", "after": ""}]
+    mail = alert_email(change, tier("watcher"), LINKS).for_recipient(None)
+    assert "Removed: Old words." in mail.text and re.search(r"Removed:</span> <del[^>]*>Old words.</del>", mail.html)
+
+
+def test_without_links_the_alert_prints_none(change):
+    mail = alert_email(change, tier("professional"), Links("")).for_recipient(None)
+    for body in (mail.text, mail.html):
+        assert "policywatch.example" not in body and "See the change" not in body
+        assert change["evidence"]["current"]["key"] in body  # the archive key stands in for the link
+        assert "reply to this one and ask to unsubscribe" in body
+
+
+def test_a_change_without_effective_date_or_provisions_renders(change):
+    for field in ("effective_date", "blocks_truncated", "record_key", "provisions", "blocks"):
+        change.pop(field)
+    mail = alert_email(change, tier("professional"), LINKS).for_recipient(None)
+    assert "Takes effect:" not in mail.text and "takes effect <strong" not in mail.html
+    assert CHANGE_URL in mail.text  # derived from the new version's key, like a record's
+
+
+# --- unsubscribe link per recipient ----------------------------------------------------------
+
+
+def test_for_recipient_fills_the_unsubscribe_link_and_leaves_no_marker(change):
+    rendered = alert_email(change, tier("professional"), LINKS)
+    assert rendered.marker in rendered.text and rendered.marker in rendered.html
+    first = rendered.for_recipient(UNSUBSCRIBE)
+    second = rendered.for_recipient(LINKS.unsubscribe("sub-2", "tok-2"))
+    for mail in (first, second):
+        assert rendered.marker not in mail.text and rendered.marker not in mail.html
+        assert "policywatch-unsubscribe-" not in mail.text + mail.html
+    assert f"Unsubscribe with one click: {UNSUBSCRIBE}" in first.text
+    assert 'href="https://policywatch.example/unsubscribe?s=sub-1&amp;t=tok-1"' in first.html
+    assert "s=sub-2&amp;t=tok-2" in second.html and "sub-1" not in second.html
+    assert first.for_recipient("https://other.example/") is first  # already filled
+
+
+def test_for_recipient_without_a_link_says_how_to_unsubscribe(change):
+    mail = alert_email(change, tier("watcher"), LINKS).for_recipient(None)
+    assert "unsubscribe?" not in mail.text + mail.html
+    assert "reply to this one and ask to unsubscribe" in mail.text and "ask to unsubscribe" in mail.html
+
+
+def test_the_unsubscribe_link_is_escaped_in_html(change):
+    mail = alert_email(change, tier("watcher"), LINKS).for_recipient('https://x.example/u?a=1&b="><script>')
+    assert "<script>" not in mail.html and "&#34;&gt;&lt;script&gt;" in mail.html
+
+
+# --- policy text is data, never markup -------------------------------------------------------
+
+
+def test_policy_text_cannot_inject_markup_or_links(change):
+    change["summary"] = f"Summary {EVIL}"
+    change["platform_name"] = f"Platform {EVIL}"
+    change["evidence"]["current"]["source_url"] = "javascript:alert(1)"
+    for block in change["blocks"]:
+        block["heading"] += EVIL
+        block["before"] += EVIL
+        block["after"] += EVIL
+        block["delta"] = [{"op": "removed", "text": EVIL}, {"op": "added", "text": EVIL}, {"op": "equal", "text": EVIL}]
+    for provision in change["provisions"]:
+        provision["label"] += EVIL
+        provision["says"] = [EVIL]
+        for quote in provision["quotes"]:
+            quote.update(heading=quote["heading"] + EVIL, before=quote["before"] + EVIL, after=quote["after"] + EVIL)
+        for engaged in provision["regulations"]["engages"]:
+            engaged["reason"] += EVIL
+    for plan in ("watcher", "professional"):
+        alert = alert_email(change, tier(plan), LINKS).for_recipient(UNSUBSCRIBE).html
+        digest = digest_email([change], "2025-08-25", tier(plan), LINKS).for_recipient(UNSUBSCRIBE).html
+        for html in (alert, digest):
+            assert "<script" not in html and 'evil.example">' not in html
+            assert 'href="https://evil.example"' not in html and 'href="javascript:' not in html
+            assert "&lt;script&gt;" in html and "&lt;a href=&#34;https://evil.example&#34;&gt;" in html
+            hrefs = re.findall(r"<a href=\"([^\"]*)\"", html)  # our links only: change page, evidence, unsubscribe
+            assert hrefs and html.count("<a ") == len(hrefs)
+            assert all(href.startswith("https://policywatch.example/") for href in hrefs)
+
+
+def test_subject_is_one_line_whatever_the_summary(change):
+    change["summary"] = "Line one\r\nBcc: victim@example.com\nline three"
+    mail = alert_email(change, tier("watcher"), LINKS)
+    assert "\n" not in mail.subject and "\r" not in mail.subject
+    parsed = email.message_from_bytes(
+        build_message("a@policywatch.example", "b@example.com", mail, None), policy=policy.default
+    )
+    assert parsed["Bcc"] is None
+
+
+# --- digest ----------------------------------------------------------------------------------
+
+
+def test_digest_groups_changes_by_platform_with_links(change):
+    openai = _other_platform(change, "openai", "OpenAI (ChatGPT)", "2025-08-27T003202.000Z")
+    mail = digest_email([openai, change], "2025-08-25", tier("free"), LINKS).for_recipient(UNSUBSCRIBE)
+    assert mail.subject == "[policywatch] Week of 25 August 2025: 2 changes on Anthropic (Claude), OpenAI (ChatGPT)"
+    for body in (mail.text, mail.html):
+        assert body.index("Anthropic (Claude)") < body.index("OpenAI (ChatGPT)")  # grouped, by name
+        assert CHANGE_URL in body
+        assert "https://policywatch.example/changes/openai/privacy-policy/2025-08-27T003202.000Z" in body
+        assert "Model training on user content" in body and "28 September 2025" in body
+        assert "Same-day alerts" in body  # the free tier is offered same-day alerts
+        assert "GDPR" not in body and "We [-will not-]" not in body and SHA_CURRENT not in body
+    assert "Unsubscribe with one click" in mail.text
+
+
+def test_professional_digest_names_the_regulations_engaged(change):
+    mail = digest_email([change], "2025-08-25", tier("professional"), LINKS)
+    assert "engages GDPR" in mail.text and "Same-day alerts" not in mail.text
+
+
+def test_digest_subject_stays_short_with_many_platforms(change):
+    many = [_other_platform(change, f"p{i}", f"Platform number {i}", "2025-08-27T003202.000Z") for i in range(12)]
+    subject = digest_email(many, "2025-08-25", tier("free"), LINKS).subject
+    assert len(subject) <= SUBJECT_MAX_CHARS and subject.startswith("[policywatch] Week of 25 August 2025: 12 changes")
+    assert re.search(r"and \d+ more$", subject)
+
+
+def test_an_empty_digest_still_renders(change):
+    mail = digest_email([], "2025-08-25", tier("free"), LINKS).for_recipient(None)
+    assert mail.subject == "[policywatch] Week of 25 August 2025: 0 changes" and "Nothing changed" in mail.text
+
+
+# --- MIME message ----------------------------------------------------------------------------
+
+
+def test_build_message_is_multipart_alternative_with_one_click_unsubscribe(change):
+    mail = alert_email(change, tier("professional"), LINKS)
+    raw = build_message("policywatch <alerts@policywatch.example>", "reader@example.com", mail, UNSUBSCRIBE)
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in parsed.iter_parts()] == ["text/plain", "text/html"]
+    assert all(part.get_content_charset() == "utf-8" for part in parsed.iter_parts())
+    assert parsed["From"] == "policywatch <alerts@policywatch.example>" and parsed["To"] == "reader@example.com"
+    assert parsed["Subject"] == mail.subject and parsed["Date"] is not None
+    assert parsed["Message-ID"].endswith("@policywatch.example>")
+    assert parsed["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text, html = (part.get_content() for part in parsed.iter_parts())
+    assert UNSUBSCRIBE in text and "We [-will not-] {+may+}" in text and "§1798.100" in text
+    assert "s=sub-1&amp;t=tok-1" in html and mail.marker not in html + text
+
+
+def test_build_message_without_unsubscribe_url_has_no_list_headers(change):
+    raw = build_message(
+        "alerts@policywatch.example", "reader@example.com", alert_email(change, tier("watcher"), LINKS), None
+    )
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed["List-Unsubscribe"] is None and parsed["List-Unsubscribe-Post"] is None
+    assert "ask to unsubscribe" in parsed.get_body(("plain",)).get_content()
+
+
+def test_send_email_through_ses(change, monkeypatch):
+    from moto import mock_aws
+
+    from policywatch import aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        aws.reset()
+        try:
+            aws.client("ses").verify_email_identity(EmailAddress="alerts@policywatch.example")
+            mail = alert_email(change, tier("professional"), LINKS)
+            message_id = send_email("alerts@policywatch.example", "reader@example.com", mail, UNSUBSCRIBE)
+            assert message_id
+            assert aws.client("ses").get_send_quota()["SentLast24Hours"] > 0
+            assert send_sms("+15555550100", alert_sms(change, LINKS))
+        finally:
+            aws.reset()
+
+
+# --- SMS -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", 1),
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        ("€" * 80, 1),  # extension characters take two septets
+        ("€" * 81, 2),
+        ("a" * 159 + "^", 2),
+        ("{}[]~|\\", 1),
+        ("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ¡ÄÖÑÜ§¿äöñüà", 1),
+        ("a" * 69 + "ç", 1),
+        ("a" * 70 + "ç", 2),  # lower-case c-cedilla is not GSM-7: the whole message turns UCS-2
+        ("中" * 70, 1),
+        ("中" * 71, 2),
+        ("中" * 134, 2),
+        ("中" * 135, 3),
+        ("a" * 100 + "😀", 2),  # one emoji makes 101 characters UCS-2
+        ("😀" * 35, 1),  # outside the BMP: two UTF-16 units each
+        ("😀" * 36, 2),
+        ("😀" * 67, 3),  # 33 pairs a segment: a pair is never split
+    ],
+)
+def test_segments(text, expected):
+    assert segments(text) == expected
+
+
+def test_alert_sms_of_the_real_event_fits_and_ends_with_the_link(change):
+    text = alert_sms(change, LINKS)
+    assert segments(text) <= MAX_SEGMENTS
+    assert text.startswith("policywatch: HIGH Anthropic (Claude) changed its Privacy Policy. Now permits training")
+    assert text.endswith(" " + CHANGE_URL)
+
+
+def test_alert_sms_shortens_a_long_summary_with_an_ellipsis(change):
+    change["summary"] = "Now permits training models on user content " * 20
+    text = alert_sms(change, LINKS)
+    assert segments(text) == MAX_SEGMENTS and text.endswith("... " + CHANGE_URL)
+
+
+def test_alert_sms_with_a_non_gsm_summary(change):
+    change["summary"] = "现在允许使用用户内容训练模型；新增在退出后仍然有效的例外 " * 5
+    text = alert_sms(change, LINKS)
+    assert segments(text) <= MAX_SEGMENTS and text.endswith(" " + CHANGE_URL)
+    change["summary"] = "It \u201cmay\u201d use your data \u2013 even if you opt out\u2026"
+    text = alert_sms(change, LINKS)
+    assert is_gsm(text) and 'It "may" use your data - even if you opt out...' in text  # folded to GSM-7
+
+
+def test_alert_sms_without_links_has_no_url(change):
+    text = alert_sms(change, Links(""))
+    assert "http" not in text and segments(text) <= MAX_SEGMENTS
+
+
+def test_alert_sms_never_cuts_the_link(change):
+    long_links = Links("https://policywatch.example/" + "x" * 150)
+    text = alert_sms(change, long_links)
+    assert text.endswith(long_links.change(change["record_key"])) and segments(text) <= MAX_SEGMENTS
+    with pytest.raises(ValueError, match="link"):
+        alert_sms(change, Links("https://policywatch.example/" + "x" * 400))
+
+
+def test_send_sms_refuses_more_than_two_segments():
+    with pytest.raises(ValueError, match="3 segments"):
+        send_sms("+15555550100", "a" * 307)
