@@ -41,7 +41,6 @@ def stack(monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("WEBHOOK_HTTP_ALLOWLIST", raising=False)
     monkeypatch.delenv("POLICYWATCH_STACK", raising=False)
     with mock_aws():
         aws.reset()
@@ -84,9 +83,10 @@ def stack(monkeypatch):
         }
         cloudformation = boto3.client("cloudformation", region_name=REGION)
         cloudformation.create_stack(
-            StackName="policywatch", TemplateBody=_template(outputs | {"PublicBaseUrl": BASE_URL})
+            StackName="policywatch",
+            TemplateBody=_template(outputs | {"PublicBaseUrl": BASE_URL, "WebhookHttpAllowlist": "receiver:8080"}),
         )
-        cloudformation.create_stack(StackName="no-web", TemplateBody=_template(outputs))
+        cloudformation.create_stack(StackName="no-web", TemplateBody=_template(outputs | {"WebhookHttpAllowlist": "-"}))
         yield
         aws.reset()
 
@@ -167,7 +167,7 @@ def test_add_errors_are_one_line(stack, capsys, monkeypatch):
     )  # fmt: skip
     assert error(capsys, *pro, "--webhook", "https://a.example.com/", "--webhook", "https://b.example.com/",
                  "--webhook-secret", SECRET) == "--webhook-secret goes with exactly one --webhook"  # fmt: skip
-    monkeypatch.setenv("WEBHOOK_HTTP_ALLOWLIST", "receiver:8080")
+    # The stack's WebhookHttpAllowlist output trusts receiver:8080 over plain http.
     sid, _ = add(capsys, *pro[2:], "--webhook", "http://receiver:8080/hook")
     assert Subscribers("subscribers").get(sid).webhooks[0].url == "http://receiver:8080/hook"
     assert Subscribers("subscribers").list() == [Subscribers("subscribers").get(sid)]  # nothing else was stored

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -32,8 +31,7 @@ Out = Callable[[str], None]
 
 WEBHOOK_HELP = (
     "an https URL that signed change events are POSTed to (repeat for more); plain http only for a "
-    "host:port in WEBHOOK_HTTP_ALLOWLIST, read from this shell's environment (use the stack's "
-    "WebhookHttpAllowlist parameter value)"
+    "host:port in the stack's WebhookHttpAllowlist parameter"
 )
 
 
@@ -113,7 +111,7 @@ def register(commands: Any, stack_class: Callable[[str], Any]) -> None:
 def cmd_add(stack: Any, args: argparse.Namespace, out: Out) -> None:
     if args.webhook_secret and len(args.webhook) != 1:
         raise SubscriberError("--webhook-secret goes with exactly one --webhook")
-    allowlist = _allowlist()
+    allowlist = _allowlist(stack)
     endpoints = [new_endpoint(url, args.webhook_secret, allowlist) for url in args.webhook]
     subscriber = new_subscriber(
         email=args.email,
@@ -163,7 +161,7 @@ def cmd_update(stack: Any, args: argparse.Namespace, out: Out) -> None:
         unknown = set(args.remove_webhook) - {e.endpoint_id for e in previous.webhooks}
         if unknown:
             raise SubscriberError(f"{previous.subscriber_id} has no webhook {sorted(unknown)[0]!r}")
-        added = [new_endpoint(url, allowlist=_allowlist()) for url in args.add_webhook]
+        added = [new_endpoint(url, allowlist=_allowlist(stack)) for url in args.add_webhook]
         kept = [e for e in previous.webhooks if e.endpoint_id not in args.remove_webhook]
         changes["webhooks"] = kept + added
     subscriber = updated(previous, _platforms(stack), taxonomy().categories, **changes)
@@ -306,10 +304,11 @@ def _platforms(stack: Any) -> list[str]:
     return current_catalog(stack.archive()).platform_ids()
 
 
-def _allowlist() -> frozenset[str]:
-    """The http receivers trusted here: this shell's WEBHOOK_HTTP_ALLOWLIST, as the stack's functions read theirs."""
+def _allowlist(stack: Any) -> frozenset[str]:
+    """The http receivers the stack trusts (its WebhookHttpAllowlist output), as its functions read them."""
     try:
-        return parse_allowlist(os.environ.get("WEBHOOK_HTTP_ALLOWLIST", ""))
+        raw = stack.outputs.get("WebhookHttpAllowlist", "")
+        return parse_allowlist("" if raw == "-" else raw)  # "-": none (an output cannot be empty)
     except AddressError as exc:
         raise SubscriberError(str(exc)) from None
 
