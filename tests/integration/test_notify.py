@@ -334,6 +334,28 @@ def test_a_webhook_that_recovers_is_delivered_by_the_retry_with_the_same_webhook
     assert dead_letters(stack) == []
 
 
+def test_a_dead_letter_moved_back_to_the_queue_gets_a_fresh_round_of_attempts(stack, context, receiver):
+    change = training_change(stack, context)["body"]
+    received: list = []
+    hook = endpoint(receiver, "/down")
+    receiver.expect_request("/down").respond_with_data("down", status=500)
+    pro = subscribe("pro@example.com", "professional", webhooks=[hook])
+    notify_handler.handler(sqs_event(change), context)
+    drain_delivery_queue(stack, context)
+    (dead,) = dead_letters(stack)
+    key = f"{pro.subscriber_id}#{hook.channel}"
+    assert deliveries(change["change_id"])[key]["status"] == "failed"
+
+    receiver.clear()  # the subscriber fixed their endpoint; the operator moves the job back
+    receiver.expect_request("/down").respond_with_handler(verifying(hook.secret, received))
+    stack.sqs.send_message(QueueUrl=stack.delivery_queue_url, MessageBody=dead["Body"])
+    drain_delivery_queue(stack, context)
+    assert len(received) == 1 and deliveries(change["change_id"])[key]["status"] == "sent"
+    stack.sqs.send_message(QueueUrl=stack.delivery_queue_url, MessageBody=dead["Body"])  # moved twice by mistake
+    drain_delivery_queue(stack, context)
+    assert len(received) == 1
+
+
 def test_a_retry_job_delivered_twice_sends_once_and_a_subscriber_who_left_is_not_retried(stack, context, receiver):
     change = training_change(stack, context)["body"]
     received: list = []

@@ -245,6 +245,15 @@ def test_build_message_is_multipart_alternative_with_one_click_unsubscribe(chang
     assert "s=sub-1&amp;t=tok-1" in html and mail.marker not in html + text
 
 
+def test_a_real_length_unsubscribe_link_stays_a_plain_header_line(change):
+    """Providers read List-Unsubscribe literally: folded into an RFC 2047 encoded word, it is no link."""
+    url = LINKS.unsubscribe("sub_5f2c0e9a1b7d4c3e", "Zk3qYw1bX8vT2mR9sL4pN7cH6dJ0aE5u")
+    raw = build_message(
+        "alerts@policywatch.example", "reader@example.com", alert_email(change, tier("watcher"), LINKS), url
+    )
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n".encode() in raw
+
+
 def test_build_message_without_unsubscribe_url_has_no_list_headers(change):
     raw = build_message(
         "alerts@policywatch.example", "reader@example.com", alert_email(change, tier("watcher"), LINKS), None

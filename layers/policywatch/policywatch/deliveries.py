@@ -8,7 +8,8 @@ of it:
   again: at most once, never twice; ``policywatch deliveries`` shows it);
 - ``sent``: the channel accepted it (SES/SNS message id, or the webhook's 2xx status);
 - ``retrying``: the last attempt failed; the delivery queue holds the next one;
-- ``failed``: every attempt failed; the job went to the delivery dead-letter queue;
+- ``failed``: every attempt failed; the job went to the delivery dead-letter queue (redriven
+  from there, it gets a fresh round of attempts);
 - ``cancelled``: the subscriber left, or their tier no longer covers the channel, before a retry.
 
 Each retry attempt takes the record over with a conditional update on its attempt number, so a
@@ -84,13 +85,18 @@ class Deliveries:
         return self._conditional(self._db.put_item, TableName=self.table_name, Item=aws.to_dynamodb(item), **request)
 
     def resume(self, key: DeliveryKey, attempt: int) -> bool:
-        """Take over a ``retrying`` delivery for attempt number ``attempt``; False if another attempt has it."""
+        """Take over a delivery for attempt number ``attempt``; False if another attempt has it, or it was sent.
+
+        A ``failed`` delivery is taken over too: its job came back from the dead-letter queue
+        (an operator redrove it), and it gets a fresh round of attempts.
+        """
         return self._update(
             key,
             "SET #s = :sending, attempts = :attempt, claimed_at = :now, updated_at = :now",
-            condition="#s = :retrying AND attempts = :previous",
+            condition="(#s = :retrying AND attempts = :previous) OR #s = :failed",
             sending="sending",
             retrying="retrying",
+            failed="failed",
             attempt=attempt,
             previous=attempt - 1,
         )

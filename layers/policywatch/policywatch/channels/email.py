@@ -14,6 +14,8 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from policywatch import aws, clock
 from policywatch.channels.render import Email
 
+_WIRE = SMTP.clone(max_line_length=998)
+
 
 def build_message(sender: str, recipient: str, email: Email, unsubscribe_url: str | None) -> bytes:
     """The message as SES sends it; fills the email's unsubscribe link first if it is still open."""
@@ -30,7 +32,9 @@ def build_message(sender: str, recipient: str, email: Email, unsubscribe_url: st
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(filled.text, subtype="plain", charset="utf-8")
     message.add_alternative(filled.html, subtype="html", charset="utf-8")
-    return message.as_bytes()
+    # Lines up to RFC 5322's hard limit: folded at 78, the long List-Unsubscribe URL would become an
+    # RFC 2047 encoded word, which mailbox providers do not read as an unsubscribe link.
+    return message.as_bytes(policy=_WIRE)
 
 
 def _domain(sender: str) -> str:
