@@ -43,6 +43,7 @@ os.environ.update(
 )
 
 from devstack.ministack import MiniStack, free_port  # noqa: E402
+from devstack.tables import create_tables  # noqa: E402
 from policywatch import aws  # noqa: E402
 from policywatch.channels import webhook  # noqa: E402
 from policywatch.deliveries import Deliveries  # noqa: E402
@@ -71,38 +72,8 @@ class SlowReceiver(BaseHTTPRequestHandler):
         pass
 
 
-def create_tables() -> None:
-    db = aws.client("dynamodb")
-    db.create_table(
-        TableName="subscribers",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": n, "AttributeType": "S"} for n in ("subscriber_id", "item", "platform")
-        ],
-        KeySchema=[
-            {"AttributeName": "subscriber_id", "KeyType": "HASH"},
-            {"AttributeName": "item", "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by-platform",
-                "KeySchema": [
-                    {"AttributeName": "platform", "KeyType": "HASH"},
-                    {"AttributeName": "subscriber_id", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
-    db.create_table(
-        TableName="deliveries",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("change_id", "recipient")],
-        KeySchema=[
-            {"AttributeName": "change_id", "KeyType": "HASH"},
-            {"AttributeName": "recipient", "KeyType": "RANGE"},
-        ],
-    )
+def create_stores() -> None:
+    create_tables(aws.client("dynamodb"), {"SubscribersTable": "subscribers", "DeliveriesTable": "deliveries"})
     aws.client("ses").verify_email_identity(EmailAddress=SENDER)
 
 
@@ -172,7 +143,7 @@ def main() -> None:
         try:
             os.environ["AWS_ENDPOINT_URL"] = ministack.endpoint
             aws.reset()
-            create_tables()
+            create_stores()
             change = json.loads(json.loads(EVENT.read_text())["Records"][0]["body"])
             channels = Channels(
                 sender=SENDER,

@@ -12,6 +12,7 @@ import diff_handler
 import pytest
 from moto import mock_aws
 
+from devstack.tables import create_tables
 from policywatch import aws
 from policywatch.archive import sha256, stamp
 from policywatch.extract import extract, fingerprint
@@ -102,42 +103,9 @@ def stack(monkeypatch) -> Stack:
         aws.reset()
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
-        ddb = boto3.client("dynamodb", region_name=REGION)
-        ddb.create_table(
-            TableName="documents",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "document_key", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "document_key", "KeyType": "HASH"}],
-        )
-        ddb.create_table(
-            TableName="subscribers",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"} for n in ("subscriber_id", "item", "platform")
-            ],
-            KeySchema=[
-                {"AttributeName": "subscriber_id", "KeyType": "HASH"},
-                {"AttributeName": "item", "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "by-platform",
-                    "KeySchema": [
-                        {"AttributeName": "platform", "KeyType": "HASH"},
-                        {"AttributeName": "subscriber_id", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-        ddb.create_table(
-            TableName="deliveries",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("change_id", "recipient")],
-            KeySchema=[
-                {"AttributeName": "change_id", "KeyType": "HASH"},
-                {"AttributeName": "recipient", "KeyType": "RANGE"},
-            ],
+        create_tables(
+            boto3.client("dynamodb", region_name=REGION),
+            {"DocumentsTable": "documents", "SubscribersTable": "subscribers", "DeliveriesTable": "deliveries"},
         )
         sqs = boto3.client("sqs", region_name=REGION)
         fetch_queue = sqs.create_queue(

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from devstack.tables import create_tables
 from policywatch import aws
 from policywatch.cli import main
 from policywatch.deliveries import Deliveries, DeliveryKey
@@ -45,36 +46,9 @@ def stack(monkeypatch):
     with mock_aws():
         aws.reset()
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)  # no override: packaged catalog
-        ddb = boto3.client("dynamodb", region_name=REGION)
-        ddb.create_table(  # as template.yaml declares SubscribersTable
-            TableName="subscribers",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"} for n in ("subscriber_id", "item", "platform")
-            ],
-            KeySchema=[
-                {"AttributeName": "subscriber_id", "KeyType": "HASH"},
-                {"AttributeName": "item", "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "by-platform",
-                    "KeySchema": [
-                        {"AttributeName": "platform", "KeyType": "HASH"},
-                        {"AttributeName": "subscriber_id", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-        ddb.create_table(  # as template.yaml declares DeliveriesTable
-            TableName="deliveries",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("change_id", "recipient")],
-            KeySchema=[
-                {"AttributeName": "change_id", "KeyType": "HASH"},
-                {"AttributeName": "recipient", "KeyType": "RANGE"},
-            ],
+        create_tables(
+            boto3.client("dynamodb", region_name=REGION),
+            {"SubscribersTable": "subscribers", "DeliveriesTable": "deliveries"},
         )
         outputs = {
             "SubscribersTableName": "subscribers",

@@ -16,7 +16,6 @@ from typing import Any
 
 import phonenumbers
 
-from policywatch import clock
 from policywatch.channels.addresses import AddressError, parse_allowlist
 from policywatch.deliveries import STATUSES as DELIVERY_STATUSES
 from policywatch.deliveries import Deliveries
@@ -243,7 +242,7 @@ def cmd_confirm(stack: Any, args: argparse.Namespace, out: Out) -> None:
     if previous.status == "active":
         out(f"{previous.subscriber_id} is already active")
         return
-    store.save(replace(previous, status="active", updated_at=clock.iso()), previous)
+    store.set_status(previous.subscriber_id, "active")
     out(f"confirmed {previous.subscriber_id}: active, alerts start with the next change")
 
 
@@ -253,7 +252,7 @@ def cmd_unsubscribe(stack: Any, args: argparse.Namespace, out: Out) -> None:
     if previous.status == "unsubscribed":
         out(f"{previous.subscriber_id} is already unsubscribed")
         return
-    store.save(replace(previous, status="unsubscribed", updated_at=clock.iso()), previous)
+    store.set_status(previous.subscriber_id, "unsubscribed")
     out(f"unsubscribed {previous.subscriber_id}: nothing more is sent to them")
 
 
