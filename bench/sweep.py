@@ -48,6 +48,7 @@ os.environ.update(
     }
 )
 
+from devstack.events import sqs_event  # noqa: E402
 from devstack.ministack import MiniStack, free_port  # noqa: E402
 from policywatch import aws  # noqa: E402
 from policywatch.catalog import parse_catalog  # noqa: E402
@@ -177,18 +178,7 @@ def _poller(queue: str, batch: int, ready, start, stop, done) -> None:
         ).get("Messages", [])  # long polling, as the event source does
         if not messages:
             continue
-        event = {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m["Attributes"],
-                    "eventSource": "aws:sqs",
-                }
-                for m in messages
-            ]
-        }
+        event = sqs_event(messages)
         failed = {f["itemIdentifier"] for f in fetch_handler.handler(event, Context())["batchItemFailures"]}
         succeeded = [m for m in messages if m["MessageId"] not in failed]
         if succeeded:

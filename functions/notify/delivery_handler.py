@@ -14,7 +14,7 @@ from policywatch.config import require, settings
 from policywatch.deliveries import Deliveries
 from policywatch.dispatch import Channels
 from policywatch.fetchjobs import defer
-from policywatch.retries import Outcome, RetryQueue, redeliver
+from policywatch.retries import DeliveryJobError, Outcome, RetryQueue, redeliver
 from policywatch.subscribers import Subscribers
 
 logger = Logger()
@@ -35,15 +35,20 @@ def record_handler(record: SQSRecord) -> None:
     config = settings()
     retries = RetryQueue.from_settings(config)
     bucket = require(config.archive_bucket, "ARCHIVE_BUCKET")
-    result = redeliver(
-        record.body,
-        int(record.attributes.approximate_receive_count),
-        subscribers=Subscribers(require(config.subscribers_table, "SUBSCRIBERS_TABLE")),
-        deliveries=Deliveries(require(config.deliveries_table, "DELIVERIES_TABLE"), config.delivery_ttl_days),
-        channels=Channels.from_settings(config),
-        retries=retries,
-        load_change=lambda key: _change(bucket, key),
-    )
+    try:
+        result = redeliver(
+            record.body,
+            int(record.attributes.approximate_receive_count),
+            subscribers=Subscribers(require(config.subscribers_table, "SUBSCRIBERS_TABLE")),
+            deliveries=Deliveries(require(config.deliveries_table, "DELIVERIES_TABLE"), config.delivery_ttl_days),
+            channels=Channels.from_settings(config),
+            retries=retries,
+            load_change=lambda key: _change(bucket, key),
+        )
+    except DeliveryJobError as exc:  # no retry can mend it: straight to the dead-letter queue, with why
+        logger.error("not a delivery job", extra={"message_id": record.message_id, "error": str(exc)})
+        retries.dead_letter(record.body, str(exc))
+        return
     metrics.add_metric(name=f"Redeliveries{result.outcome.value.title()}", unit=MetricUnit.Count, value=1)
     if result.outcome is Outcome.RETRY:
         defer(record.raw_event, retries.queue_url, int(result.retry_in))

@@ -24,7 +24,10 @@ from pytest_httpserver import HTTPServer
 from standardwebhooks import Webhook
 from werkzeug import Request, Response
 
+from devstack.events import sqs_event as lambda_event
+from policywatch.channels.render import alert_sms
 from policywatch.deliveries import Deliveries
+from policywatch.links import Links
 from policywatch.provisions import taxonomy
 from policywatch.subscribers import Subscribers, new_endpoint, new_subscriber
 from tests.integration.conftest import REGION, sqs_event, training_change
@@ -77,8 +80,7 @@ def subscribe(email, tier, platforms=("anthropic",), **options):
         ),
         status="active",
     )
-    Subscribers("subscribers").add(subscriber)
-    return subscriber
+    return Subscribers("subscribers").add(subscriber)
 
 
 def endpoint(receiver: HTTPServer, path: str):
@@ -118,22 +120,7 @@ def drain_delivery_queue(stack, context, rounds: int = 10) -> None:
         ).get("Messages", [])
         if not messages:
             return
-        event = {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m["Attributes"],
-                    "messageAttributes": {},
-                    "md5OfBody": m["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:delivery",
-                    "awsRegion": REGION,
-                }
-                for m in messages
-            ]
-        }
+        event = lambda_event(messages)
         failed = {f["itemIdentifier"] for f in delivery_handler.handler(event, context)["batchItemFailures"]}
         for m in messages:
             if m["MessageId"] not in failed:
@@ -198,9 +185,6 @@ def test_one_change_reaches_each_tier_on_its_channels_exactly_once(stack, contex
 
 
 def texts_for(change: dict) -> str:
-    from policywatch.channels.render import alert_sms
-    from policywatch.links import Links
-
     return alert_sms(change, Links("https://policywatch.test"))
 
 
@@ -366,7 +350,7 @@ def test_a_retry_job_delivered_twice_sends_once_and_a_subscriber_who_left_is_not
     receiver.expect_request("/leaving").respond_with_data("down", status=500)
     leaving = subscribe("leaving@example.com", "professional", webhooks=[leaving_hook])
     notify_handler.handler(sqs_event(change), context)
-    Subscribers("subscribers").set_status(leaving.subscriber_id, "unsubscribed")
+    Subscribers("subscribers").set_status(leaving, "unsubscribed")
 
     (job, other) = sorted(
         stack.sqs.receive_message(QueueUrl=stack.delivery_queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])[
@@ -375,12 +359,8 @@ def test_a_retry_job_delivered_twice_sends_once_and_a_subscriber_who_left_is_not
         key=lambda m: json.loads(m["Body"])["subscriber_id"] != pro.subscriber_id,
     )
     for _ in range(2):  # SQS delivered the same receive twice
-        record = {**sqs_event(json.loads(job["Body"]), receives=1)["Records"][0], "receiptHandle": job["ReceiptHandle"]}
-        delivery_handler.handler({"Records": [record]}, context)
-    delivery_handler.handler(
-        {"Records": [{**sqs_event(json.loads(other["Body"]))["Records"][0], "receiptHandle": other["ReceiptHandle"]}]},
-        context,
-    )
+        delivery_handler.handler(lambda_event([job]), context)
+    delivery_handler.handler(lambda_event([other]), context)
     assert len(received) == 1
     records = deliveries(change["change_id"])
     assert records[f"{pro.subscriber_id}#{hook.channel}"]["status"] == "sent"
@@ -393,4 +373,13 @@ def test_a_message_that_is_not_a_change_event_sends_nothing(stack, context):
     subscribe("ana@example.com", "watcher", phone="+14155550100")
     with pytest.raises(BatchProcessingError, match="change event abc lacks platform_name, document_type"):
         notify_handler.handler(sqs_event({"change_id": "abc", "platform": "anthropic", "alert": True}), context)
+    assert emails() == [] and texts() == []
+
+
+def test_a_message_that_is_not_a_delivery_job_goes_straight_to_the_dead_letter_queue(stack, context):
+    stack.sqs.send_message(QueueUrl=stack.delivery_queue_url, MessageBody='{"change_id": "abc"}')
+    drain_delivery_queue(stack, context)  # acknowledged at once: no retry can mend it
+    (dead,) = dead_letters(stack)
+    assert dead["Body"] == '{"change_id": "abc"}'
+    assert "not a delivery job" in dead["MessageAttributes"]["reason"]["StringValue"]
     assert emails() == [] and texts() == []

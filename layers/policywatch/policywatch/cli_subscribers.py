@@ -242,7 +242,7 @@ def cmd_confirm(stack: Any, args: argparse.Namespace, out: Out) -> None:
     if previous.status == "active":
         out(f"{previous.subscriber_id} is already active")
         return
-    store.set_status(previous.subscriber_id, "active")
+    store.set_status(previous, "active")
     out(f"confirmed {previous.subscriber_id}: active, alerts start with the next change")
 
 
@@ -252,7 +252,7 @@ def cmd_unsubscribe(stack: Any, args: argparse.Namespace, out: Out) -> None:
     if previous.status == "unsubscribed":
         out(f"{previous.subscriber_id} is already unsubscribed")
         return
-    store.set_status(previous.subscriber_id, "unsubscribed")
+    store.set_status(previous, "unsubscribed")
     out(f"unsubscribed {previous.subscriber_id}: nothing more is sent to them")
 
 

@@ -68,10 +68,12 @@ def parse_change_event(body: str) -> dict[str, Any]:
 
 
 class Result(Enum):
+    """What became of one delivery; each value names the FanOut counter it adds to."""
+
     SENT = "sent"
-    DUPLICATE = "duplicate"  # claimed before: a redelivered event or a retried invocation
+    DUPLICATE = "duplicates"  # claimed before: a redelivered event or a retried invocation
     RETRYING = "retrying"
-    NOT_STARTED = "not started"  # too close to the invocation's deadline
+    NOT_STARTED = "not_started"  # too close to the invocation's deadline
 
 
 @dataclass
@@ -87,13 +89,7 @@ class FanOut:
     not_entitled: int = 0  # inactive, filtered out, or a platform beyond a downgraded tier
 
     def count(self, result: Result) -> None:
-        field_name = {
-            Result.SENT: "sent",
-            Result.DUPLICATE: "duplicates",
-            Result.RETRYING: "retrying",
-            Result.NOT_STARTED: "not_started",
-        }[result]
-        setattr(self, field_name, getattr(self, field_name) + 1)
+        setattr(self, result.value, getattr(self, result.value) + 1)
 
 
 @dataclass(frozen=True)

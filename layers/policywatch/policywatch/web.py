@@ -77,5 +77,5 @@ def unsubscribe(subscribers: Subscribers, subscriber_id: str, token: str, *, con
         return _message(
             200, "Unsubscribe", "Stop every policywatch alert and digest to this address?", form_action=action
         )
-    subscribers.set_status(subscriber.subscriber_id, "unsubscribed")
+    subscribers.set_status(subscriber, "unsubscribed")
     return _message(200, "Unsubscribed", "You are unsubscribed: policywatch sends you nothing more.")

@@ -200,7 +200,7 @@ def validate(subscriber: Subscriber, known_platforms: Iterable[str], known_provi
         wrong = [p for p in subscriber.provisions if p not in categories]
         if wrong:
             raise SubscriberError(f"unknown provision {wrong[0]!r} (known: {', '.join(sorted(categories))})")
-    if subscriber.digest and not (plan.digest_opt_in or not plan.same_day):
+    if subscriber.digest and plan.same_day and not plan.digest_opt_in:
         raise TierError(f"the {plan.label} tier has no weekly digest")
     if subscriber.sms_min_severity not in SEVERITIES:
         raise SubscriberError(
@@ -237,9 +237,10 @@ def entitlement(subscriber: Subscriber, change: dict[str, Any]) -> Entitlement |
 def digest_plan(subscriber: Subscriber, change: dict[str, Any]) -> Tier | None:
     """The tier a weekly digest entry for ``change`` is rendered for; None if the subscriber gets no digest of it."""
     plan = _covering_plan(subscriber, change["platform"], change.get("categories", []))
-    if plan is None or not (not plan.same_day or (subscriber.digest and plan.digest_opt_in)):
+    if plan is None:
         return None
-    return plan
+    weekly = not plan.same_day  # the digest is the weekly tiers' only cadence
+    return plan if weekly or (subscriber.digest and plan.digest_opt_in) else None
 
 
 def _covering_plan(subscriber: Subscriber, platform: str, categories: Iterable[str]) -> Tier | None:

@@ -40,11 +40,12 @@ class Subscribers:
     def _db(self) -> Any:
         return aws.client("dynamodb")
 
-    def add(self, subscriber: Subscriber) -> None:
-        """Store a new subscriber and its watch items."""
-        subscriber = replace(subscriber, version=1)
-        puts = [self._put(item, "attribute_not_exists(subscriber_id)") for item in _items(subscriber)]
-        self._transact(puts, subscriber.subscriber_id)
+    def add(self, subscriber: Subscriber) -> Subscriber:
+        """Store a new subscriber and its watch items; returns it as stored (version 1)."""
+        stored = replace(subscriber, version=1)
+        puts = [self._put(item, "attribute_not_exists(subscriber_id)") for item in _items(stored)]
+        self._transact(puts, stored.subscriber_id)
+        return stored
 
     def save(self, subscriber: Subscriber, previous: Subscriber) -> Subscriber:
         """Replace ``previous`` by ``subscriber`` (validated by the caller); the stored version must not have moved."""
@@ -90,8 +91,8 @@ class Subscribers:
             raise SubscriberError("this link is not valid (it may be mistyped or the subscription removed)")
         return subscriber
 
-    def set_status(self, subscriber_id: str, status: str) -> Subscriber:
-        previous = self.get(subscriber_id)
+    def set_status(self, previous: Subscriber, status: str) -> Subscriber:
+        """``previous`` (as just read) with a new status; refused if it changed since it was read."""
         if previous.status == status:
             return previous
         return self.save(replace(previous, status=status, updated_at=clock.iso()), previous)
