@@ -6,7 +6,7 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: up down test test-fast lint validate build demo-change demo-cosmetic clean
 
-$(VENV)/.installed: pyproject.toml layers/policywatch/requirements.txt
+$(VENV)/.installed: pyproject.toml layers/policywatch/requirements.txt scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
 	touch $@
 
@@ -38,6 +38,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) scripts/provisions_doc.py --check
+	$(VENV)/checkov/bin/checkov -f template.yaml --config-file .checkov.yaml
 
 validate: $(VENV)/.installed
 	$(VENV)/bin/sam validate --lint

@@ -90,6 +90,9 @@ class MiniStack:
                 # S3 objects default to a folder shared by every MiniStack on the machine.
                 "S3_DATA_DIR": str(self.state_dir / "state" / "s3"),
                 "LOG_LEVEL": "INFO",
+                # Enforce IAM as AWS does: every function runs with its execution role's
+                # credentials, so a grant missing from template.yaml fails here, not in AWS.
+                "AUTH": "true",
             }
         )
         for key in CREDENTIALS | {"AWS_ENDPOINT_URL": ""}:

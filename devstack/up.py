@@ -52,7 +52,17 @@ def main() -> int:
         print("sam build")
         build_dir = build(env)
         print("sam deploy")
-        outputs = deploy(env, STACK, build_dir, {"SenderEmail": SENDER, "SweepSchedule": '"rate(10 minutes)"'})
+        outputs = deploy(
+            env,
+            STACK,
+            build_dir,
+            {
+                "SenderEmail": SENDER,
+                "SweepSchedule": '"rate(10 minutes)"',
+                "FetchAllowlist": f"127.0.0.1:{SITE_PORT}",
+                "ArchiveRequiresTls": "false",
+            },
+        )
         verify_sender(env, SENDER)
         start_demo_site()
         catalog_file = LOCAL / "demo-catalog.json"

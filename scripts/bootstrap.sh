@@ -23,6 +23,7 @@ find_python() {
 }
 
 PYTHON=$(find_python)
+CHECKOV_VERSION=3.3.30
 if [[ ! -x .venv/bin/python3.12 ]]; then
   echo "creating .venv with $PYTHON"
   rm -rf .venv
@@ -30,4 +31,10 @@ if [[ ! -x .venv/bin/python3.12 ]]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# checkov (`make lint`) in a venv of its own: its pins would fight aws-sam-cli's in one venv.
+if [[ ! -x .venv/checkov/bin/checkov ]] || ! .venv/checkov/bin/checkov --version 2>/dev/null | grep -qx "$CHECKOV_VERSION"; then
+  "$PYTHON" -m venv .venv/checkov
+  .venv/checkov/bin/python -m pip install --quiet --upgrade pip
+  .venv/checkov/bin/python -m pip install --quiet "checkov==$CHECKOV_VERSION"
+fi
 echo "ready: $(.venv/bin/python --version), $(.venv/bin/sam --version), ministack $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("ministack"))')"

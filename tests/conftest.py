@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
 # What template.yaml gives every function (Powertools reads them when handlers are imported).
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "policywatch")
@@ -18,6 +23,9 @@ for folder in ("functions/fetch", "functions/diff", "functions/notify", "functio
     path = str(ROOT / folder)
     if path not in sys.path:
         sys.path.insert(0, path)
+
+
+from tests.iam_policy import Audit, handler_functions  # noqa: E402 - needs the paths above
 
 
 def corpus_page(relative: str) -> bytes:
@@ -37,3 +45,44 @@ def history_version(history: str, seq: int) -> str:
     if not path.exists():
         pytest.fail(f"corpus history version {path} is missing: the tests need ../shared beside the project")
     return path.read_text()
+
+
+@pytest.fixture(autouse=True)
+def iam_as_in_aws(monkeypatch) -> Iterator[Audit]:
+    """Every AWS call a handler makes is authorised by its template.yaml policy, as in AWS (tests/iam_policy.py)."""
+    audit = Audit()
+    original = BaseClient._make_api_call
+
+    def make_api_call(client: BaseClient, operation: str, params: dict) -> dict:
+        service = client.meta.service_model.service_name
+        why = audit.refusal(service, operation, params)
+        if why:
+            error = {"Error": {"Code": "AccessDenied", "Message": f"not authorised by template.yaml: {why}"}}
+            raise ClientError(error, operation)
+        try:
+            return original(client, operation, params)
+        except ClientError as exc:
+            audit.missing(service, operation, params, str(exc.response.get("Error", {}).get("Code", "")))
+            raise
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
+    for module_name, function in handler_functions().items():
+        module = importlib.import_module(module_name)
+        monkeypatch.setattr(module, "handler", _running_as(audit, function, module.handler))
+    yield audit
+    if audit.denied:
+        pytest.fail(
+            "IAM in AWS would refuse what this test's handlers did:\n  " + "\n  ".join(dict.fromkeys(audit.denied))
+        )
+
+
+def _running_as(audit: Audit, function: str, handler: Callable) -> Callable:
+    @functools.wraps(handler)
+    def run(*args, **kwargs):
+        audit.active.append(function)
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            audit.active.pop()
+
+    return run

@@ -81,7 +81,13 @@ def webhook_receiver() -> Iterator[HTTPServer]:
 
 
 @pytest.fixture(scope="session")
-def deployed(tmp_path_factory, webhook_receiver) -> Iterator[Deployed]:
+def site_port() -> int:
+    """The policy site's port, fixed for the session: the stack allowlists it for the fetcher."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def deployed(tmp_path_factory, webhook_receiver, site_port) -> Iterator[Deployed]:
     ministack = MiniStack(free_port(), tmp_path_factory.mktemp("ministack"))
     try:
         ministack.start()
@@ -91,6 +97,8 @@ def deployed(tmp_path_factory, webhook_receiver) -> Iterator[Deployed]:
             "SenderEmail": SENDER,
             "SchedulesState": "DISABLED",
             "WebhookHttpAllowlist": f"127.0.0.1:{webhook_receiver.port}",
+            "FetchAllowlist": f"127.0.0.1:{site_port}",
+            "ArchiveRequiresTls": "false",  # MiniStack's Lambdas reach it over plain http
             "DeliveryBackoffSeconds": "1",
         }
         outputs = deploy(env, STACK, build_dir, parameters)
@@ -103,10 +111,10 @@ def deployed(tmp_path_factory, webhook_receiver) -> Iterator[Deployed]:
 class PolicySite:
     """A directory served on loopback; pages are swapped between sweeps."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, port: int = 0) -> None:
         self.root = root
         handler = functools.partial(_QuietHandler, directory=str(root))
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
@@ -123,10 +131,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def site(tmp_path) -> Iterator[PolicySite]:
-    site = PolicySite(tmp_path / "site")
+def site(tmp_path, site_port) -> Iterator[PolicySite]:
+    site = PolicySite(tmp_path / "site", site_port)
     yield site
     site.server.shutdown()
+    site.server.server_close()  # the next test serves on the same port
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 90, interval: float = 0.5) -> Any:
