@@ -228,6 +228,8 @@ def main() -> None:
         parser.error("--documents must be at least 1 and --delay not negative")
     site = Site(args.delay, HOSTS)
     urls = site.urls(args.documents)
+    # The site is on loopback addresses, which the fetcher refuses unless allowlisted (as locally).
+    os.environ["FETCH_ALLOWLIST"] = " ".join(f"{h}:{p}" for h, p in (s.server_address[:2] for s in site.servers))
     ministack = MiniStack(free_port(), Path(tempfile.mkdtemp(prefix="bench-ministack-")))
     try:
         ministack.start()

@@ -1,6 +1,8 @@
 """Fetch: for each job on the FetchQueue, fetch the document and archive what changed.
 
 The batch's message groups (one per host slot) run in parallel; see policywatch.fetchjobs.
+Every job's fetch ends in time to record its outcome before Lambda's own timeout: the
+deadlines derive from the time this invocation has left.
 """
 
 import json
@@ -45,7 +47,7 @@ def _archivist(config: Settings) -> Archivist:
 def handler(event: dict, context: LambdaContext) -> dict:
     config = settings()
     archivist = _archivist(config)
-    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000  # the invocation's end
 
     def work(record: dict, job_deadline: float | None) -> Outcome:
         document = Document.from_job(record["body"])

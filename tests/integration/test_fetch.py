@@ -22,6 +22,12 @@ CLAUDE_28 = "claude-ai/privacy-policy/2025-08-28.html"
 CLAUDE_29 = "claude-ai/privacy-policy/2025-08-29.html"
 
 
+@pytest.fixture(autouse=True)
+def _local_site(httpserver, monkeypatch):
+    """The local test server is on FETCH_ALLOWLIST, as the demo site is on the local stack."""
+    monkeypatch.setenv("FETCH_ALLOWLIST", f"{httpserver.host}:{httpserver.port}")
+
+
 def _job(url: str, select=("main",), render="http", sweep="s1", platform="anthropic", **extra) -> dict:
     return {
         "platform": platform,

@@ -7,6 +7,7 @@ import json
 
 import diff_handler
 import fetch_handler
+import pytest
 from werkzeug import Response
 
 from policywatch.archive import Archive
@@ -18,6 +19,12 @@ from tests.conftest import corpus_page
 from tests.integration.conftest import s3_event, sqs_event
 
 PAGE = corpus_page("claude-ai/privacy-policy/2025-08-29.html")
+
+
+@pytest.fixture(autouse=True)
+def _local_site(httpserver, monkeypatch):
+    """The local test server is on FETCH_ALLOWLIST, as the demo site is on the local stack."""
+    monkeypatch.setenv("FETCH_ALLOWLIST", f"{httpserver.host}:{httpserver.port}")
 
 
 def _document(url: str, select: list[str]) -> Document:

@@ -1,11 +1,14 @@
 """The fetch batch: groups in parallel, each group in order, failures hand back the rest of their group."""
 
 import threading
+import time
+
+import pytest
 
 from policywatch.archivist import Outcome
 from policywatch.catalog import Document
 from policywatch.fetcher import FetchError
-from policywatch.fetchjobs import run_batch
+from policywatch.fetchjobs import DEADLINE_MARGIN_SECONDS, FINISH_SECONDS, run_batch
 from policywatch.sweep import message_groups
 
 
@@ -64,5 +67,29 @@ def test_jobs_are_not_started_past_the_invocations_deadline():
     started = []
     report = run_batch(
         [_record(0, "a#0")], lambda r, d: started.append(r) or Outcome("x", "unchanged"), queue_url=None, deadline=0
+    )
+    assert report.failures == ["m0"] and started == []
+
+
+def test_each_job_must_finish_its_fetch_in_time_to_record_it_before_the_invocation_ends():
+    given = []
+    report = run_batch(
+        [_record(0, "a#0"), _record(1, "a#0")],
+        lambda r, d: given.append(d) or Outcome(r["messageId"], "unchanged"),
+        queue_url=None,
+        deadline=1000.0 + time.monotonic(),
+    )
+    assert report.failures == [] and len(given) == 2
+    assert all(d == pytest.approx(1000.0 + time.monotonic() - FINISH_SECONDS, abs=5) for d in given)
+    assert DEADLINE_MARGIN_SECONDS > FINISH_SECONDS  # a job that starts has time to fetch before its deadline
+
+
+def test_a_job_is_not_started_without_time_to_fetch_and_record():
+    started = []
+    report = run_batch(
+        [_record(0, "a#0")],
+        lambda r, d: started.append(r) or Outcome("x", "unchanged"),
+        queue_url=None,
+        deadline=time.monotonic() + DEADLINE_MARGIN_SECONDS - 1,
     )
     assert report.failures == ["m0"] and started == []

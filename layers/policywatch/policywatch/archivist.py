@@ -9,22 +9,30 @@ version again, which the diff stage recognises as no change.
 - A version is stored only when the fingerprint of the extracted text changed.
 - A failure counts once per sweep (retries of one job do not add up); the N-th sweep in a
   row that fails raises one operator alert, and the first success after it one "recovered".
+- A failure of the archive or the state table after the fetch (S3 or DynamoDB refusing,
+  throttling, unreachable) is recorded on the document like any other failure, with a
+  one-line reason, then re-raised so the queue retries the job and at last dead-letters it.
+  Every change to the state before such a failure follows a write that succeeded, so the
+  state recorded with the error still describes what is in the archive.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
 from policywatch import clock
 from policywatch.archive import STAMP_WIDTH, Archive, key_for, sha256
 from policywatch.catalog import Document, Page
-from policywatch.config import Settings
-from policywatch.extract import EXTRACTOR_VERSION, ExtractionError, check_page, check_text, extract, parse
+from policywatch.channels.addresses import AddressError, parse_allowlist
+from policywatch.config import ConfigError, Settings
+from policywatch.extract import EXTRACTOR_VERSION, ExtractionError, check_text, html_to_markdown
 from policywatch.fetcher import FetchError, FetchResult, RetryPolicy, fetch
 from policywatch.noise import fingerprint, normalise
 from policywatch.operator import OperatorAlerts
@@ -51,23 +59,29 @@ def declaration_hash(document: Document) -> str:
     return hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def page_text(page: Page, body: bytes, content_type: str, base_url: str, filters: tuple[str, ...] = ()) -> str:
-    """The Markdown of one fetched page, exactly as the pipeline extracts it (``reextract`` too)."""
+def page_text(
+    page: Page,
+    body: bytes,
+    content_type: str,
+    base_url: str,
+    filters: tuple[str, ...] = (),
+    deadline: float | None = None,
+) -> str:
+    """The Markdown of one fetched page, exactly as the pipeline extracts it (``reextract`` too),
+    within the extraction budgets (docs/extraction.md) and ``deadline`` (``time.monotonic()``)."""
     if content_type == "application/pdf":
-        return pdf_to_markdown(body)
-    soup = parse(body)
-    check_page(soup)
-    return extract(soup, page.select, page.remove, base_url=base_url, filters=filters)
+        return pdf_to_markdown(body, deadline=deadline)
+    return html_to_markdown(body, page.select, page.remove, base_url=base_url, filters=filters, deadline=deadline)
 
 
-def document_text(document: Document, pages: list[tuple[bytes, str, str]]) -> str:
+def document_text(document: Document, pages: list[tuple[bytes, str, str]], *, deadline: float | None = None) -> str:
     """The pages' Markdown, in the declared order; ``pages`` are (body, content type, URL)."""
     if len(pages) != len(document.pages):
         raise ExtractionError(
             "pages-mismatch", f"the declaration has {len(document.pages)} pages, {len(pages)} were given"
         )
     texts = [
-        page_text(page, body, content_type, url, document.filters).strip()
+        page_text(page, body, content_type, url, document.filters, deadline).strip()
         for page, (body, content_type, url) in zip(document.pages, pages, strict=True)
     ]
     return "\n\n".join(texts) + "\n"
@@ -88,6 +102,7 @@ class Archivist:
         self.states = states
         self.settings = settings
         self.alerts = alerts
+        self.allowlist = fetch_allowlist(settings.fetch_allowlist)
 
     def run(
         self,
@@ -99,8 +114,10 @@ class Archivist:
     ) -> Outcome:
         """Fetch ``document`` and archive a new version if its text changed.
 
-        A retryable fetch failure (network, 429, 5xx) is recorded and re-raised so the queue
-        retries it later; anything else is recorded as a failure of this document and returned.
+        A retryable fetch failure (network, 429, 5xx, the deadline) is recorded and re-raised
+        so the queue retries it later, as is a failure of the archive or the state table;
+        anything else is recorded as a failure of this document and returned. ``deadline``
+        (``time.monotonic()``) bounds the fetch, with at most ``settings.fetch_budget`` seconds.
         """
         now = now or clock.now()
         state = self.states.get(document.key)
@@ -116,11 +133,32 @@ class Archivist:
             if exc.retryable:
                 raise
             return outcome
+        progress = _Progress()
+        try:
+            return self._archive(document, results, state, declared, now, sweep, progress, deadline)
+        except (BotoCoreError, ClientError) as error:
+            self._archive_failed(state, now, sweep, progress.doing, error)
+            raise
+
+    def _archive(
+        self,
+        document: Document,
+        results: list[FetchResult] | None,
+        state: DocumentState,
+        declared: str,
+        now: datetime,
+        sweep: str | None,
+        progress: _Progress,
+        deadline: float | None = None,
+    ) -> Outcome:
+        """Everything after the fetch: snapshots, extraction, the version and the state."""
         if results is None:
+            progress.doing = "saving the document's state"
             outcome = self._succeeded(state, now)
             self.states.put(state)
             return Outcome(document.key, "not-modified", alert=outcome)
         raw_sha = self._keep_snapshots(document, results, state, now)
+        progress.doing = "saving the document's state"
         if raw_sha == state.extracted_sha256 and state.declaration == declared:
             # The very bytes last extracted with this declaration: the text cannot differ.
             self._keep_validators(results, state)
@@ -128,7 +166,7 @@ class Archivist:
             self.states.put(state)
             return Outcome(document.key, "unchanged", alert=alert)
         try:
-            text = document_text(document, [(r.body, r.content_type, r.final_url) for r in results])
+            text = document_text(document, [(r.body, r.content_type, r.final_url) for r in results], deadline=deadline)
             normalised = normalise(text)
             check_text(
                 text, min_chars=self.settings.min_text_chars, previous_chars=state.text_chars, normalised=normalised
@@ -137,8 +175,22 @@ class Archivist:
             return self._fail(state, now, sweep, exc.kind, exc.detail)
         fp = fingerprint(text, normalised=normalised)
         if state.last_version_key and state.declaration != declared and fp != state.fingerprint:
+            progress.doing = "re-extracting the previous version"
             self._rebuild_previous(document, state, now)
+        progress.doing = "archiving the version"
         return self._record(document, results, text, fp, len(normalised), state=state, declared=declared, now=now)
+
+    def _archive_failed(
+        self, state: DocumentState, now: datetime, sweep: str | None, doing: str, error: Exception
+    ) -> None:
+        """Record on the document why the archive path failed (the caller re-raises ``error``)."""
+        try:
+            self._fail(state, now, sweep, "archive-failed", aws_reason(error, doing))
+        except (BotoCoreError, ClientError) as again:  # the state table is what fails: nothing can hold it
+            logger.warning(
+                "the failure could not be recorded on the document",
+                extra={"document": state.document_key, "error": aws_reason(again)},
+            )
 
     def _rebuild_previous(self, document: Document, state: DocumentState, now: datetime) -> None:
         """The declaration or extractor changed since the last version: first re-extract the
@@ -173,6 +225,8 @@ class Archivist:
         extractor: after a selector fix the page must be extracted again, unchanged or not.
         """
         conditional = len(document.pages) == 1 and state.fingerprint is not None and state.declaration == declared
+        budget = time.monotonic() + self.settings.fetch_budget
+        deadline = budget if deadline is None else min(deadline, budget)
         results = []
         for page in document.pages:
             result = fetch(
@@ -183,6 +237,7 @@ class Archivist:
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                 retry=RetryPolicy(attempts=self.settings.fetch_attempts, base_delay=self.settings.retry_base_delay),
                 deadline=deadline,
+                allowlist=self.allowlist,
             )
             if result.not_modified:
                 return None
@@ -292,3 +347,33 @@ class Archivist:
             error=f"{kind}: {detail}",
             alert=alert,
         )
+
+
+@dataclass
+class _Progress:
+    """What the archive path is doing, so that a failure can say where it happened."""
+
+    doing: str = "storing the raw pages"
+
+
+def aws_reason(error: Exception, doing: str = "") -> str:
+    """One line naming an S3 or DynamoDB failure: operation, error code, what was being done, the
+    message ("ListObjectsV2 AccessDenied while re-extracting the previous version: ..."); AWS
+    error messages hold no secrets. ``status`` shows the first 100 characters: the message last."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = details.get("Code") or "error"
+        head, message = f"{error.operation_name} {code}", details.get("Message") or ""
+        message = "" if message == code else message
+    else:
+        head, message = type(error).__name__, str(error)
+    text = head + (f" while {doing}" if doing else "") + (f": {message}" if message else "")
+    return " ".join(text.split())[:300]
+
+
+def fetch_allowlist(raw: str) -> frozenset[str]:
+    """FETCH_ALLOWLIST parsed: "host:port" entries that may be fetched over http and at private addresses."""
+    try:
+        return parse_allowlist(raw)
+    except AddressError as error:  # its messages name the webhook variable, whose syntax this one shares
+        raise ConfigError(str(error).replace("WEBHOOK_HTTP_ALLOWLIST", "FETCH_ALLOWLIST")) from None

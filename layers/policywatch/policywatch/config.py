@@ -40,12 +40,15 @@ class Settings:
     fetch_attempts: int
     retry_base_delay: float
     host_concurrency: int
+    fetch_allowlist: str
+    fetch_budget: float
     delivery_queue_url: str
     delivery_dead_letter_url: str
     public_base_url: str
     webhook_http_allowlist: str
     webhook_connect_timeout: float
     webhook_read_timeout: float
+    webhook_deadline: float
     delivery_attempts: int
     delivery_backoff_base: float
     notify_concurrency: int
@@ -72,12 +75,15 @@ def settings() -> Settings:
         fetch_attempts=_int("FETCH_ATTEMPTS", 3),  # within one invocation; then the queue retries
         retry_base_delay=_int("RETRY_BASE_DELAY_MS", 1000) / 1000,
         host_concurrency=_int("HOST_CONCURRENCY", 2),  # concurrent requests per host, at most
+        fetch_allowlist=os.environ.get("FETCH_ALLOWLIST", ""),  # host:port fetched over http, at private addresses
+        fetch_budget=_int("FETCH_BUDGET_SECONDS", 60),  # one document's fetch, retries included, at most
         delivery_queue_url=os.environ.get("DELIVERY_QUEUE_URL", ""),
         delivery_dead_letter_url=os.environ.get("DELIVERY_DLQ_URL", ""),
         public_base_url=os.environ.get("PUBLIC_BASE_URL", ""),  # the web function's URL: links in alerts
         webhook_http_allowlist=os.environ.get("WEBHOOK_HTTP_ALLOWLIST", ""),  # host:port receivers allowed over http
         webhook_connect_timeout=_int("WEBHOOK_CONNECT_TIMEOUT_MS", 3000) / 1000,
         webhook_read_timeout=_int("WEBHOOK_READ_TIMEOUT_MS", 10000) / 1000,
+        webhook_deadline=_int("WEBHOOK_DEADLINE_MS", 10000) / 1000,  # a whole attempt, however the receiver trickles
         delivery_attempts=_int("DELIVERY_ATTEMPTS", 6),  # the first, then five from the delivery queue
         delivery_backoff_base=_int("DELIVERY_BACKOFF_BASE_SECONDS", 30),
         notify_concurrency=_int("NOTIFY_CONCURRENCY", 16),  # deliveries in flight per invocation

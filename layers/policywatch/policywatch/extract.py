@@ -5,18 +5,23 @@ table rows, link text and targets) and nothing of the page's machinery (scripts,
 hidden nodes, cookie banners). It is archived as it is; the *fingerprint* that decides
 whether the text changed is taken from a normalised form with the noise folded away
 (``policywatch.noise``; every rule is written down in docs/extraction.md).
+
+A page is hostile input: each extraction holds to a budget (``policywatch.budget``), and
+every pass over the tree is a single walk with an explicit stack. The Markdown itself is
+written by ``policywatch.markdown``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from collections.abc import Callable, Sequence
 
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import Comment, Doctype, ProcessingInstruction
+from bs4 import BeautifulSoup, Tag
 
+from policywatch.budget import Budget, check_depth, check_markup, extraction_slot
 from policywatch.catalog import FILTERS  # declared in the catalog schema, applied here while rendering
+from policywatch.markdown import WHITESPACE as _WS
+from policywatch.markdown import Renderer
 from policywatch.noise import fingerprint, normalise
 
 __all__ = [
@@ -27,7 +32,9 @@ __all__ = [
     "check_text",
     "extract",
     "fingerprint",
+    "html_to_markdown",
     "normalise",
+    "parse",
 ]
 
 # Bump when a change here can change the Markdown of an unchanged page: versions carry it,
@@ -35,7 +42,7 @@ __all__ = [
 EXTRACTOR_VERSION = "2"
 
 
-_DROP = (
+_DROP = {
     "script",
     "style",
     "noscript",
@@ -50,38 +57,7 @@ _DROP = (
     "input",
     "textarea",
     "dialog",
-)
-_HEADINGS = {f"h{n}": n for n in range(1, 7)}
-_BLOCKS = {
-    "p",
-    "div",
-    "section",
-    "article",
-    "main",
-    "header",
-    "footer",
-    "aside",
-    "nav",
-    "blockquote",
-    "address",
-    "figure",
-    "figcaption",
-    "dl",
-    "dt",
-    "dd",
-    "pre",
-    "details",
-    "summary",
-    "body",
-    "html",
-    "form",
-    "fieldset",
-    "center",
 }
-# Containers whose element children a browser lays out apart (flex rows, stacked spans):
-# adjacent words from two such children get a space between them.
-_LAYOUT = _BLOCKS - {"p", "dt", "dd", "pre", "summary", "figcaption", "address", "blockquote"}
-_WS = re.compile(r"[ \t\r\n\f]+")  # source line breaks are whitespace; only <br> breaks a line
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 # Cookie banners: consent-manager containers by their well-known ids and classes, and any
@@ -125,8 +101,35 @@ class ExtractionError(Exception):
 
 def parse(html: bytes | str) -> BeautifulSoup:
     """The page's tree. lxml's parser (libxml2, in C) builds it 25-40% faster than Python's
-    html.parser on the corpus pages, and gives the same Markdown on every one of them."""
+    html.parser on the corpus pages, and gives the same Markdown on every one of them.
+
+    A page with more markup than the budget allows is refused before any of it is parsed.
+    """
+    check_markup(html)
     return BeautifulSoup(html, "lxml")
+
+
+def html_to_markdown(
+    html: bytes | str,
+    select: Sequence[str],
+    remove: Sequence[str] = (),
+    *,
+    base_url: str | None = None,
+    filters: Sequence[str] = (),
+    deadline: float | None = None,
+) -> str:
+    """One fetched HTML page's Markdown, as the pipeline extracts it, within the page's budget.
+
+    Parses, refuses error pages and bot walls (``check_page``), then ``extract``: all under
+    one ``Budget`` (ending at ``deadline``, ``time.monotonic()``, if that is sooner) and in
+    one of the process's extraction slots, so that the fetch function's parallel jobs keep
+    at most ``EXTRACTION_SLOTS`` page trees in memory at once.
+    """
+    with extraction_slot(deadline):
+        budget = Budget(deadline=deadline)
+        soup = parse(html)
+        check_page(soup)
+        return extract(soup, select, remove, base_url=base_url, filters=filters, budget=budget)
 
 
 def extract(
@@ -136,39 +139,43 @@ def extract(
     *,
     base_url: str | None = None,
     filters: Sequence[str] = (),
+    budget: Budget | None = None,
 ) -> str:
     """Markdown of the elements matched by ``select`` minus ``remove``, in document order.
 
     Links are rendered ``[text](target)`` with targets made absolute against ``base_url``;
-    ``filters`` are the declaration's (see ``FILTERS``).
+    ``filters`` are the declaration's (see ``FILTERS``). Every pass over the tree is linear
+    in its size and checks ``budget`` (a fresh one when not given) as it goes.
     """
     unknown = [f for f in filters if f not in FILTERS]
     if unknown:
         raise ExtractionError("unknown-filter", f"{unknown!r} (known: {list(FILTERS)})")
+    budget = budget or Budget()
     soup = html if isinstance(html, BeautifulSoup) else parse(html)
+    check_depth(soup, budget)  # before selectors, whose matching can grow with depth
     # Selectors see the page as it was served (positional selectors like :nth-child count
     # the scripts too); only then do removals and the page's machinery go.
-    roots = _matched_roots(soup, select)
-    removed = [node for selector in remove for node in _select(soup, selector)]
-    if not roots:
+    matched = {id(node) for selector in select for node in _select(soup, selector)}
+    removed = {id(node) for selector in remove for node in _select(soup, selector)}
+    if not matched:
         raise ExtractionError("selector-matched-nothing", f"no element matches {list(select)!r}")
-    for node in removed:
-        if not node.decomposed:
-            node.decompose()
+    roots, doomed = _roots_and_removals(soup, matched, removed, budget)
+    for node in doomed:
+        node.decompose()
     # Only what was selected is rendered, so only its machinery needs to go: one pass over
     # the selected subtrees, not one per tag name over the whole page.
+    kept = []
     for root in roots:
-        if root.decomposed:
-            continue
-        for node in [root, *root.find_all(True)]:
-            if not node.decomposed and (node.name in _DROP or _is_hidden_or_banner(node)):
-                node.decompose()
-    roots = [root for root in roots if not root.decomposed]
-    if not roots:
+        machinery = _outermost(root, lambda node: node.name in _DROP or _is_hidden_or_banner(node), budget)
+        for node in machinery:
+            node.decompose()
+        if not machinery or machinery[0] is not root:
+            kept.append(root)
+    if not kept:
         raise ExtractionError("selector-matched-nothing", f"{list(select)!r} matched only removed or hidden elements")
-    renderer = _Renderer(base_url, set(filters))
+    renderer = Renderer(base_url, set(filters), budget)
     blocks: list[str] = []
-    for root in roots:
+    for root in kept:
         blocks.extend(renderer.blocks(root))
     return "\n\n".join(blocks).strip() + "\n"
 
@@ -176,22 +183,45 @@ def extract(
 def _select(soup: BeautifulSoup, selector: str) -> list[Tag]:
     try:
         return soup.select(selector)
-    except Exception as exc:  # soupsieve raises its own SelectorSyntaxError
-        raise ExtractionError("invalid-selector", f"{selector!r}: {exc}") from None
+    except Exception as exc:  # soupsieve raises its own SelectorSyntaxError, over several lines
+        said = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ExtractionError("invalid-selector", f"{selector!r}: {said}") from None
 
 
-def _matched_roots(soup: BeautifulSoup, select: Sequence[str]) -> list[Tag]:
-    """Matches of all selectors, in document order, without nesting one inside another."""
-    matched: list[Tag] = []
-    for selector in select:
-        matched.extend(_select(soup, selector))
-    ids = {id(node) for node in matched}
-    outermost = [n for n in matched if not any(id(p) in ids for p in n.parents)]
-    unique = list({id(n): n for n in outermost}.values())
-    if len(unique) < 2:
-        return unique
-    order = {id(node): i for i, node in enumerate(soup.find_all(True))}
-    return sorted(unique, key=lambda n: order.get(id(n), 0))
+def _roots_and_removals(
+    soup: BeautifulSoup, matched: set[int], removed: set[int], budget: Budget
+) -> tuple[list[Tag], list[Tag]]:
+    """The outermost matched elements not inside a removed one, in document order, and the
+    outermost removed elements: one walk of the tree (bs4's ``decomposed`` and ``parents``
+    would each cost a walk per element, quadratic in the page's depth)."""
+    roots: list[Tag] = []
+    doomed: list[Tag] = []
+    stack = [(soup, False)]
+    while stack:
+        node, inside_root = stack.pop()
+        budget.check("selecting")
+        if id(node) in removed:
+            doomed.append(node)  # and whatever it holds, matched or not
+            continue
+        if not inside_root and id(node) in matched:
+            roots.append(node)
+            inside_root = True
+        stack.extend((child, inside_root) for child in reversed(node.contents) if isinstance(child, Tag))
+    return roots, doomed
+
+
+def _outermost(top: Tag, wanted: Callable[[Tag], bool], budget: Budget) -> list[Tag]:
+    """``top`` and the elements under it for which ``wanted`` holds, none inside another, in document order."""
+    found: list[Tag] = []
+    stack = [top]
+    while stack:
+        node = stack.pop()
+        budget.check("cleaning")
+        if wanted(node):
+            found.append(node)
+        else:
+            stack.extend(child for child in reversed(node.contents) if isinstance(child, Tag))
+    return found
 
 
 def _is_hidden_or_banner(tag: Tag) -> bool:
@@ -218,162 +248,6 @@ def _is_cookie_banner(tag: Tag) -> bool:
         )
         return bool(_COOKIE_WORDS.search(labels))
     return False
-
-
-class _Renderer:
-    """Markdown rendering of one selected root."""
-
-    def __init__(self, base_url: str | None, filters: set[str]) -> None:
-        self.base_url = base_url
-        self.drop_targets = "drop-link-targets" in filters
-        self.drop_query = "drop-query-strings" in filters
-
-    # Inline content ---------------------------------------------------------------
-    def inline(self, node: Tag | NavigableString) -> str:
-        if isinstance(node, (Comment, Doctype, ProcessingInstruction)):
-            return ""
-        if isinstance(node, NavigableString):
-            return _WS.sub(" ", str(node))
-        if node.name == "br":
-            return "\n"
-        text = self._children_inline(node)
-        if node.name == "a":
-            return self._link(node, text)
-        if node.name == "li":
-            return f" • {text} "  # a list inside a table cell: bulleted items on one line
-        if node.name in _BLOCKS or node.name in ("tr", "td", "th", "ul", "ol", "table") or node.name in _HEADINGS:
-            return f" {text} "  # a block inside inline content (a list in a table cell) stays a separate word
-        return text
-
-    def _children_inline(self, node: Tag) -> str:
-        parts: list[str] = []
-        previous_was_element = False
-        for child in node.children:
-            piece = self.inline(child)
-            is_element = isinstance(child, Tag)
-            if is_element and previous_was_element and node.name in _LAYOUT:
-                parts.append(_separator(parts, piece))
-            parts.append(piece)
-            if piece.strip() or not is_element:
-                previous_was_element = is_element
-        return "".join(parts)
-
-    def _link(self, node: Tag, text: str) -> str:
-        label = _clean(text).replace("\n", " ")
-        target = self._target(str(node.get("href", "")).strip())
-        if not label or not target:
-            return text
-        return f"[{label}]({target})"
-
-    def _target(self, href: str) -> str | None:
-        if self.drop_targets or not href or href.startswith("#") or href.lower().startswith("javascript:"):
-            return None
-        target = urljoin(self.base_url, href) if self.base_url else href
-        if self.drop_query:
-            parts = urlsplit(target)
-            target = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        return target.replace(" ", "%20").replace(")", "%29").replace("(", "%28")
-
-    # Blocks -----------------------------------------------------------------------
-    def blocks(self, root: Tag) -> list[str]:
-        blocks: list[str] = []
-        inline: list[str] = []
-        previous_was_element = False
-
-        def flush() -> None:
-            nonlocal previous_was_element
-            text = _clean("".join(inline))
-            inline.clear()
-            previous_was_element = False
-            if text:
-                blocks.append(text)
-
-        def walk(children: Iterable[Tag | NavigableString], parent: str | None) -> None:
-            nonlocal previous_was_element
-            for child in children:
-                if isinstance(child, (Comment, Doctype, ProcessingInstruction)):
-                    continue
-                if isinstance(child, NavigableString):
-                    inline.append(_WS.sub(" ", str(child)))
-                    previous_was_element = False
-                    continue
-                name = child.name
-                if name in _HEADINGS:
-                    flush()
-                    text = _clean(self._heading_text(child)).replace("\n", " ")
-                    if text:
-                        blocks.append("#" * _HEADINGS[name] + " " + text)
-                elif name in ("ul", "ol"):
-                    flush()
-                    self._list(child, 0, blocks)
-                elif name == "table":
-                    flush()
-                    table = self._table(child)
-                    if table:
-                        blocks.append(table)
-                elif name == "hr":
-                    flush()
-                elif name in _BLOCKS or name == "li":
-                    flush()
-                    walk(child.children, name)
-                    flush()
-                else:
-                    piece = self.inline(child)
-                    if previous_was_element and parent in _LAYOUT:
-                        inline.append(_separator(inline, piece))
-                    inline.append(piece)
-                    if piece.strip():
-                        previous_was_element = True
-
-        walk([root], None)  # the root itself may be a heading, a list or a table
-        flush()
-        return blocks
-
-    def _heading_text(self, heading: Tag) -> str:
-        # Headings keep their words; a heading that is itself a link keeps its target.
-        return self._children_inline(heading)
-
-    def _list(self, listing: Tag, depth: int, blocks: list[str]) -> None:
-        for index, item in enumerate(listing.find_all("li", recursive=False), start=1):
-            marker = f"{index}." if listing.name == "ol" else "-"
-            nested = [c for c in item.children if isinstance(c, Tag) and c.name in ("ul", "ol")]
-            for sub in nested:
-                sub.extract()
-            text = _clean(self._children_inline(item)).replace("\n", " ")
-            if text:
-                blocks.append("  " * depth + f"{marker} {text}")
-            for sub in nested:
-                self._list(sub, depth + 1, blocks)
-
-    def _table(self, table: Tag) -> str:
-        """A Markdown table: the first row is the header, one line per row."""
-        rows = []
-        for row in table.find_all("tr"):
-            if row.find_parent("table") is not table:
-                continue  # a nested table's rows belong to its cell
-            cells = [
-                _clean(self._children_inline(c)).replace("\n", " ").replace("|", "\\|")
-                for c in row.find_all(["th", "td"], recursive=False)
-            ]
-            if any(cells):
-                rows.append("| " + " | ".join(cells) + " |")
-        if not rows:
-            return ""
-        width = rows[0].count(" | ") + 1
-        return "\n".join([rows[0], "|" + " --- |" * width, *rows[1:]])
-
-
-def _separator(parts: list[str], piece: str) -> str:
-    """A space between two adjacent laid-out elements when neither side has one."""
-    before = next((p for p in reversed(parts) if p), "")
-    if before and piece and not before[-1].isspace() and not piece[0].isspace():
-        return " "
-    return ""
-
-
-def _clean(text: str) -> str:
-    lines = [_WS.sub(" ", line).strip() for line in text.split("\n")]
-    return "\n".join(line for line in lines if line)
 
 
 # Sanity checks --------------------------------------------------------------------

@@ -5,6 +5,11 @@ bytes say is the extraction stage's business. One ``fetch`` call retries transie
 (connection errors, timeouts, 429, 5xx) a few times with short waits; a wait longer than the
 policy allows, or running out of attempts or time, raises a retryable ``FetchError`` so the
 caller can put the job back on its queue (``retry_after`` says how long the server asked for).
+
+Every call has an overall deadline that holds whatever the server does (slow headers, a
+trickled body): past it the call ends with a retryable ``FetchError`` naming the deadline.
+Every hop, the first request and each redirect, is checked by the address rules and sent
+to the checked address (``policywatch.fetchnet``, which explains both).
 """
 
 from __future__ import annotations
@@ -13,60 +18,27 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.utils import requote_uri
 from urllib3.exceptions import NameResolutionError, ReadTimeoutError
 
 from policywatch import __version__
+from policywatch.fetchnet import PinnedAdapter, Refused, Resolver, Unresolved, Watchdog, check_hop
+from policywatch.fetchresult import HTML_TYPES, PDF_TYPE, FetchError, FetchResult, Validators, redact_url
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
-PDF_TYPE = "application/pdf"
+__all__ = ["HTML_TYPES", "PDF_TYPE", "FetchError", "FetchResult", "RetryPolicy", "Validators", "fetch", "redact_url"]
+
 MAX_REDIRECTS = 5
+DEFAULT_DEADLINE_SECONDS = 60  # a call without a deadline ends this long after it started
 _REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 _SNIFFED_TYPES = ("application/octet-stream", "binary/octet-stream", "")  # PDF if the body says so
 _PDF_MAGIC = b"%PDF-"
 _CHUNK = 64 * 1024
-_SECRET_PARAM = re.compile(r"token|key|sig|secret|passw|auth|credential|session|amz-", re.IGNORECASE)
-
-
-class FetchError(Exception):
-    """The page could not be fetched; ``retryable`` says whether trying later may help.
-
-    ``status`` is the last HTTP status seen (None for network failures), ``retry_after`` the
-    seconds the server asked the client to wait (None when it did not say).
-    """
-
-    def __init__(
-        self,
-        url: str,
-        reason: str,
-        *,
-        retryable: bool,
-        status: int | None = None,
-        retry_after: float | None = None,
-        attempts: int = 1,
-    ) -> None:
-        url = redact_url(url)
-        super().__init__(f"{url}: {reason}")
-        self.url = url
-        self.reason = reason
-        self.retryable = retryable
-        self.status = status
-        self.retry_after = retry_after
-        self.attempts = attempts
-
-
-@dataclass(frozen=True)
-class Validators:
-    """HTTP cache validators from the previous successful fetch."""
-
-    etag: str | None = None
-    last_modified: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,44 +71,8 @@ class RetryPolicy:
         return delay * (1 - self.jitter * rand)
 
 
-@dataclass(frozen=True)
-class FetchResult:
-    url: str
-    final_url: str
-    status: int
-    content_type: str  # "text/html", "application/xhtml+xml" or "application/pdf"; "" for a 304
-    body: bytes
-    validators: Validators
-    redirects: tuple[tuple[int, str], ...] = field(default_factory=tuple)  # (status, location) per hop
-    attempts: int = 1  # requests (each following its redirects) it took, retries included
-    elapsed: float = 0.0  # seconds, waits between attempts included
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status == 304
-
-    @property
-    def is_pdf(self) -> bool:
-        return self.content_type == PDF_TYPE
-
-
 def default_user_agent() -> str:
     return f"policywatch/{__version__} (+https://github.com/policywatch/policywatch)"
-
-
-def redact_url(url: str) -> str:
-    """``url`` fit for logs and error messages: no user:password, no secret-looking query values."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(unparseable URL)"
-    netloc = parts.netloc.rpartition("@")[2]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(_SECRET_PARAM.search(k) for k, _ in pairs):
-            query = urlencode([(k, "REDACTED" if _SECRET_PARAM.search(k) else v) for k, v in pairs])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 class _Transient(Exception):
@@ -149,8 +85,11 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-def _session(user_agent: str) -> requests.Session:
+def _session(user_agent: str, adapter: PinnedAdapter) -> requests.Session:
     session = requests.Session()
+    session.trust_env = False  # no proxies from the environment: a proxy would resolve the name itself
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     session.headers.update(
         {
             "User-Agent": user_agent,
@@ -171,16 +110,22 @@ def fetch(
     retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen, so sharing the default is safe)
     deadline: float | None = None,
     sleep: Callable[[float], object] = time.sleep,
+    allowlist: frozenset[str] = frozenset(),
+    getaddrinfo: Resolver | None = None,
 ) -> FetchResult:
     """GET ``url`` (an HTML page or a PDF); a 304 against stored validators returns a result with no body.
 
     ``timeout`` is (connect, read) seconds per request. ``deadline`` is a ``time.monotonic()``
-    value: no wait is started that would end past it, timeouts are shortened to it and a body
-    still arriving at it is abandoned. ``sleep`` does the waits between attempts.
+    value (default: ``DEFAULT_DEADLINE_SECONDS`` from now): no wait is started that would end
+    past it, timeouts are shortened to it, and a request still under way at it is cut off.
+    ``sleep`` does the waits between attempts. ``allowlist`` holds the ``host:port`` entries
+    that may be fetched over http and at private addresses (FETCH_ALLOWLIST, parsed);
+    ``getaddrinfo`` defaults to ``socket.getaddrinfo``.
     """
     started = time.monotonic()
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise FetchError(url, "not an http(s) URL", retryable=False)
+    deadline = started + DEFAULT_DEADLINE_SECONDS if deadline is None else deadline
     connect_timeout, read_timeout = (timeout, timeout) if isinstance(timeout, int | float) else timeout
     headers = {}
     if validators and validators.etag:
@@ -188,25 +133,62 @@ def fetch(
     if validators and validators.last_modified:
         headers["If-Modified-Since"] = validators.last_modified
     attempt = 0
-    with _session(user_agent or default_user_agent()) as session:
-        while True:
-            attempt += 1
-            limits = (connect_timeout, read_timeout)
-            if deadline is not None:
+    with Watchdog(deadline) as watchdog:
+        net = _Net(watchdog, allowlist, getaddrinfo)
+        with _session(user_agent or default_user_agent(), net.adapter) as session:
+            while True:
+                attempt += 1
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise FetchError(url, "deadline reached before the first attempt", retryable=True, attempts=0)
                 limits = (min(connect_timeout, remaining), min(read_timeout, remaining))
-            try:
-                result = _attempt(session, url, headers, validators, max_bytes, limits, deadline)
-            except _Transient as failure:
-                wait = _wait_before_retry(url, failure, attempt, retry, deadline)
-                sleep(wait)
-                continue
-            except FetchError as error:
-                error.attempts = attempt
-                raise
-            return replace(result, attempts=attempt, elapsed=time.monotonic() - started)
+                try:
+                    result = _attempt(session, net, url, headers, validators, max_bytes, limits, deadline)
+                except _Transient as failure:
+                    net.check_deadline(url, started, attempt, failure.status)
+                    sleep(_wait_before_retry(url, failure, attempt, retry, deadline))
+                    continue
+                except FetchError as error:
+                    net.check_deadline(url, started, attempt, error.status)
+                    error.attempts = attempt
+                    raise
+                # A body cut off by the watchdog can look complete (it ends at connection close).
+                net.check_deadline(url, started, attempt, result.status)
+                return replace(result, attempts=attempt, elapsed=time.monotonic() - started)
+
+
+class _Net:
+    """What one ``fetch`` call connects with: the address rules, the watchdog, the pinned adapter."""
+
+    def __init__(self, watchdog: Watchdog, allowlist: frozenset[str], getaddrinfo: Resolver | None) -> None:
+        self.watchdog = watchdog
+        self.allowlist = allowlist
+        self.getaddrinfo = getaddrinfo
+        self.adapter = PinnedAdapter(watchdog)
+
+    def pin(self, url: str, current: str, previous: str | None, status: int | None) -> None:
+        """Check the hop to ``current`` (redirected from ``previous``) and send the next request there."""
+        try:
+            hop = check_hop(current, self.allowlist, redirected_from=previous, getaddrinfo=self.getaddrinfo)
+        except Refused as refused:
+            where = f"redirected to {redact_url(current)}: " if previous else ""
+            raise FetchError(url, f"{where}{refused.reason}", retryable=False, status=status) from None
+        except Unresolved:
+            raise _Transient("connection failed (host name did not resolve)") from None
+        self.watchdog.phase = "connecting"
+        self.adapter.pin(hop)
+
+    def check_deadline(self, url: str, started: float, attempt: int, status: int | None) -> None:
+        """The retryable FetchError that ends the call if the watchdog cut this attempt off."""
+        if self.watchdog.expired:
+            budget = round(self.watchdog.deadline - started, 1)
+            raise FetchError(
+                url,
+                f"fetch deadline reached after {budget:g} s while {self.watchdog.expired_while}",
+                retryable=True,
+                status=status,
+                attempts=attempt,
+            )
 
 
 def _wait_before_retry(
@@ -241,6 +223,7 @@ def _wait_before_retry(
 
 def _attempt(
     session: requests.Session,
+    net: _Net,
     url: str,
     headers: dict[str, str],
     validators: Validators | None,
@@ -250,15 +233,17 @@ def _attempt(
 ) -> FetchResult:
     """One request chain: follow up to MAX_REDIRECTS redirects, then read the page."""
     redirects: list[tuple[int, str]] = []
-    current = url
+    current, previous, status = url, None, None
     try:
         while True:
+            net.pin(url, current, previous, status)
             with session.get(current, headers=headers, timeout=timeout, stream=True, allow_redirects=False) as response:
                 status = response.status_code
                 if status in _REDIRECT_STATUSES:
-                    current = _redirect_target(url, current, response, redirects)
+                    previous, current = current, _redirect_target(url, current, response, redirects)
                     redirects.append((status, current))
                     continue
+                net.watchdog.phase = "reading the body"
                 return _page(url, response, validators, max_bytes, deadline, tuple(redirects))
     except requests.Timeout:
         raise _Transient("timed out") from None

@@ -11,6 +11,12 @@ set to an exponential backoff (30 s, 60 s, 120 s, ...) or to the server's Retry-
 that is longer; after ``maxReceiveCount`` receives SQS moves it to the dead-letter queue.
 When a job fails, the rest of its group in this batch is handed back too (FIFO order, and
 a host that answered 429 should not get the next request at once).
+
+The batch never runs into Lambda's own timeout, which would lose every outcome not yet
+recorded: the handler passes the invocation's end (from the remaining time Lambda reports),
+each job's fetch must be over ``FINISH_SECONDS`` before it (the fetcher's deadline holds
+whatever the server does), leaving that long to extract, archive and record, and no job is
+started with less than ``DEADLINE_MARGIN_SECONDS`` left: it goes back to the queue at once.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ logger = Logger(child=True)
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600  # a sweep's period: later than that the next sweep has the job anyway
-DEADLINE_MARGIN_SECONDS = 15  # do not start a job with less time than this left in the invocation
+FINISH_SECONDS = 15  # kept after a job's fetch deadline to extract, archive and record the outcome
+DEADLINE_MARGIN_SECONDS = FINISH_SECONDS + 15  # do not start a job with less time than this left
 
 
 @dataclass
@@ -57,7 +64,11 @@ def run_batch(
     deadline: float | None = None,
     max_workers: int = 10,
 ) -> BatchReport:
-    """Run ``work(record, deadline)`` for every record, groups in parallel, and report failures."""
+    """Run ``work(record, job_deadline)`` for every record, groups in parallel, and report failures.
+
+    ``deadline`` (``time.monotonic()``) is the invocation's end; each job's is ``FINISH_SECONDS``
+    earlier, so that it can still record its outcome.
+    """
     groups: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         group = record.get("attributes", {}).get("MessageGroupId") or record["messageId"]
@@ -88,7 +99,7 @@ def _run_group(
             defer(record, queue_url, 0)
             return outcomes, [r["messageId"] for r in jobs[index:]]
         try:
-            outcomes.append(work(record, deadline))
+            outcomes.append(work(record, None if deadline is None else deadline - FINISH_SECONDS))
         except FetchError as exc:
             receives = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
             delay = backoff_seconds(receives, exc.retry_after)
