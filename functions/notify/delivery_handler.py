@@ -50,6 +50,7 @@ def record_handler(record: SQSRecord) -> None:
         retries.dead_letter(record.body, str(exc))
         return
     metrics.add_metric(name=f"Redeliveries{result.outcome.value.title()}", unit=MetricUnit.Count, value=1)
+    # RESCHEDULED: a new job carries the delivery on; this message is done.
     if result.outcome is Outcome.RETRY:
         defer(record.raw_event, retries.queue_url, int(result.retry_in))
         raise RetryLater(f"attempt {result.attempt} failed: {result.reason}")

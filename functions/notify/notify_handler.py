@@ -35,6 +35,7 @@ def record_handler(record: SQSRecord) -> None:
     )
     metrics.add_metric(name="DeliveriesSent", unit=MetricUnit.Count, value=result.sent)
     metrics.add_metric(name="DeliveriesRetrying", unit=MetricUnit.Count, value=result.retrying)
+    metrics.add_metric(name="DeliveriesHandedOver", unit=MetricUnit.Count, value=result.handed_over)
 
 
 @logger.inject_lambda_context

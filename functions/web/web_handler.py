@@ -1,9 +1,14 @@
-"""Web: the public pages alerts link to (change pages, archived versions, one-click unsubscribe)."""
+"""Web: the public pages alerts link to (change pages, archived versions, one-click unsubscribe).
+
+Anyone on the internet can call it with anything: an unknown path is a 404 page, a wrong method
+a 405, and an unexpected failure a plain 500 page (the details go to the log, never to the reader).
+"""
 
 from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch import web
@@ -14,6 +19,9 @@ from policywatch.subscribers import Subscribers
 
 logger = Logger()
 app = LambdaFunctionUrlResolver()
+
+# The methods each page answers, for the 405 of any other.
+_ALLOWED = (("/unsubscribe", "GET, POST"), ("/changes/", "GET"), ("/versions/", "GET"))
 
 
 def _respond(page: web.Page) -> Response:
@@ -42,11 +50,12 @@ def version(platform: str, document: str, stamp: str) -> Response:
 
 def _unsubscribe(confirmed: bool) -> Response:
     query = app.current_event.query_string_parameters or {}
+    subscriber_id, token = query.get("s", ""), query.get("t", "")
     subscribers = Subscribers(require(settings().subscribers_table, "SUBSCRIBERS_TABLE"))
-    action = "?" + urlencode({"s": query.get("s", ""), "t": query.get("t", "")})
-    page = web.unsubscribe(subscribers, query.get("s", ""), query.get("t", ""), confirmed=confirmed, action=action)
+    action = "?" + urlencode({"s": subscriber_id, "t": token})  # shown only once the link checked out
+    page = web.unsubscribe(subscribers, subscriber_id, token, confirmed=confirmed, action=action)
     if confirmed and page.status == 200:
-        logger.info("unsubscribed", extra={"subscriber_id": query.get("s", "")})
+        logger.info("unsubscribed", extra={"subscriber_id": subscriber_id})
     return _respond(page)
 
 
@@ -60,6 +69,27 @@ def unsubscribe() -> Response:
     return _unsubscribe(confirmed=True)
 
 
+@app.not_found
+def not_found(_: NotFoundError) -> Response:
+    """No route: a 405 naming the methods when a page's path came with another method, else a 404 page."""
+    path, method = app.current_event.path, app.current_event.http_method.upper()
+    for prefix, allowed in _ALLOWED:
+        if (path == prefix or (prefix.endswith("/") and path.startswith(prefix))) and method not in allowed:
+            return _respond(web.method_not_allowed(allowed))
+    return _respond(web.not_found("page"))
+
+
+@app.exception_handler(Exception)
+def failed(exc: Exception) -> Response:
+    logger.exception("web request failed", extra={"error": type(exc).__name__})
+    return _respond(web.server_error())
+
+
 @logger.inject_lambda_context
 def handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    except Exception:  # an event the resolver could not even read: still a page, never a crash
+        logger.exception("web request could not be routed")
+        page = web.server_error()
+        return {"statusCode": page.status, "headers": {"Content-Type": page.content_type}, "body": page.body}

@@ -270,3 +270,61 @@ def test_handlers_import_from_the_build_with_only_what_the_lambda_runtime_provid
             },
         )
         assert result.returncode == 0, f"{function}: {result.stderr.strip()[-500:]}"
+
+
+def test_the_deployed_roles_can_do_what_the_recovery_paths_need(deployed, site, tmp_path):
+    """MiniStack enforces template.yaml's IAM here (AUTH): a missing grant fails as it would in AWS."""
+    # A platform of its own, so the first test's subscribers and states are not involved.
+    page = "rebuild/privacy.html"
+    (site.root / "rebuild").mkdir(parents=True)
+    shutil.copy(demo_site.CORPUS / "claude-ai/privacy-policy/2025-08-28.html", site.root / page)
+
+    def use(declaration: dict) -> None:
+        document = {"type": "Privacy Policy", "pages": [{"url": site.url(page), **declaration}]}
+        platform = {"id": "rebuild-co", "name": "Rebuild Co", "operator": "Rebuild Co", "documents": [document]}
+        catalog = tmp_path / "catalog.json"
+        catalog.write_text(json.dumps({"platforms": [platform]}))
+        deployed.cli("catalog", "use", str(catalog))
+
+    s3, bucket = deployed.client("s3"), deployed.outputs["ArchiveBucketName"]
+
+    def keys(prefix: str) -> list[str]:
+        return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []))
+
+    use({"select": ["main"]})
+    deployed.cli("sweep")
+    wait_for("the first version", lambda: len(keys("versions/rebuild-co/")) == 1)
+
+    # The page changes and, the same day, the operator fixes the declaration: the fetch function
+    # first rebuilds yesterday's version from its own snapshot (ListBucket + GetObject on
+    # snapshots/), so the diff shows what the site changed, not what we changed.
+    shutil.copy(demo_site.CORPUS / "claude-ai/privacy-policy/2025-08-29.html", site.root / page)
+    use({"select": ["main"], "remove": ["script", "noscript"]})
+    deployed.cli("sweep")
+    wait_for("the rebuilt and the new version", lambda: len(keys("versions/rebuild-co/")) == 3)
+    wait_for("the pipeline to settle", lambda: _settled(deployed))
+    state = _states(deployed)["rebuild-co/privacy-policy"]
+    assert state["consecutive_failures"]["N"] == "0" and "last_error" not in state, state
+
+    # A diff that failed every attempt is kept in the diff DLQ as its S3 event; the operator
+    # runs it again. The change record it writes is the one already there (same id).
+    newest = keys("versions/rebuild-co/")[-1]
+    event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {
+        "bucket": {"name": bucket}, "object": {"key": newest}}}]}  # fmt: skip
+    sqs = deployed.client("sqs")
+    sqs.send_message(QueueUrl=deployed.outputs["DiffDeadLetterQueueUrl"], MessageBody=json.dumps(event))
+    assert "redriven 1 failed diff(s); 0 still failing" in deployed.cli("redrive", "diff").stdout
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=deployed.outputs["DiffDeadLetterQueueUrl"], AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+
+    # The public pages: a change that does not exist is a 404 (the role may list the bucket),
+    # and what is not a change or a version is never served.
+    base = deployed.outputs["PublicBaseUrl"].rstrip("/")
+    missing = requests.get(
+        deployed.function_url(f"{base}/changes/rebuild-co/privacy-policy/2001-01-01T000000.000Z"), timeout=30
+    )
+    assert missing.status_code == 404
+    version = requests.get(deployed.function_url(f"{base}/{newest}"), timeout=30)
+    assert version.status_code == 200 and version.headers["X-Content-SHA256"]

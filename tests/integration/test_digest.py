@@ -6,17 +6,19 @@ from datetime import timedelta
 
 import diff_handler
 import digest_handler
+import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from policywatch import clock
 from policywatch.archive import Archive
 from policywatch.deliveries import Deliveries
-from policywatch.digest import changes_between, send_digests, week_window
+from policywatch.digest import DigestIncomplete, changes_between, send_digests, week_window
 from policywatch.dispatch import Channels
 from policywatch.links import Links
 from policywatch.subscribers import Subscribers
 from tests.integration.conftest import BUCKET, REGION, SENDER, put_version, s3_event, training_change
+from tests.integration.test_delivery_faults import Faults, delivery_update
 from tests.integration.test_notify import emails, subscribe
 
 
@@ -79,3 +81,17 @@ def test_no_change_no_digest(stack, context):
     subscribe("free@example.com", "free")
     assert digest_handler.handler({}, context)["sent"] == 0
     assert ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages == []
+
+
+def test_a_digest_whose_failure_cannot_be_recorded_is_sent_by_the_rerun(stack, context):
+    start, _ = week_window(clock.now())
+    training_change(stack, context, when=start + timedelta(days=2))
+    free = subscribe("free@example.com", "free")
+    faults = Faults()
+    faults.fail("ses", "SendRawEmail")
+    faults.fail("dynamodb", "UpdateItem", when=delivery_update("SET #s = :failed"))
+
+    with pytest.raises(DigestIncomplete):
+        digest_handler.handler({}, context)
+    assert digest_handler.handler({}, context)["sent"] == 1  # the schedule's retry
+    assert [m["to"][0] for m in emails()] == [free.email]

@@ -6,6 +6,7 @@ tier. Webhook requests are verified on the receiving side with the `standardwebh
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -26,11 +27,16 @@ from werkzeug import Request, Response
 
 from devstack.events import sqs_event as lambda_event
 from policywatch.channels.render import alert_sms
+from policywatch.config import settings
 from policywatch.deliveries import Deliveries
+from policywatch.dispatch import Channels
 from policywatch.links import Links
+from policywatch.notify import DEADLINE_MARGIN_SECONDS, deliver_change
 from policywatch.provisions import taxonomy
+from policywatch.retries import RetryQueue
 from policywatch.subscribers import Subscribers, new_endpoint, new_subscriber
-from tests.integration.conftest import REGION, sqs_event, training_change
+from tests.integration.conftest import REGION, LambdaContext, sqs_event, training_change
+from tests.integration.test_webhook_channel import Trickler
 
 PLATFORMS = ["anthropic", "openai"]
 
@@ -38,15 +44,23 @@ PLATFORMS = ["anthropic", "openai"]
 # ---------------------------------------------------------------- helpers
 
 
-@pytest.fixture
-def receiver(monkeypatch):
+@contextlib.contextmanager
+def webhook_receiver(monkeypatch):
     """A webhook receiver on loopback (threaded: a slow endpoint must not hold up the others)."""
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     monkeypatch.setenv("WEBHOOK_HTTP_ALLOWLIST", f"127.0.0.1:{server.port}")
-    yield server
-    server.clear()
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
+
+
+@pytest.fixture
+def receiver(monkeypatch):
+    with webhook_receiver(monkeypatch) as server:
+        yield server
 
 
 def verifying(secret: str, received: list, status: int = 204):
@@ -383,3 +397,85 @@ def test_a_message_that_is_not_a_delivery_job_goes_straight_to_the_dead_letter_q
     assert dead["Body"] == '{"change_id": "abc"}'
     assert "not a delivery job" in dead["MessageAttributes"]["reason"]["StringValue"]
     assert emails() == [] and texts() == []
+
+
+# ---------------------------------------------------------------- nobody monopolises the fan-out
+
+
+class ShortContext(LambdaContext):
+    """An invocation with 30 s left, as the review measured it."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@pytest.mark.timeout(60)  # before: 16 trickling endpoints held every worker for their whole minute
+def test_one_subscriber_with_many_slow_endpoints_does_not_hold_up_the_others(stack, context, monkeypatch):
+    change = training_change(stack, context)["body"]
+    slow = Trickler("headers")
+    monkeypatch.setenv("WEBHOOK_HTTP_ALLOWLIST", f"127.0.0.1:{slow.port}")
+    monkeypatch.setenv("WEBHOOK_DEADLINE_MS", "1000")
+    allowlist = frozenset({f"127.0.0.1:{slow.port}"})
+    hostile = subscribe("hostile@example.com", "professional")
+    hooks = [new_endpoint(slow.url(), allowlist=allowlist) for _ in range(16)]
+    Subscribers("subscribers").save(replace(hostile, webhooks=hooks), hostile)  # beyond the tier, behind our back
+    honest = [subscribe(f"reader{i}@example.com", "watcher") for i in range(41)]
+
+    started = time.monotonic()
+    assert notify_handler.handler(sqs_event(change), ShortContext()) == {"batchItemFailures": []}
+    assert time.monotonic() - started < 20  # the deliveries, and 1 s per slow attempt, a few at a time
+    slow.close()
+
+    assert sorted(m["to"][0] for m in emails()) == sorted([hostile.email] + [s.email for s in honest])
+    assert slow.requests == 5  # the Professional tier's endpoints, no more
+    records = deliveries(change["change_id"])
+    retrying = [r for r in records.values() if r["channel"].startswith("webhook:")]
+    assert len(retrying) == 5 and {r["status"] for r in retrying} == {"retrying"}
+    assert all("timed out after 1 s (the whole attempt)" in r["last_error"] for r in retrying)
+
+
+@pytest.mark.timeout(60)
+def test_deliveries_not_started_before_the_deadline_are_handed_to_the_delivery_queue(
+    stack, context, receiver, monkeypatch
+):
+    monkeypatch.setenv("WEBHOOK_READ_TIMEOUT_MS", "5000")  # slow, not failing: each endpoint answers once
+    change = training_change(stack, context)["body"]
+    received: list = []
+    hooks = []
+    for i in range(8):
+        hook = endpoint(receiver, f"/hook{i}")
+        receiver.expect_request(f"/hook{i}").respond_with_handler(slowly(verifying(hook.secret, received)))
+        hooks.append(hook)
+    pros = [subscribe(f"pro{i}@example.com", "professional", webhooks=[hook]) for i, hook in enumerate(hooks)]
+    config = settings()
+
+    fan_out = deliver_change(
+        change,
+        subscribers=Subscribers("subscribers"),
+        deliveries=Deliveries("deliveries"),
+        channels=Channels.from_settings(config),
+        retries=RetryQueue.from_settings(config),
+        concurrency=2,
+        deadline=time.monotonic() + DEADLINE_MARGIN_SECONDS + 1.0,  # time for a few deliveries, not sixteen
+    )
+    assert fan_out.handed_over > 0 and fan_out.sent + fan_out.handed_over == 16
+    assert fan_out.not_started == fan_out.errors == 0
+    queued = [r for r in deliveries(change["change_id"]).values() if r["status"] == "queued"]
+    assert len(queued) == fan_out.handed_over and {r["attempts"] for r in queued} == {0}
+
+    drain_delivery_queue(stack, context)
+    assert sorted(m["to"][0] for m in emails()) == sorted(p.email for p in pros)
+    assert len(received) == 8 and len(receiver.log) == 8  # each endpoint once
+    records = deliveries(change["change_id"]).values()
+    assert {r["status"] for r in records} == {"sent"}
+    assert {int(r["attempts"]) for r in records if r["recipient"] in {q["recipient"] for q in queued}} == {1}
+
+
+def slowly(then):
+    """A receiver handler that takes 0.4 s, then hands over to ``then``."""
+
+    def handle(request: Request) -> Response:
+        time.sleep(0.4)
+        return then(request)
+
+    return handle

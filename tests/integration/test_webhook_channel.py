@@ -462,3 +462,161 @@ def test_the_body_sent_is_exactly_the_payload_bytes(server, allowlist):
     server.expect_request("/hook").respond_with_data("ok")
     send(server.url_for("/hook"), new_secret(), "msg_1", BODY, allowlist=allowlist)
     assert json.loads(only_request(server).get_data()) == json.loads(BODY)
+
+
+# --- a whole attempt has a deadline ----------------------------------------------------------------
+
+
+class Trickler:
+    """A receiver that reads the request, then answers one byte at a time, each well inside any read timeout.
+
+    ``phase``: what it trickles: "handshake" (a TLS record the client's handshake waits for),
+    "status" (the status line itself), "headers" (an endless header line after "200 OK") or
+    "body" (a complete 200 with a 1 MB body). It stops when the client goes, or after a minute.
+    """
+
+    def __init__(self, phase: str, every: float = 0.05, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.phase, self.every, self.ssl_context = phase, every, ssl_context
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.requests = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, scheme: str = "http", host: str = "127.0.0.1") -> str:
+        return f"{scheme}://{host}:{self.port}/hook"
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self.listener.accept()
+                threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError):
+            if self.phase == "handshake":  # a TLS record that never ends: the client's handshake waits for it
+                connection.recv(65536)  # the ClientHello
+                connection.sendall(b"\x16\x03\x03\x40\x00")
+                self._trickle(connection, b"\x02")
+                return
+            if self.ssl_context:
+                connection = self.ssl_context.wrap_socket(connection, server_side=True)
+            received = b""
+            while b"\r\n\r\n" not in received:
+                received += connection.recv(65536)
+            head, _, body = received.partition(b"\r\n\r\n")
+            length = int(
+                next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+            )
+            while len(body) < length:
+                body += connection.recv(65536)
+            self.requests += 1
+            first = {
+                "status": b"",
+                "headers": b"HTTP/1.1 200 OK\r\nX-Slow: ",
+                "body": b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n",
+            }[self.phase]
+            connection.sendall(first)
+            self._trickle(connection, b"HTTP/1.1 200 OK" if self.phase == "status" else b"x")
+
+    def _trickle(self, connection: socket.socket, first: bytes) -> None:
+        ends = time.monotonic() + 60
+        while time.monotonic() < ends:
+            for byte in first:
+                connection.sendall(bytes([byte]))
+                time.sleep(self.every)
+            first = b"x"
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def trickler():
+    made = []
+
+    def make(phase: str, **options) -> Trickler:
+        made.append(Trickler(phase, **options))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+@pytest.mark.timeout(20)  # before: the trickle held the attempt for its whole minute
+@pytest.mark.parametrize("phase", ["status", "headers"])
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_attempts_deadline(trickler, phase):
+    slow = trickler(phase)
+    allowlist = parse_allowlist(f"127.0.0.1:{slow.port}")
+    started = time.monotonic()
+    with pytest.raises(
+        WebhookError, match=rf"timed out after 1 s \(the whole attempt\) waiting for 127\.0\.0\.1:{slow.port}"
+    ):
+        send(slow.url(), new_secret(), "msg_1", BODY, allowlist=allowlist, read_timeout=0.5, deadline=1.0)
+    assert time.monotonic() - started < 4  # 1 s, and slack for a busy machine
+    assert slow.requests == 1
+
+
+@pytest.mark.timeout(20)
+def test_a_2xx_whose_body_trickles_counts_as_delivered_and_the_body_is_cut_off(trickler, server, allowlist):
+    slow = trickler("body")
+    started = time.monotonic()
+    status = send(
+        slow.url(), new_secret(), "msg_1", BODY, allowlist=parse_allowlist(f"127.0.0.1:{slow.port}"), deadline=1.0
+    )
+    assert status == 200 and time.monotonic() - started < 4
+    # The cut-off connection is not handed to the next delivery.
+    server.expect_request("/hook").respond_with_data("ok")
+    assert send(server.url_for("/hook"), new_secret(), "msg_2", BODY, allowlist=allowlist, deadline=1.0) == 200
+
+
+@pytest.mark.timeout(20)
+def test_a_tls_receiver_that_trickles_is_cut_off_too(tls, trickler, monkeypatch):
+    monkeypatch.setattr(webhook, "_CA_CERTS", str(tls / "ca.pem"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls / "leaf.pem", tls / "leaf.key")
+    slow = trickler("headers", ssl_context=context)
+    started = time.monotonic()
+    with pytest.raises(WebhookError, match=r"timed out after 1 s \(the whole attempt\)"):
+        send(
+            slow.url("https", "hooks.test"),
+            new_secret(),
+            "msg_1",
+            BODY,
+            allowlist=parse_allowlist(f"hooks.test:{slow.port}"),
+            getaddrinfo=loopback_dns,
+            read_timeout=0.5,
+            deadline=1.0,
+        )
+    assert time.monotonic() - started < 4 and slow.requests == 1
+
+
+@pytest.mark.timeout(20)
+def test_a_tls_handshake_that_trickles_ends_within_the_deadline_too(trickler):
+    slow = trickler("handshake")
+    started = time.monotonic()
+    with pytest.raises(WebhookError, match="timed out after"):  # the handshake's own limit, or the watchdog
+        send(
+            slow.url("https", "hooks.test"),
+            new_secret(),
+            "msg_1",
+            BODY,
+            allowlist=parse_allowlist(f"hooks.test:{slow.port}"),
+            getaddrinfo=loopback_dns,
+            connect_timeout=3.0,
+            deadline=1.0,
+        )
+    assert time.monotonic() - started < 4
+
+
+@pytest.mark.timeout(20)
+def test_a_name_server_that_never_answers_costs_no_more_than_the_deadline(allowlist):
+    def silent(*args, **kwargs):
+        time.sleep(30)
+
+    started = time.monotonic()
+    with pytest.raises(
+        WebhookError, match=r"webhook host 'hooks\.example\.com' does not resolve: no answer within 1 s"
+    ):
+        send("https://hooks.example.com/hook", new_secret(), "msg_1", BODY, getaddrinfo=silent, deadline=1.0)
+    assert time.monotonic() - started < 4

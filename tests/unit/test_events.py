@@ -52,7 +52,7 @@ def test_web_event_is_a_function_url_request():
 
 
 def test_schedule_events():
-    assert _load("sweep.json")["source"] == _load("digest.json")["source"] == "aws.scheduler"
+    assert {_load(name)["source"] for name in ("sweep.json", "digest.json", "reconcile.json")} == {"aws.scheduler"}
 
 
 def test_notify_event_follows_the_change_schema():

@@ -6,13 +6,24 @@ import copy
 import email
 import json
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 
 import pytest
 
+from policywatch.archive import VersionRef
+from policywatch.changes import build_record
 from policywatch.channels.email import build_message, send_email
-from policywatch.channels.render import SUBJECT_MAX_CHARS, alert_email, alert_sms, digest_email
+from policywatch.channels.render import (
+    SUBJECT_MAX_CHARS,
+    alert_email,
+    alert_sms,
+    defang,
+    digest_email,
+    policy_text,
+)
 from policywatch.channels.sms import MAX_SEGMENTS, is_gsm, segments, send_sms
 from policywatch.links import Links
 from policywatch.tiers import tier
@@ -23,7 +34,8 @@ UNSUBSCRIBE = LINKS.unsubscribe("sub-1", "tok-1")
 EVIL = '<a href="https://evil.example">x</a><script>alert(1)</script>'
 SHA_PREVIOUS = "eeff9899decb54d4b353fcfe0a6aeaeac201d7339f3450bd0af2bf271332a057"
 SHA_CURRENT = "cc122258616d4e0538ebc9a2de63fc39efda78acc315a18dd9b448ab162860f5"
-CHANGE_URL = "https://policywatch.example/changes/anthropic/privacy-policy/2025-08-29T003202.000Z"
+STAMP = "2025-08-29T003202.000Z"
+CHANGE_URL = f"https://policywatch.example/changes/anthropic/privacy-policy/{STAMP}"
 
 
 @pytest.fixture
@@ -355,3 +367,163 @@ def test_alert_sms_never_cuts_the_link(change):
 def test_send_sms_refuses_more_than_two_segments():
     with pytest.raises(ValueError, match="3 segments"):
         send_sms("+15555550100", "a" * 307)
+
+
+# --- the only links are ours: policy text is defanged (issue 11) ----------------------------------
+
+# Everything a mail client or phone turns into a link: schemes, www., bare domains, addresses,
+# upper case, an invisible joiner inside a domain, a scheme glued to a word.
+LINKY = (
+    "Visit https://evil.com/login?next=1, www.evil-site.com or evil.io/path and WWW.EVIL.NET, "
+    "fetch ftp://files.evil.org, write to phish@evil.com or privacy@mail.evil.co.uk, "
+    "see evil\u200d.com, foo_https://glued.com and Claude.ai"
+)
+SOURCE_URL = "https://www.anthropic.com/legal/privacy"  # the catalog's URL of the document: ours too
+
+
+def _linkify():
+    from linkify_it import LinkifyIt
+
+    # linkify-it (markdown-it's autolinker) with the TLDs these tests use on top of its own
+    return LinkifyIt().tlds(["ai", "app", "dev", "example", "io"], True)
+
+
+def _autolinked(text: str) -> list[str]:
+    """What an autolinking mail client or phone would make a link of in ``text``."""
+    return [m.url for m in _linkify().match(text) or []]
+
+
+def _ours(url: str) -> bool:
+    return url.startswith("https://policywatch.example/") or url == SOURCE_URL
+
+
+def _visible_text(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(html, "html.parser").get_text(" ")
+
+
+def _linky_change(change: dict) -> dict:
+    change["summary"] = f"Adds section \u201c{LINKY}\u201d"
+    for block in change["blocks"]:
+        block["heading"] += " " + LINKY
+        block["before"] += " " + LINKY
+        block["after"] += " " + LINKY
+        block["delta"] = [
+            {"op": "removed", "text": LINKY},
+            {"op": "added", "text": LINKY},
+            {"op": "equal", "text": "x"},
+        ]
+    for provision in change["provisions"]:
+        for quote in provision["quotes"]:
+            quote.update(heading=quote["heading"] + " " + LINKY, before=LINKY, after=LINKY + " more")
+    return change
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://evil.com/a.b", "hxxps://evil[.]com/a.b"),
+        ("HTTPS://EVIL.COM", "HXXPS://EVIL[.]COM"),
+        ("http://10.0.0.1/", "hxxp://10.0.0.1/"),
+        ("ftp://a.org", "fxp://a[.]org"),
+        ("file://etc/passwd", "file[:]//etc/passwd"),
+        ("www.x.y", "www[.]x.y"),  # some clients link anything after www.
+        ("evil.io/path", "evil[.]io/path"),
+        ("privacy@anthropic.com.", "privacy[@]anthropic[.]com."),
+        ("evil\u200d.com", "evil[.]com"),  # linkify-it links it with the joiner
+        ("interests.It is", "interests[.]It is"),  # .it is a country's domain: a glued sentence links
+        ("e.g., i.e. the U.S. and Section 3.2, v1.5", "e.g., i.e. the U.S. and Section 3.2, v1.5"),  # kept
+        ("hxxps://evil[.]com", "hxxps://evil[.]com"),  # already defanged: unchanged
+        ("a@b, x@localhost", "a@b, x@localhost"),
+    ],
+)
+def test_defang_makes_links_unlinkable_and_keeps_prose(text, shown):
+    assert policy_text(text, 1000) == shown
+    assert defang(shown) == shown and not _autolinked(shown)
+
+
+def test_policy_text_cannot_put_a_link_into_an_email(change):
+    """Issue 11: bare URLs, domains and addresses in quotes and headings reached mail as autolinkable text."""
+    _linky_change(change)
+    for plan in ("watcher", "professional"):
+        alert = alert_email(change, tier(plan), LINKS).for_recipient(UNSUBSCRIBE)
+        digest = digest_email([change], "2025-08-25", tier(plan), LINKS).for_recipient(UNSUBSCRIBE)
+        for mail in (alert, digest):
+            hrefs = re.findall(r"href=\"([^\"]*)\"", mail.html)
+            assert hrefs and all(_ours(href) for href in hrefs)
+            for text in (mail.text, _visible_text(mail.html), mail.subject):
+                assert [url for url in _autolinked(text) if not _ours(url)] == [], plan
+            assert "evil[.]com" in mail.text and "evil[.]com" in mail.html
+        assert "hxxps://evil[.]com/login" in alert.text and "phish[@]evil[.]com" in alert.text
+        assert "hxxps://evil[.]com/login" in _visible_text(alert.html)
+        assert any(url.startswith("https://policywatch.example/changes/") for url in _autolinked(alert.text))
+
+
+def test_an_added_heading_with_links_reaches_subject_and_sms_defanged(change):
+    """A new section's heading goes into the summary, the subject and the SMS; its links do not."""
+    old = "# Privacy Policy\n\n## Your rights\n\nYou may ask us to delete your data.\n"
+    new = old + "\n## Contact https://evil.com or phish@evil.com\n\nWrite to privacy@evil.com at any time.\n"
+    current = VersionRef(f"versions/anthropic/privacy-policy/{STAMP}.md", "anthropic", "privacy-policy", "", "", "")
+    previous = replace(current, key="versions/anthropic/privacy-policy/2025-08-28T003202.000Z.md")
+    record = build_record(
+        previous, current, old, new, document_type="Privacy Policy", recent_fingerprints=[], fingerprint="f",
+        now=datetime(2025, 8, 29, tzinfo=UTC),
+    )  # fmt: skip
+    assert "https://evil.com" in record["summary"]  # the analysis quotes the heading as it is
+    mail = alert_email(record, tier("watcher"), LINKS).for_recipient(UNSUBSCRIBE)
+    text = alert_sms(record, LINKS)
+    assert "hxxps://evil[.]com" in mail.text and "hxxps://evil[.]com" in text
+    for shown in (mail.subject, mail.text, _visible_text(mail.html), text):
+        assert [url for url in _autolinked(shown) if not _ours(url)] == []
+    assert _autolinked(text) == [LINKS.change(f"changes/anthropic/privacy-policy/{STAMP}.json")]
+
+
+HEADER_ATTACKS = [
+    "Line one\r\nBcc: victim@example.com",
+    "x\rBcc: victim@example.com",
+    "x\nBcc: victim@example.com",
+    "x\u2028Bcc: victim@example.com\u2029y",
+    "x\x85Bcc: victim@example.com",
+    "x\x00\x1b[31m\x7f\u202eevil\u2066\ufeff\u200b\ud800",  # NUL, an escape, bidi, invisible, a lone surrogate
+    "=?utf-8?q?x=0D=0ABcc:_victim=40example.com?=",  # the email package decoded it, CR LF and all
+    "=?utf-8?b?eA0KQmNjOiB2aWN0aW1AZXhhbXBsZS5jb20=?=",
+    "Now permits training " * 200,
+]
+
+
+@pytest.mark.parametrize("summary", HEADER_ATTACKS)
+def test_a_summary_cannot_inject_headers_or_hide_text(change, summary):
+    change["summary"] = summary
+    mail = alert_email(change, tier("watcher"), LINKS)
+    assert len(mail.subject) <= SUBJECT_MAX_CHARS
+    assert all(c.isprintable() for c in mail.subject), repr(mail.subject)
+    raw = build_message("a@policywatch.example", "b@example.com", mail, UNSUBSCRIBE)
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed["Bcc"] is None and parsed["To"] == "b@example.com"
+    assert sorted(parsed.keys()) == sorted(
+        ["From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post"]
+        + ["Content-Type", "MIME-Version"]
+    )  # no header of the summary's making
+    assert "victim@example.com" not in str(parsed["Subject"])  # shown, if at all, as victim[@]example[.]com
+    assert all(c.isprintable() for c in str(parsed["Subject"]))
+    text = alert_sms(change, LINKS)
+    assert all(c.isprintable() for c in text) and segments(text) <= MAX_SEGMENTS
+    assert text.endswith(" " + CHANGE_URL)
+
+
+def test_sms_carries_only_our_link(change):
+    change["summary"] = LINKY
+    text = alert_sms(change, LINKS)
+    assert _autolinked(text) == [CHANGE_URL] and segments(text) <= MAX_SEGMENTS
+    assert "hxxps://evil[.]com/login" in text
+
+
+@pytest.mark.timeout(20)
+def test_huge_hostile_policy_text_renders_within_bounds(change):
+    """Defanging is linear, and policy text is read only up to a budget: a 2 MB summary costs little."""
+    for filler in ("a." * 1_000_000, "a@" * 1_000_000, "http://" * 300_000, "\u202e" * 1_000_000):
+        change["summary"] = filler
+        mail = alert_email(change, tier("professional"), LINKS).for_recipient(UNSUBSCRIBE)
+        assert len(mail.subject) <= SUBJECT_MAX_CHARS and len(mail.text) < 60_000
+        assert segments(alert_sms(change, LINKS)) <= MAX_SEGMENTS

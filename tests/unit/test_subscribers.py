@@ -1,6 +1,8 @@
 """The subscriber model: validation, tier limits, and what each subscriber receives (no AWS)."""
 
+import json
 from dataclasses import replace
+from importlib import resources
 
 import pytest
 
@@ -16,7 +18,7 @@ from policywatch.subscribers import (
     validate_email,
     validate_phone,
 )
-from policywatch.tiers import TierError, tier, tiers
+from policywatch.tiers import TierError, parse, tier, tiers
 
 PLATFORMS = ["anthropic", "openai", "google"] + [f"p{i}" for i in range(12)]
 PROVISIONS = list(taxonomy().categories)
@@ -112,6 +114,31 @@ def test_channels_beyond_the_tier_are_refused():
     with pytest.raises(TierError, match="the Watcher tier has no provision filters"):
         subscriber("watcher", provisions=["model-training"])
     assert subscriber("free", digest=True).digest  # the digest is what the Free tier gets anyway
+
+
+def test_webhook_endpoints_are_limited_by_the_tier_when_written():
+    hooks = [new_endpoint(f"{HOOK}/{i}") for i in range(6)]
+    assert tier("professional").max_webhooks == 5 and tier("watcher").max_webhooks == 0
+    with pytest.raises(TierError) as refused:
+        subscriber("professional", webhooks=hooks)
+    assert str(refused.value) == "the Professional tier has up to 5 webhook endpoints; 6 were given"
+    sub = subscriber("professional", webhooks=hooks[:5])
+    with pytest.raises(TierError, match="up to 5 webhook endpoints; 6 were given"):
+        updated(sub, PLATFORMS, PROVISIONS, webhooks=hooks)
+
+
+def test_webhook_endpoints_beyond_the_tier_get_nothing_at_fan_out():
+    hooks = [new_endpoint(f"{HOOK}/{i}") for i in range(80)]
+    stored = replace(active(tier_id="professional"), webhooks=hooks)  # written behind our back
+    assert entitlement(stored, change()).channels == ("email", *(h.channel for h in hooks[:5]))
+
+
+def test_a_tier_whose_webhook_limit_contradicts_its_channels_is_refused():
+    folder = resources.files("policywatch").joinpath("data")
+    data, schema = (json.loads(folder.joinpath(name).read_text()) for name in ("tiers.json", "tiers.schema.json"))
+    data["watcher"]["max_webhooks"] = 3  # but "webhook" is not among its channels
+    with pytest.raises(TierError, match="watcher: max_webhooks must be above 0 exactly when 'webhook' is a channel"):
+        parse(data, schema)
 
 
 def test_unknown_platform_and_provision_are_named():

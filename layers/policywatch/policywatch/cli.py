@@ -123,6 +123,33 @@ def cmd_sweep(args: argparse.Namespace, out: Callable[[str], None]) -> None:
     out(f"sweep queued {result['documents']} documents of {result['platforms']} platforms")
 
 
+def cmd_redrive_diff(args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    """Run the diff again on the new versions whose diff failed every attempt (the diff DLQ)."""
+    stack = Stack(args.stack)
+    queue_url = stack.output("DiffDeadLetterQueueUrl")
+    sqs = aws.client("sqs")
+    redriven = failed = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        if not messages:
+            break
+        for message in messages:
+            try:
+                event = json.loads(message["Body"])
+                stack.invoke("DiffFunctionName", event)
+            except (CliError, json.JSONDecodeError) as exc:
+                failed += 1  # left on the queue (visible again after its timeout) for another try
+                out(f"still failing: {str(exc).splitlines()[0][:200]}")
+                continue
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            redriven += 1
+    out(f"redriven {redriven} failed diff(s); {failed} still failing")
+    if failed:
+        raise CliError(f"{failed} diff(s) still fail: see the diff function's logs")
+
+
 def cmd_digest(args: argparse.Namespace, out: Callable[[str], None]) -> None:
     payload = {"time": args.at} if args.at else {}
     result = Stack(args.stack).invoke("DigestFunctionName", payload)
@@ -352,6 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     cli_subscribers.register(commands, Stack)
 
     commands.add_parser("sweep", help="fetch every tracked document now").set_defaults(run=cmd_sweep)
+    redrive = commands.add_parser("redrive", help="run again what failed every attempt").add_subparsers(
+        dest="what", required=True
+    )
+    redrive.add_parser("diff", help="the diffs of new versions kept in the diff DLQ").set_defaults(run=cmd_redrive_diff)
     digest = commands.add_parser("digest", help="send the weekly digest of the previous ISO week now")
     digest.add_argument(
         "--at", help="run as if scheduled at this ISO time, e.g. 2026-11-30T08:00:00Z: the week before its Monday"

@@ -18,7 +18,7 @@ import phonenumbers
 
 from policywatch.channels.addresses import AddressError, parse_allowlist
 from policywatch.deliveries import STATUSES as DELIVERY_STATUSES
-from policywatch.deliveries import Deliveries
+from policywatch.deliveries import Deliveries, is_overdue
 from policywatch.links import Links
 from policywatch.provisions import taxonomy
 from policywatch.subscribers import Endpoint, Subscriber, SubscriberError, new_endpoint, new_subscriber, updated
@@ -275,6 +275,8 @@ def cmd_deliveries(stack: Any, args: argparse.Namespace, out: Out) -> None:
             when = item.get("updated_at", "")
         detail = item.get("last_error") if status in ("retrying", "failed") else None
         detail = detail or item.get("detail") or item.get("message_id") or ""
+        if is_overdue(item):  # in flight past its time: a crash, or a retry job that never came
+            detail = f"STUCK: {status} past {item.get('overdue_at')}; the reconciler settles it. {detail}".strip()
         out(f"{_recipient(item):<44} {status:<10} {int(item.get('attempts', 0)):>8}  {when:<26} {detail}")
     out(f"{len(items)} deliver{'ies' if len(items) != 1 else 'y'}: {_counts(i.get('status', '?') for i in items)}")
 

@@ -95,7 +95,7 @@ def send_digests(
             message_id = email.send_email(channels.sender, subscriber.email, message, unsubscribe)
         except Exception as exc:  # one failed digest never stops the others
             reason = dispatch.describe(exc)
-            deliveries.failed(key, reason)
+            _record_failure(deliveries, key, reason)
             run.failed += 1
             logger.warning("digest failed", extra={"subscriber_id": subscriber.subscriber_id, "error": reason})
             continue
@@ -106,3 +106,17 @@ def send_digests(
         extra={"week": run.week, "changes": run.changes, "sent": len(run.sent), "failed": run.failed},
     )
     return run
+
+
+def _record_failure(deliveries: Deliveries, key: DeliveryKey, reason: str) -> None:
+    """Record a digest that was not sent, so the schedule's rerun claims it again (``reclaim_failed``)."""
+    try:
+        deliveries.failed(key, reason)
+    except Exception as exc:  # a record left "sending" would be settled as interrupted: never sent
+        logger.warning(
+            "could not record a failed digest; giving its claim back", extra={"error": dispatch.describe(exc)}
+        )
+        try:
+            deliveries.release(key, "sending", 1)
+        except Exception as again:  # left "sending": the reconciler settles it as interrupted (never sent twice)
+            logger.error("could not give a digest's claim back", extra={"error": dispatch.describe(again)})

@@ -38,6 +38,7 @@ class Channels:
     webhook_allowlist: frozenset[str] = frozenset()
     webhook_connect_timeout: float = 3.0
     webhook_read_timeout: float = 10.0
+    webhook_deadline: float = 10.0  # the whole attempt: resolve, connect, send, read the answer
 
     @classmethod
     def from_settings(cls, config: Settings) -> Channels:
@@ -47,6 +48,7 @@ class Channels:
             webhook_allowlist=addresses.parse_allowlist(config.webhook_http_allowlist),
             webhook_connect_timeout=config.webhook_connect_timeout,
             webhook_read_timeout=config.webhook_read_timeout,
+            webhook_deadline=config.webhook_deadline,
         )
 
 
@@ -113,6 +115,7 @@ def send(
                 allowlist=channels.webhook_allowlist,
                 connect_timeout=channels.webhook_connect_timeout,
                 read_timeout=channels.webhook_read_timeout,
+                deadline=channels.webhook_deadline,
             )
         except webhook.WebhookError as exc:
             raise DeliveryError(exc.reason) from None
@@ -133,6 +136,16 @@ def describe(exc: BaseException) -> str:
     return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))[:500]
 
 
-def job_body(key: DeliveryKey, record_key: str) -> str:
-    """The delivery queue's message for a retry (ids only: addresses and secrets are read again)."""
-    return json.dumps({**key.message(), "record_key": record_key})
+def job_body(key: DeliveryKey, record_key: str, *, attempt: int = 2, after_failed: int | None = None) -> str:
+    """The delivery queue's message for one delivery (ids only: addresses and secrets are read again).
+
+    ``attempt``: the attempt its first receive makes (2: the fan-out made the first; 1: the fan-out
+    handed it over unsent). ``after_failed``: the attempt that is known to have ended unsent although
+    its record could not say so; the job may take that record over.
+    """
+    job: dict[str, Any] = {**key.message(), "record_key": record_key}
+    if attempt != 2:
+        job["attempt"] = attempt
+    if after_failed is not None:
+        job["after_failed"] = after_failed
+    return json.dumps(job)

@@ -6,13 +6,20 @@ platforms the tier still covers, provision filter, channels, the SMS severity th
 Deliveries then run concurrently, each claimed before it is sent (``deliveries``). A delivery
 that fails is recorded as ``retrying`` and handed to the delivery queue (``retries``); it
 never holds up the others, and the change itself succeeds.
+
+No subscriber can take the invocation's time from the others: deliveries are started in turns,
+one subscriber after another, with at most ``PER_SUBSCRIBER_IN_FLIGHT`` of one subscriber's in
+flight (a webhook attempt itself ends at its deadline, however the receiver trickles). What is
+not started before the invocation's deadline is handed to the delivery queue, which makes its
+first attempt; only what could not even be handed over makes the change fail and come back.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -28,7 +35,10 @@ from policywatch.tiers import Tier
 
 logger = Logger(child=True)
 
-DEADLINE_MARGIN_SECONDS = 20  # start no delivery with less than this left: a send may take a webhook timeout
+DEADLINE_MARGIN_SECONDS = 20  # start no delivery with less than this left: a webhook attempt may take its deadline
+HAND_OVER_RESERVE_SECONDS = 5  # handing deliveries over stops this long before the invocation's deadline
+PER_SUBSCRIBER_IN_FLIGHT = 2  # one subscriber's deliveries in flight at once, at most
+HAND_OVER_CHUNK = 10  # deliveries claimed and put on the delivery queue together (one SQS batch)
 
 # What the notify stage reads of a change event (docs/change-event.md).
 REQUIRED_FIELDS = (
@@ -51,7 +61,11 @@ class ChangeEventError(ValueError):
 
 
 class UnfinishedFanOut(RuntimeError):
-    """The invocation ran out of time; the change is retried and what went out is not sent again."""
+    """Some deliveries were neither made nor handed over; the change is retried and what went out is not sent again."""
+
+
+class RetryNotScheduled(RuntimeError):
+    """A failed first attempt could not be handed to the delivery queue; its claim was given back."""
 
 
 def parse_change_event(body: str) -> dict[str, Any]:
@@ -73,7 +87,9 @@ class Result(Enum):
     SENT = "sent"
     DUPLICATE = "duplicates"  # claimed before: a redelivered event or a retried invocation
     RETRYING = "retrying"
-    NOT_STARTED = "not_started"  # too close to the invocation's deadline
+    HANDED_OVER = "handed_over"  # not started before the deadline: the delivery queue makes the first attempt
+    NOT_STARTED = "not_started"  # neither started nor handed over: the change comes back for it
+    ERROR = "errors"  # the attempt broke off (logged); the change comes back, the claim decides what is redone
 
 
 @dataclass
@@ -84,7 +100,9 @@ class FanOut:
     sent: int = 0
     duplicates: int = 0
     retrying: int = 0
+    handed_over: int = 0
     not_started: int = 0
+    errors: int = 0
     deferred_to_digest: int = 0  # weekly tiers: the change waits for Monday's digest
     not_entitled: int = 0  # inactive, filtered out, or a platform beyond a downgraded tier
 
@@ -99,6 +117,44 @@ class Task:
     plan: Tier
 
 
+class Turns:
+    """Subscribers' deliveries in turn, with at most ``per_subscriber`` of one subscriber's in flight.
+
+    Each subscriber is a queue of tasks; ``ready`` holds the subscribers whose next task may
+    start now, in the order they get their turn. Every operation is O(1).
+    """
+
+    def __init__(self, queues: list[deque[Task]], per_subscriber: int = PER_SUBSCRIBER_IN_FLIGHT) -> None:
+        self.queues = queues
+        self.per_subscriber = per_subscriber
+        self.in_flight = [0] * len(queues)
+        self.ready = deque(i for i, queue in enumerate(queues) if queue)
+
+    def next(self) -> tuple[int, Task] | None:
+        """The next task to start and its subscriber's number; None while every subscriber left is at its cap."""
+        if not self.ready:
+            return None
+        i = self.ready.popleft()
+        task = self.queues[i].popleft()
+        self.in_flight[i] += 1
+        if self.queues[i] and self.in_flight[i] < self.per_subscriber:
+            self.ready.append(i)
+        return i, task
+
+    def done(self, i: int) -> None:
+        self.in_flight[i] -= 1
+        if self.queues[i] and self.in_flight[i] == self.per_subscriber - 1:
+            self.ready.append(i)  # it was waiting for room: back in line
+
+    def rest(self) -> list[Task]:
+        """Every task not started, in turn order; none is started afterwards."""
+        left = []
+        while any(self.queues):
+            left += [queue.popleft() for queue in self.queues if queue]
+        self.ready.clear()
+        return left
+
+
 def deliver_change(
     change: dict[str, Any],
     *,
@@ -109,11 +165,15 @@ def deliver_change(
     concurrency: int = 16,
     deadline: float | None = None,
 ) -> FanOut:
-    """Send ``change`` on every channel each subscriber of its platform is entitled to, once each."""
+    """Send ``change`` on every channel each subscriber of its platform is entitled to, once each.
+
+    ``deadline``: the invocation's end (``time.monotonic()``); deliveries not started
+    ``DEADLINE_MARGIN_SECONDS`` before it are handed to the delivery queue.
+    """
     fan_out = FanOut()
     if not change.get("alert"):
         return fan_out
-    tasks = []
+    queues: list[deque[Task]] = []
     for subscriber in subscribers.watchers(change["platform"]):
         fan_out.watchers += 1
         granted = entitlement(subscriber, change)
@@ -121,25 +181,63 @@ def deliver_change(
             fan_out.not_entitled += 1
         elif not granted.same_day:
             fan_out.deferred_to_digest += 1
-        else:
-            tasks.extend(
-                Task(DeliveryKey(change["change_id"], subscriber.subscriber_id, channel), subscriber, granted.plan)
-                for channel in granted.channels
+        elif granted.channels:
+            queues.append(
+                deque(
+                    Task(DeliveryKey(change["change_id"], subscriber.subscriber_id, channel), subscriber, granted.plan)
+                    for channel in granted.channels
+                )
             )
     renderings = Renderings(change, channels.links)
+    cutoff = None if deadline is None else deadline - DEADLINE_MARGIN_SECONDS
 
     def run(task: Task) -> Result:
-        if deadline is not None and time.monotonic() > deadline - DEADLINE_MARGIN_SECONDS:
-            return Result.NOT_STARTED
         return attempt(task, change, renderings, deliveries=deliveries, channels=channels, retries=retries)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(tasks) or 1))) as pool:
-        for result in pool.map(run, tasks):
-            fan_out.count(result)
+    turns = Turns(queues)
+    workers = max(1, min(concurrency, sum(len(q) for q in queues)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        running: dict[Future[Result], tuple[int, Task]] = {}
+        while True:
+            while len(running) < workers and not _past(cutoff) and (picked := turns.next()) is not None:
+                running[pool.submit(run, picked[1])] = picked
+            if not running or _past(cutoff):
+                break
+            done, _ = wait(running, timeout=_left(cutoff), return_when=FIRST_COMPLETED)
+            for future in done:
+                i, task = running.pop(future)
+                turns.done(i)
+                fan_out.count(_result(future, task))
+        left = turns.rest()
+        if left:  # while the last attempts finish
+            stop = None if deadline is None else deadline - HAND_OVER_RESERVE_SECONDS
+            for result in hand_over(left, change["record_key"], deliveries, retries, concurrency, stop):
+                fan_out.count(result)
+        for future, (_, task) in running.items():
+            fan_out.count(_result(future, task))
     logger.info("change fanned out", extra={"change_id": change["change_id"], **vars(fan_out)})
-    if fan_out.not_started:
-        raise UnfinishedFanOut(f"{fan_out.not_started} deliveries not started before the deadline; retrying the change")
+    if fan_out.not_started or fan_out.errors:
+        raise UnfinishedFanOut(
+            f"{fan_out.not_started} deliveries neither started nor handed over before the deadline, "
+            f"{fan_out.errors} broke off; retrying the change"
+        )
     return fan_out
+
+
+def _past(moment: float | None) -> bool:
+    return moment is not None and time.monotonic() >= moment
+
+
+def _left(moment: float | None) -> float | None:
+    return None if moment is None else max(0.0, moment - time.monotonic())
+
+
+def _result(future: Future[Result], task: Task) -> Result:
+    try:
+        return future.result()
+    except Exception as exc:
+        logger.error("delivery broke off", extra={**vars(task.key), "error": dispatch.describe(exc)})
+        return Result.ERROR
 
 
 def attempt(
@@ -152,19 +250,83 @@ def attempt(
     retries: RetryQueue,
 ) -> Result:
     """The first attempt of one delivery: claim, send, record; a failure is handed to the delivery queue."""
-    if not deliveries.claim(task.key):
+    if not deliveries.claim(task.key, record_key=change["record_key"]):
         return Result.DUPLICATE
     try:
         message_id, detail = dispatch.send(task.key, task.subscriber, task.plan, renderings, channels)
     except Exception as exc:  # any failure of this channel: the others go on
-        reason = dispatch.describe(exc)
-        delay = retries.delay(1)
-        logger.warning(
-            "delivery failed; retrying from the delivery queue",
-            extra={**vars(task.key), "error": reason, "retry_in_seconds": round(delay)},
+        return _retry_later(task.key, change["record_key"], dispatch.describe(exc), deliveries, retries)
+    try:
+        deliveries.sent(task.key, message_id, detail)
+    except Exception as exc:  # it went out: the change, retried, must not send it twice (the claim stays)
+        logger.error(
+            "delivery sent but not recorded; the reconciler settles it",
+            extra={**vars(task.key), "error": dispatch.describe(exc)},
         )
-        deliveries.retrying(task.key, reason, delay)
-        retries.schedule(task.key, change["record_key"], delay)
-        return Result.RETRYING
-    deliveries.sent(task.key, message_id, detail)
     return Result.SENT
+
+
+def _retry_later(key: DeliveryKey, record_key: str, reason: str, deliveries: Deliveries, retries: RetryQueue) -> Result:
+    """Record the failed first attempt and put attempt 2 on the delivery queue; else give the claim back."""
+    delay = retries.delay(1)
+    logger.warning(
+        "delivery failed; retrying from the delivery queue",
+        extra={**vars(key), "error": reason, "retry_in_seconds": round(delay)},
+    )
+    recorded = True
+    try:
+        deliveries.retrying(key, reason, delay)
+    except Exception as exc:  # the record still says sending: the job below vouches that attempt 1 ended unsent
+        recorded = False
+        logger.warning("could not record the failure", extra={**vars(key), "error": dispatch.describe(exc)})
+    try:
+        retries.schedule(key, record_key, delay, after_failed=None if recorded else 1)
+    except Exception as exc:
+        # Nobody would make attempt 2: give the claim back, so the change's redelivery makes attempt 1
+        # again. If that fails too, the record stays unsettled and the reconciler finds it.
+        deliveries.release(key, "retrying" if recorded else "sending", 1)
+        raise RetryNotScheduled(f"could not schedule the retry: {dispatch.describe(exc)}") from exc
+    return Result.RETRYING
+
+
+def hand_over(
+    tasks: list[Task],
+    record_key: str,
+    deliveries: Deliveries,
+    retries: RetryQueue,
+    concurrency: int,
+    stop: float | None,
+) -> list[Result]:
+    """Claim ``tasks`` as queued and put them on the delivery queue, ten at a time, until ``stop``."""
+    chunks = [tasks[i : i + HAND_OVER_CHUNK] for i in range(0, len(tasks), HAND_OVER_CHUNK)]
+
+    def one(chunk: list[Task]) -> list[Result]:
+        if _past(stop):
+            return [Result.NOT_STARTED] * len(chunk)
+        results: list[Result] = []
+        claimed: list[DeliveryKey] = []
+        try:
+            for task in chunk:
+                if deliveries.queue(task.key, record_key):
+                    claimed.append(task.key)
+                else:
+                    results.append(Result.DUPLICATE)
+            refused = set(retries.hand_over(claimed, record_key))
+        except Exception as exc:  # nothing of this chunk is known to be on the queue
+            logger.error("could not hand deliveries over", extra={"error": dispatch.describe(exc)})
+            refused = set(claimed)
+            results += [Result.NOT_STARTED] * (len(chunk) - len(results) - len(claimed))  # not even claimed
+        for key in claimed:
+            if key not in refused:
+                results.append(Result.HANDED_OVER)
+                continue
+            try:  # unsent and on no queue: the change's redelivery claims it again
+                deliveries.release(key, "queued", 0)
+                results.append(Result.NOT_STARTED)
+            except Exception as exc:  # left queued: the reconciler puts it on the queue
+                logger.error("could not give a claim back", extra={**vars(key), "error": dispatch.describe(exc)})
+                results.append(Result.ERROR)
+        return results
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(chunks)))) as pool:
+        return [result for results in pool.map(one, chunks) for result in results]

@@ -3,6 +3,11 @@
 ``send_raw_email`` rather than ``send_email``: only a raw message can carry the
 ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 8058) that mailbox providers
 require of bulk senders and show as an unsubscribe button.
+
+The subject carries policy text (a new section's heading, in the summary). The ``email``
+package decodes any RFC 2047 encoded word in a header value it is given, line breaks included,
+so ``=?utf-8?q?x=0D=0ABcc:...?=`` would become a header of its own: the subject is made one
+line and its ``=?`` broken before it is set.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from policywatch import aws, clock
-from policywatch.channels.render import Email
+from policywatch.channels.render import Email, one_line
 
 _WIRE = SMTP.clone(max_line_length=998)
 
@@ -23,7 +28,9 @@ def build_message(sender: str, recipient: str, email: Email, unsubscribe_url: st
     message = EmailMessage(policy=SMTP)
     message["From"] = sender
     message["To"] = recipient
-    message["Subject"] = filled.subject
+    message["Subject"] = subject = _header_text(filled.subject)
+    if str(message["Subject"]) != subject:  # never expected: the email package read something into it
+        raise ValueError("the subject would not be sent as written")
     message["Date"] = format_datetime(clock.now())
     # The sender's domain, not make_msgid's default (the host name, slow to look up and an internal name).
     message["Message-ID"] = make_msgid(idstring="policywatch", domain=_domain(sender))
@@ -35,6 +42,11 @@ def build_message(sender: str, recipient: str, email: Email, unsubscribe_url: st
     # Lines up to RFC 5322's hard limit: folded at 78, the long List-Unsubscribe URL would become an
     # RFC 2047 encoded word, which mailbox providers do not read as an unsubscribe link.
     return message.as_bytes(policy=_WIRE)
+
+
+def _header_text(text: str) -> str:
+    """``text`` as a header value that is sent as written: one line, no encoded-word opener."""
+    return one_line(text).replace("=?", "= ?")
 
 
 def _domain(sender: str) -> str:

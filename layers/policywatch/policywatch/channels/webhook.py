@@ -4,6 +4,11 @@ One ``send`` is one attempt: redirects are not followed and nothing is retried h
 notify queue retries, with the same ``webhook-id`` so receivers can drop duplicates). The
 connection goes to the address ``addresses.resolve`` checked, never to the name again, so a
 DNS answer that changes between the check and the connect (rebinding) cannot redirect it.
+
+An attempt has a deadline as a whole (resolving, connecting, TLS, sending, the answer), not
+only per read: a receiver that sends a byte just inside the read timeout would otherwise hold
+a worker as long as it liked. A watchdog shuts the attempt's socket down when time is up, and
+the name lookup is waited for only as long as the attempt has left.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import contextlib
 import json
 import secrets
 import socket
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -22,6 +29,7 @@ from typing import Any
 import certifi
 import urllib3
 from standardwebhooks import Webhook
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
@@ -41,11 +49,90 @@ USER_AGENT = "policywatch-webhooks/1.0"
 EVENT_TYPE = "policy.changed"
 _REDIRECTS = (301, 302, 303, 307, 308)
 
+DEFAULT_DEADLINE_SECONDS = 10.0
+_CA_CERTS = certifi.where()  # the same trust store as requests (and the fetcher)
+
+
+class _Watchdog:
+    """Shuts the attempt's socket down when its time is up, whatever the socket is waiting for."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        _current.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        _current.watchdog = None
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.expired:
+                raise TimeoutError("the attempt's deadline passed")
+            self._socket = sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._socket is not None:
+                # The plain socket's shutdown, also under TLS: a blocked read returns at once, and the
+                # TLS object (which another thread is inside) is left alone.
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
+
+
+_current = threading.local()  # the attempt in progress on this thread: one send per thread at a time
+
+
+def _watch(sock: socket.socket | None) -> None:
+    watchdog = getattr(_current, "watchdog", None)
+    if watchdog is not None and sock is not None:
+        watchdog.watch(sock)
+
+
+class _Watched:
+    """Connection mixin: every socket it opens, and the one each request reuses, is the attempt's to shut."""
+
+    def _new_conn(self) -> socket.socket:
+        # Plain http: this is the socket read from. Under TLS it is handed over to the TLS socket,
+        # whose handshake CPython bounds as a whole by the socket timeout (no more than the time left).
+        sock = super()._new_conn()  # type: ignore[misc]
+        _watch(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self.sock)  # type: ignore[attr-defined]
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _HTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
 # Shared by every call (and thread) in the process so repeated deliveries to one receiver reuse
 # a kept-alive connection. Pools are keyed by address, port and TLS name, so a connection made
 # for one host name is never reused for another. block=False: beyond maxsize, open and discard.
 _POOLS = urllib3.PoolManager(num_pools=100, maxsize=50, block=False)
-_CA_CERTS = certifi.where()  # the same trust store as requests (and the fetcher)
+_POOLS.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 class WebhookError(Exception):
@@ -107,19 +194,22 @@ def send(
     allowlist: frozenset[str] = frozenset(),
     connect_timeout: float = 3.0,
     read_timeout: float = 10.0,
+    deadline: float = DEFAULT_DEADLINE_SECONDS,
     getaddrinfo: Callable[..., list[tuple[Any, ...]]] | None = None,
     now: datetime | None = None,
 ) -> int:
     """POST ``body`` signed with ``secret`` to ``url`` once; the 2xx status, or WebhookError.
 
+    ``deadline``: seconds for the whole attempt, however the receiver trickles its answer.
     ``getaddrinfo`` defaults to ``socket.getaddrinfo`` looked up at call time.
     """
     try:
         validate_secret(secret)
     except ValueError as error:
         raise WebhookError(str(error)) from None
+    ends = time.monotonic() + deadline
     try:
-        target = resolve(url, allowlist, getaddrinfo or socket.getaddrinfo)
+        target = resolve(url, allowlist, _within(deadline, getaddrinfo or socket.getaddrinfo))
     except AddressError as error:
         raise WebhookError(str(error)) from error
     try:
@@ -128,25 +218,55 @@ def send(
         raise WebhookError("webhook body is not UTF-8") from None
     headers["Host"] = _host_header(target)
 
+    left = max(ends - time.monotonic(), 0.001)
     pool = _POOLS.connection_from_host(target.address, target.port, target.scheme, pool_kwargs=_tls(target))
-    try:
-        response = pool.urlopen(
-            "POST",
-            target.path,
-            body=body,
-            headers=headers,
-            redirect=False,
-            retries=False,
-            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
-            preload_content=False,
-            release_conn=False,
-        )
-    except (HTTPError, OSError) as error:
-        raise WebhookError(_failure(error, target, connect_timeout, read_timeout)) from error
-    try:
-        return _outcome(response)
-    finally:
-        _discard_body(response)
+    with _Watchdog(left) as watchdog:
+        try:
+            response = pool.urlopen(
+                "POST",
+                target.path,
+                body=body,
+                headers=headers,
+                redirect=False,
+                retries=False,
+                timeout=urllib3.Timeout(connect=min(connect_timeout, left), read=min(read_timeout, left)),
+                preload_content=False,
+                release_conn=False,
+            )
+        except (HTTPError, OSError) as error:
+            if watchdog.expired:
+                raise WebhookError(_too_slow(target, deadline)) from error
+            raise WebhookError(_failure(error, target, connect_timeout, read_timeout)) from error
+        try:
+            if watchdog.expired:  # the answer may have been cut short: its status proves nothing
+                raise WebhookError(_too_slow(target, deadline))
+            return _outcome(response)
+        finally:
+            _discard_body(response)  # still under the watchdog: a trickled body is cut off too
+
+
+def _within(seconds: float, getaddrinfo: Callable[..., list[tuple[Any, ...]]]) -> Callable[..., Any]:
+    """``getaddrinfo`` waited for at most ``seconds`` (a name server that never answers holds only its own thread)."""
+
+    def lookup(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        answer: list[Any] = []
+
+        def run() -> None:
+            try:
+                answer.append(getaddrinfo(*args, **kwargs))
+            except BaseException as error:  # handed to the caller below
+                answer.append(error)
+
+        worker = threading.Thread(target=run, daemon=True, name="webhook-dns")
+        worker.start()
+        worker.join(seconds)
+        if not answer:
+            raise socket.gaierror(f"no answer within {seconds:g} s")
+        if isinstance(answer[0], BaseException):
+            raise answer[0]
+        return answer[0]
+
+    return lookup
 
 
 def _tls(target: Target) -> dict[str, Any]:
@@ -197,6 +317,11 @@ def _failure(error: HTTPError | OSError, target: Target, connect_timeout: float,
     if isinstance(error, ProtocolError):
         return f"connection to {where} failed: {_one_line(error)}"
     return f"request to {where} failed: {_one_line(error)}"
+
+
+def _too_slow(target: Target, deadline: float) -> str:
+    where = f"{_host_header(target, always_port=True)} ({target.address})"
+    return f"timed out after {deadline:g} s (the whole attempt) waiting for {where}"
 
 
 def _discard_body(response: urllib3.BaseHTTPResponse) -> None:

@@ -1,8 +1,9 @@
 """A subscriber: who they are, what they watch, how they are reached, and what their tier allows.
 
 Everything a subscriber gives us is validated here, with an error that names what was wrong;
-tier limits are enforced twice: when a subscription is written (``validate``) and at fan-out
-(``Entitlement``), so a subscriber downgraded behind our back receives only what the tier allows.
+tier limits (platforms, channels, webhook endpoints) are enforced twice: when a subscription is
+written (``validate``) and at fan-out (``Entitlement``), so a subscriber downgraded or edited
+behind our back receives only what the tier allows.
 """
 
 from __future__ import annotations
@@ -193,6 +194,11 @@ def validate(subscriber: Subscriber, known_platforms: Iterable[str], known_provi
         raise TierError(f"the {plan.label} tier has no SMS alerts; upgrade or leave out the phone number")
     if subscriber.webhooks and "webhook" not in plan.channels:
         raise TierError(f"the {plan.label} tier has no webhooks; upgrade or leave out the webhook URL")
+    if len(subscriber.webhooks) > plan.max_webhooks:
+        raise TierError(
+            f"the {plan.label} tier has {_count(plan.max_webhooks, 'webhook endpoint')}; "
+            f"{len(subscriber.webhooks)} were given"
+        )
     if subscriber.provisions:
         if not plan.provision_filters:
             raise TierError(f"the {plan.label} tier has no provision filters; upgrade or leave out --provision")
@@ -230,7 +236,9 @@ def entitlement(subscriber: Subscriber, change: dict[str, Any]) -> Entitlement |
     if "sms" in plan.channels and subscriber.phone and _at_least(change.get("severity"), subscriber.sms_min_severity):
         channels.append("sms")
     if "webhook" in plan.channels:
-        channels.extend(e.channel for e in subscriber.webhooks)
+        # Endpoints beyond the tier's limit (stored behind our back) get nothing: each one is a receiver
+        # that may take the whole attempt's time, and the fan-out's time is shared by every subscriber.
+        channels.extend(e.channel for e in subscriber.webhooks[: plan.max_webhooks])
     return Entitlement(plan, same_day=True, channels=tuple(channels))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -23,6 +24,12 @@ PROFILE = "profile"
 WATCH_PREFIX = "watch#"
 PLATFORM_INDEX = "by-platform"
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit: a profile and 99 platforms
+
+# What an unsubscribe link can carry: ids are "sub_" and 16 hex digits, tokens 32 URL-safe
+# characters (secrets.token_urlsafe(24)); the bounds leave room and keep anything else, of
+# any length or alphabet, away from the table.
+_LINK_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_LINK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class ConcurrentUpdateError(SubscriberError):
@@ -82,12 +89,16 @@ class Subscribers:
         return Subscriber.from_item(aws.from_dynamodb(response["Item"]))
 
     def by_token(self, subscriber_id: str, token: str) -> Subscriber:
-        """The subscriber a link was made for; the same error for a wrong id and a wrong token."""
+        """The subscriber a link was made for; the same error for a wrong id and a wrong token.
+
+        A malformed id or token (too long, outside the URL-safe alphabet) is refused unread.
+        """
         subscriber = None
-        if subscriber_id and token:
+        if _LINK_ID.fullmatch(subscriber_id) and _LINK_TOKEN.fullmatch(token):
             with contextlib.suppress(SubscriberError):  # the same answer for an unknown id
                 subscriber = self.get(subscriber_id)
-        if subscriber is None or not hmac.compare_digest(subscriber.unsubscribe_token, token):
+        # Bytes: compare_digest raises on str with non-ASCII characters (kept out above; this keeps it total).
+        if subscriber is None or not hmac.compare_digest(subscriber.unsubscribe_token.encode(), token.encode()):
             raise SubscriberError("this link is not valid (it may be mistyped or the subscription removed)")
         return subscriber
 
@@ -151,6 +162,10 @@ class Subscribers:
                     raise SubscriberError(f"subscriber {subscriber_id!r} already exists") from None
                 raise ConcurrentUpdateError(
                     f"subscriber {subscriber_id!r} changed while this update was made; try again"
+                ) from None
+            if "TransactionConflict" in reasons:  # another transaction on the same items was in flight
+                raise ConcurrentUpdateError(
+                    f"subscriber {subscriber_id!r} was being changed by another update; try again"
                 ) from None
             raise
 

@@ -1,0 +1,32 @@
+"""Reconcile: every few minutes, settle deliveries left unsettled past their time (see policywatch.reconcile)."""
+
+import time
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from policywatch.config import require, settings
+from policywatch.deliveries import Deliveries
+from policywatch.reconcile import reconcile
+from policywatch.retries import RetryQueue
+
+logger = Logger()
+metrics = Metrics()
+
+MARGIN_SECONDS = 10  # stop taking records this long before the timeout: each costs two calls at most
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    config = settings()
+    run = reconcile(
+        deliveries=Deliveries(require(config.deliveries_table, "DELIVERIES_TABLE"), config.delivery_ttl_days),
+        retries=RetryQueue.from_settings(config),
+        deadline=time.monotonic() + context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS,
+    )
+    metrics.add_metric(name="DeliveriesStuck", unit=MetricUnit.Count, value=run.stuck)
+    metrics.add_metric(name="DeliveriesResent", unit=MetricUnit.Count, value=run.resent)
+    metrics.add_metric(name="DeliveriesInterrupted", unit=MetricUnit.Count, value=run.interrupted)
+    return run.counts()

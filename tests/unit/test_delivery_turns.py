@@ -1,0 +1,84 @@
+"""The fan-out's turns (no AWS): subscribers take turns, and none has more than its share in flight."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+
+import pytest
+
+from policywatch.deliveries import UNSETTLED_SHARDS, DeliveryKey, is_overdue
+from policywatch.notify import Task, Turns
+from policywatch.retries import DeliveryJobError, read_job
+from policywatch.tiers import tier
+
+
+def queues(*sizes: int) -> list[deque[Task]]:
+    plan = tier("professional")
+    return [
+        deque(Task(DeliveryKey("c", f"s{s}", f"webhook:{i}"), None, plan) for i in range(size))  # type: ignore[arg-type]
+        for s, size in enumerate(sizes)
+    ]
+
+
+def started(turns: Turns) -> list[str]:
+    found = []
+    while (picked := turns.next()) is not None:
+        found.append(picked[1].key.subscriber_id)
+    return found
+
+
+def test_subscribers_take_turns_and_one_never_has_more_than_two_in_flight():
+    turns = Turns(queues(16, 1, 1, 1), per_subscriber=2)
+    assert started(turns) == ["s0", "s1", "s2", "s3", "s0"]  # then s0 waits for room; the others are done
+    turns.done(1)  # another subscriber's delivery ended: no room made for s0
+    assert started(turns) == []
+    turns.done(0)
+    assert started(turns) == ["s0"]
+
+
+def test_what_is_not_started_is_handed_back_in_turn_order():
+    turns = Turns(queues(3, 2), per_subscriber=1)
+    assert started(turns) == ["s0", "s1"]
+    left = turns.rest()
+    assert [t.key.subscriber_id for t in left] == ["s0", "s1", "s0"]
+    turns.done(0)
+    assert started(turns) == []
+
+
+@pytest.mark.timeout(10)  # every operation is O(1): 20,000 subscribers in about a second (quadratic: minutes)
+def test_turns_cost_the_same_per_task_however_many_subscribers():
+    turns = Turns(queues(*([3] * 20_000)))
+    count = 0
+    while (picked := turns.next()) is not None:
+        turns.done(picked[0])
+        count += 1
+    assert count == 60_000
+
+
+def test_records_spread_over_the_index_shards():
+    shards = {DeliveryKey(f"change-{i}", f"sub_{i}", "email").shard for i in range(200)}
+    assert shards == {str(n) for n in range(UNSETTLED_SHARDS)}
+
+
+def test_a_record_is_overdue_only_while_unsettled_and_past_its_time():
+    assert is_overdue({"status": "sending", "overdue_at": "2020-01-01T00:00:00Z"})
+    assert not is_overdue({"status": "sending", "overdue_at": "2999-01-01T00:00:00Z"})
+    assert not is_overdue({"status": "sent"})
+    assert not is_overdue({"status": "sending"})  # a record written before the index existed
+
+
+def test_jobs_name_their_first_attempt_and_what_they_vouch_for():
+    body = {"change_id": "c", "subscriber_id": "s", "channel": "email", "record_key": "changes/x.json"}
+    job = read_job(json.dumps(body))
+    assert (job.attempt, job.after_failed) == (2, None)  # what the fan-out's jobs always were
+    job = read_job(json.dumps({**body, "attempt": 1}))
+    assert job.attempt == 1
+    with pytest.raises(DeliveryJobError, match="attempt must be a positive integer, not '2'"):
+        read_job(json.dumps({**body, "attempt": "2"}))
+    with pytest.raises(DeliveryJobError, match="after_failed must be a positive integer, not True"):
+        read_job(json.dumps({**body, "after_failed": True}))
+    with pytest.raises(DeliveryJobError, match="ids must be non-empty strings"):
+        read_job(json.dumps({**body, "channel": 7}))
+    with pytest.raises(DeliveryJobError, match="not a delivery job"):
+        read_job("[1, 2]")
