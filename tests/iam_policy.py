@@ -15,7 +15,8 @@ own snapshots). This module closes that gap for the in-process tests:
 
 The e2e suite covers the deployed stack the same way with MiniStack's own IAM enforcement
 (``AUTH=true``). Only the condition keys policywatch's template uses are evaluated
-(``s3:prefix`` with StringLike/StringEquals); any other is refused loudly.
+(``s3:prefix`` and ``ses:FromAddress``, with StringLike/StringEquals and their IfExists forms);
+any other is refused loudly.
 """
 
 from __future__ import annotations
@@ -182,14 +183,19 @@ def _matches(statement: dict[str, Any], action: str, resource: str, context: dic
         return False
     for operator, tests in statement.get("Condition", {}).items():
         for key, expected in tests.items():
-            if key != "s3:prefix" or operator not in ("StringLike", "StringEquals"):
+            if key not in _CONDITION_KEYS or operator.removesuffix("IfExists") not in ("StringLike", "StringEquals"):
                 raise NotImplementedError(f"condition {operator} on {key} is not evaluated here")
             if key not in context:
+                if operator.endswith("IfExists"):
+                    continue
                 return False
-            compare = fnmatch.fnmatchcase if operator == "StringLike" else str.__eq__
+            compare = fnmatch.fnmatchcase if operator.startswith("StringLike") else str.__eq__
             if not any(compare(context[key], pattern) for pattern in _listed(expected)):
                 return False
     return True
+
+
+_CONDITION_KEYS = ("s3:prefix", "ses:FromAddress")
 
 
 def denial(function: str, environ: dict[str, str], call: Call) -> str | None:
@@ -263,7 +269,9 @@ def calls(service: str, operation: str, params: dict[str, Any]) -> Iterator[Call
         sender = params.get("Source") or _raw_sender(params)
         domain = sender.rpartition("@")[2]
         identity = f"arn:{PARTITION}:ses:{REGION}:{ACCOUNT}:identity/"
-        yield Call(f"ses:{operation}", (identity + sender, identity + domain), any_of=True)
+        # AWS authorises a send against the sender's identity ARN (address or domain) and sets
+        # ses:FromAddress; a grant may be scoped by either.
+        yield Call(f"ses:{operation}", (identity + sender, identity + domain), {"ses:FromAddress": sender}, any_of=True)
     elif service == "cloudwatch" and operation == "PutMetricData":
         yield Call("cloudwatch:PutMetricData", ("*",))
     else:
