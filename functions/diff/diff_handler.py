@@ -31,4 +31,6 @@ def handler(event: S3Event, context: LambdaContext) -> dict:
             metrics.add_metric(name="Changes", unit=MetricUnit.Count, value=1)
             if change["alert"]:
                 metrics.add_metric(name="AlertingChanges", unit=MetricUnit.Count, value=1)
+            if change.get("limits"):  # recorded, but analysed only in part (docs/diff.md, "Budgets")
+                metrics.add_metric(name="LimitedChanges", unit=MetricUnit.Count, value=1)
     return {"changes": changes}

@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import diff_handler
+import pytest
 
 from tests.integration.conftest import T0, put_version, s3_event, training_change
 
@@ -39,3 +40,20 @@ def test_first_version_and_cosmetic_changes_do_not_alert(stack, context):
     assert stack.published_changes() == []
     record = json.loads(stack.s3.get_object(Bucket=stack.bucket, Key=stack.keys("changes/")[0])["Body"].read())
     assert record["kind"] == "cosmetic" and record["alert"] is False
+
+
+@pytest.mark.timeout(60)  # before: a 5 MB paragraph took 22-25 s and 600 MB against the function's 512 MB
+def test_a_version_built_to_defeat_the_diff_is_still_recorded_and_published(stack, context):
+    """Issue 11: a failed diff was dropped after two attempts and the change skipped for good.
+    A 3 MB paragraph now diffs in seconds: recorded with its limits, published, alerting."""
+    words = " ".join(["we may share your personal data with service providers"] * 50_000)  # 3 MB, one paragraph
+    put_version(stack, "# Privacy Policy\n\n" + words, T0)
+    key = put_version(stack, "# Privacy Policy\n\n" + words + " and we will sell it.", T0 + timedelta(hours=1))
+    assert len(diff_handler.handler(s3_event(stack.bucket, key), context)["changes"]) == 1
+    (event,) = stack.published_changes()
+    change = event["body"]
+    assert change["kind"] == "substantive" and change["alert"] is True
+    assert [entry["step"] for entry in change["limits"]][:1] == ["pairing"]
+    record = json.loads(stack.s3.get_object(Bucket=stack.bucket, Key=change["record_key"])["Body"].read())
+    assert record["limits"] == change["limits"]
+    assert "we will sell it" in record["blocks"][0]["delta"][-1]["text"]

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from policywatch import dates
+from policywatch import analysis, dates
 from policywatch.analysis import analyse
 from policywatch.archive import VersionRef
 from policywatch.changes import ChangeRecordError, build_record, change_id, event_from_record, validate
@@ -203,6 +203,56 @@ def test_event_shrinks_to_fit_an_sns_message():
     event = event_from_record(record, "changes/x.json")
     assert event["blocks_truncated"] and len(json.dumps(event).encode()) <= 200_000
     validate(event)
+
+
+# ------------------------------------------------------------------ budgets (issue 11)
+
+
+def test_a_long_new_section_heading_still_makes_a_valid_record():
+    """The summary names new sections; a 2,000-character heading made it longer than the schema's
+    600 and the record was refused: the change was never recorded. Now the summary is cut."""
+    old = history_version(CLAUDE, 3)
+    new = old + "\n\n## " + "Sharing with partners " * 100 + "\n\nWe share your data with partners."
+    record = build_record(
+        _ref("a", "s1"), _ref("b", "s2"), old, new,
+        document_type="Privacy Policy", recent_fingerprints=[], fingerprint=fingerprint(new), now=NOW,
+    )  # fmt: skip
+    validate(record)
+    assert record["alert"] and len(record["summary"]) <= 600 and record["summary"].endswith("\u2026")
+
+
+def test_a_limited_analysis_says_so_in_the_record_and_its_summary(monkeypatch):
+    """Past the provisions budget the record lists ``limits`` and the summary ends with a note; it validates."""
+    monkeypatch.setattr(analysis, "ASSESS_UNITS", 1_000)
+    old = history_version(CLAUDE, 2)
+    new = history_version(CLAUDE, 3)
+    record = build_record(
+        _ref("a", "s1"), _ref("b", "s2"), old, new,
+        document_type="Privacy Policy", recent_fingerprints=[], fingerprint=fingerprint(new), now=NOW,
+    )  # fmt: skip
+    validate(record)
+    validate(event_from_record(record, "changes/anthropic/privacy-policy/s2.json"))
+    assert [entry["step"] for entry in record["limits"]] == ["provisions"]
+    assert record["summary"].endswith("Too large to analyse in full: parts were compared coarsely.")
+    assert record["alert"] and record["severity"] in ("medium", "high")
+
+
+def test_passages_past_the_budget_take_their_heading_categories_or_medium(monkeypatch):
+    monkeypatch.setattr(analysis, "ASSESS_UNITS", 0)
+    result = analyse("# Retention\n\nWe keep data.", "# Retention\n\nWe keep data for ever.\n\nAnd more.")
+    assessments = [result.assessments[id(c)] for c in result.comparison.substantive]
+    assert all(a.findings == [] for a in assessments)
+    assert {tuple(a.categories) for a in assessments} == {("data-retention",)}
+    no_heading = analyse("We keep data.", "We keep data for ever.")
+    assert [a.severity for a in no_heading.assessments.values()] == ["medium"]  # not read: it may say anything
+
+
+def test_real_records_have_no_limits():
+    """``limits`` appears only when a budget was reached: never for the recorded histories."""
+    for name in (CLAUDE, CHATGPT, MIDJOURNEY):
+        _, versions = load(HISTORIES / name)
+        for step in replay(versions):
+            assert step.analysis is None or "limits" not in step.analysis.to_dict()
 
 
 # ------------------------------------------------------------------ replay acceptance

@@ -11,8 +11,11 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policywatch.blocks import Block, parse
+from policywatch.negation import Scopes, negated
 from policywatch.provisions import Assessment, Finding, taxonomy
 from tests.conftest import CORPUS
 
@@ -304,3 +307,36 @@ def test_passage_about_no_provision_is_low_with_no_categories():
     assert assessment.categories == []
     assert assessment.findings == []
     assert assessment.severity == "low"
+
+
+# Negation on long sentences (issue 11): ``negation.negated`` reads the sentence from its start
+# up to each term; ``Scopes`` answers every term of a sentence from one reading, the same way.
+_CLAUSE = st.sampled_from(
+    ["not", "never", "no longer", "won't", "do not", "does not", "cannot", "don't", ";", ",", ", but", "unless",
+     "and will", "or we", "even if", "however", "we", "you", "shall", " ", "  ", "\t", "train", "x", "nota", "anot",
+     ".", "'", "n", "o", "t"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_CLAUSE, max_size=40).map("".join))
+def test_scopes_answer_as_negated_does_at_every_position(sentence):
+    scopes = Scopes(sentence)
+    assert [scopes.negated(p) for p in range(len(sentence) + 1)] == [
+        negated(sentence, p) for p in range(len(sentence) + 1)
+    ]
+
+
+def test_scopes_answer_as_negated_does_far_from_the_start():
+    sentence = "we do not, in any case, " + "share data and train models with partners " * 40 + "; we train"
+    scopes = Scopes(sentence)
+    assert [scopes.negated(p) for p in range(len(sentence) + 1)] == [
+        negated(sentence, p) for p in range(len(sentence) + 1)
+    ]
+
+
+@pytest.mark.timeout(30)  # before: over 60 s (each term re-read the 840 KB sentence up to itself)
+def test_a_long_sentence_with_many_terms_is_assessed_in_linear_time():
+    text = "we do not " + "share data and train models with partners " * 20_000  # one 840 KB sentence
+    assessment = taxonomy().assess("", text, "Privacy Policy > Sharing")
+    assert assessment.categories  # read, not skipped

@@ -11,6 +11,13 @@ Kinds, in order of precedence:
 - ``substantive``: words of the policy changed; the only kind that alerts.
 - ``date-only``: nothing but dates, or lines that only state a date, changed.
 - ``cosmetic``: formatting, typography, link targets, tokens, page chrome, moves.
+
+Budgets: provisions are read in the changed passages up to ``ASSESS_UNITS`` (characters,
+plus ``PASSAGE_UNITS`` for each passage): twice what the largest real change needs (a 630 KB
+privacy statement rewritten). Past it a passage is read on its changed stretch only, then not
+at all (its categories come from its heading, its severity is their default, or medium when
+none); the record's ``limits`` says so and the summary ends with a sentence that says so.
+A change is never dropped for being big.
 """
 
 from __future__ import annotations
@@ -23,12 +30,24 @@ from typing import Any
 from policywatch import dates
 from policywatch.blocks import Block
 from policywatch.diff import BlockChange, Comparison, compare, quote
+from policywatch.matching import common_length
 from policywatch.noise import fingerprint as fingerprint_of
-from policywatch.provisions import Assessment, Finding, rank, regulatory_mapping, taxonomy
+from policywatch.provisions import Assessment, Finding, Text, rank, regulatory_mapping, taxonomy
 
 FLAP_WINDOW = 10  # archived versions before the previous one that a new text may flap back to
 MAX_QUOTES_PER_PROVISION = 3
 MAX_SUMMARY_FINDINGS = 3
+# Changed passages a record lists (the most in a real change: 1,287). Validating a record
+# takes 0.4 ms a passage, and a record of 40,000 would be tens of megabytes.
+MAX_RECORD_BLOCKS = 3_000
+MAX_HEADING_CHARS = 2_000  # a heading path in the record (real ones: 630 at most)
+ASSESS_UNITS = 1_200_000  # provisions: characters of changed passages read, plus PASSAGE_UNITS each
+PASSAGE_UNITS = 300  # what reading one passage costs besides its characters (the real maximum: 610,000 in all)
+STRETCH_MARGIN = 1_000  # characters kept either side of a passage's changed stretch, past the budget
+# Whole-document checks of presence rules (``_drop_moved_statements``): characters times rules.
+MOVED_CHECK_UNITS = 20_000_000  # the largest real document: 632,000 characters, 10 presence rules
+MAX_SUMMARY_CHARS = 600  # the schema's limit
+LIMITED = " Too large to analyse in full: parts were compared coarsely."  # the record's ``limits`` says which parts
 
 _NOISE_WORDS = {
     "formatting": "reformatted",
@@ -51,6 +70,17 @@ class Analysis:
     comparison: Comparison
     assessments: dict[int, Assessment] = field(default_factory=dict)  # id(BlockChange) -> assessment
     provisions: list[dict[str, Any]] = field(default_factory=list)
+    _headings: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def heading(self, path: str) -> str:
+        """A heading path as the record shows it: at most ``MAX_HEADING_CHARS``, cut once per
+        path (the passages under one heading share the copy: a megabyte heading over thousands
+        of passages would otherwise be thousands of copies)."""
+        if len(path) <= MAX_HEADING_CHARS:
+            return path
+        if path not in self._headings:
+            self._headings[path] = path[: MAX_HEADING_CHARS - 1] + "\u2026"
+        return self._headings[path]
 
     @property
     def alert(self) -> bool:
@@ -74,11 +104,28 @@ class Analysis:
         return noise
 
     def blocks(self) -> list[dict[str, Any]]:
-        return [_block_dict(change, self.assessments.get(id(change))) for change in self.comparison.changes]
+        """The record's changed passages, in document order: all of them, or past
+        ``MAX_RECORD_BLOCKS`` that many, substantive ones first."""
+        changes = self.comparison.changes
+        if len(changes) > MAX_RECORD_BLOCKS:
+            first = sorted(range(len(changes)), key=lambda i: (not changes[i].substantive, i))[:MAX_RECORD_BLOCKS]
+            self.comparison.budget.limit(
+                "record",
+                f"the record lists {MAX_RECORD_BLOCKS:,} of the {len(changes):,} changed passages, "
+                "substantive ones first; counts and noise count them all",
+            )
+            changes = [changes[i] for i in sorted(first)]
+        return [_block_dict(self, change) for change in changes]
+
+    @property
+    def limits(self) -> list[dict[str, str]]:
+        """The steps done coarsely for want of budget (diff.Budget): empty for real versions."""
+        return self.comparison.limits
 
     def to_dict(self) -> dict[str, Any]:
-        """The analysis fields of a change record (docs/change-event.md)."""
-        return {
+        """The analysis fields of a change record (docs/change-event.md); ``limits`` only when limited."""
+        blocks = self.blocks()  # first: a word-level change past its budget is a limit too
+        fields = {
             "kind": self.kind,
             "alert": self.alert,
             "severity": self.severity,
@@ -90,8 +137,11 @@ class Analysis:
             "counts": self.counts(),
             "noise": self.noise(),
             "provisions": self.provisions,
-            "blocks": self.blocks(),
+            "blocks": blocks,
         }
+        if self.limits:
+            fields["limits"] = [dict(entry) for entry in self.limits]
+        return fields
 
 
 def analyse(
@@ -120,8 +170,28 @@ def analyse(
     analysis = Analysis(kind, "none", "neutral", "", effective, effective_changed, comparison)
     if kind == "substantive":
         _assess(analysis)
-    analysis.summary = _summary(analysis)
+    analysis.summary = _limited(analysis, _summary(analysis))
     return analysis
+
+
+def _sized(old: str, new: str, left: int) -> tuple[str, str, bool]:
+    """The texts of a passage to read within ``left`` units: whole, or cut to the changed
+    stretch with ``STRETCH_MARGIN`` characters either side (and to ``left``); ``True`` when cut."""
+    if len(old) + len(new) + PASSAGE_UNITS <= left:
+        return old, new, False
+    head = max(common_length(old, new) - STRETCH_MARGIN, 0)
+    tail = max(common_length(old[head:][::-1], new[head:][::-1]) - STRETCH_MARGIN, 0)
+    old, new = old[head : len(old) - tail], new[head : len(new) - tail]
+    each = max((left - PASSAGE_UNITS) // 2, 0)
+    return _cut_words(old, each), _cut_words(new, each), True
+
+
+def _cut_words(text: str, size: int) -> str:
+    """``text`` cut at its last whole word within ``size`` characters, both ends clean."""
+    if len(text) > size:
+        text = text[:size]
+        text = text[: text.rfind(" ")] if " " in text else ""
+    return text.strip()
 
 
 def _plain_text(blocks: list[Block]) -> str:
@@ -133,10 +203,22 @@ def _assess(analysis: Analysis) -> None:
     """Provisions of every substantive passage, rolled up per category, most severe first."""
     provisions = taxonomy()
     rollup: dict[str, dict[str, Any]] = {}
+    left, cut, skipped = ASSESS_UNITS, 0, 0
+    by_heading: dict[str, list[str]] = {}  # categories of passages past the budget, by their heading
     for order, change in enumerate(analysis.comparison.substantive):
         kind = (change.new or change.old).kind  # type: ignore[union-attr]
+        heading = analysis.heading(change.heading)  # read by every rule: not a megabyte of it
         old, new = change.old.plain if change.old else "", change.new.plain if change.new else ""
-        assessment = provisions.assess_plain(old, new, change.heading, kind=kind)
+        old, new, was_cut = _sized(old, new, left)
+        if (old or new) and len(old) + len(new) + PASSAGE_UNITS <= left:
+            left -= len(old) + len(new) + PASSAGE_UNITS
+            cut += was_cut
+            assessment = provisions.assess_plain(old, new, heading, kind=kind)
+        else:
+            skipped += 1
+            if heading not in by_heading:
+                by_heading[heading] = provisions.recognise("", heading)
+            assessment = _unassessed(change, by_heading[heading])
         analysis.assessments[id(change)] = assessment
         for cid in assessment.categories:
             entry = rollup.setdefault(cid, {"id": cid, "label": provisions.label(cid), "findings": [], "quotes": []})
@@ -151,8 +233,20 @@ def _assess(analysis: Analysis) -> None:
             weight = max((rank(f.severity) for f in worse), default=0)
             both = bool(before and after)
             entry["quotes"].append(
-                (-weight, not both, order, {"heading": change.heading, "before": quote(before), "after": quote(after)})
+                (
+                    -weight,
+                    not both,
+                    order,
+                    {"heading": heading, "before": quote(before), "after": quote(after)},
+                )
             )
+    if cut or skipped:
+        analysis.comparison.budget.limit(
+            "provisions",
+            f"provisions read in {ASSESS_UNITS:,} units of changed text (characters, {PASSAGE_UNITS} a passage): "
+            f"{cut:,} passages read on their changed stretch only, {skipped:,} not read "
+            "(categories from their heading, severity their default or medium)",
+        )
     _drop_moved_statements(analysis, rollup)
     for entry in rollup.values():
         findings: list[Finding] = entry.pop("findings")
@@ -178,8 +272,16 @@ def _drop_moved_statements(analysis: Analysis, rollup: dict[str, dict[str, Any]]
     rules = {f.rule for a in analysis.assessments.values() for f in a.findings if provisions.rule(f.rule).presence}
     if not rules:
         return
-    old = [b.plain for b in analysis.comparison.old_blocks]
-    new = [b.plain for b in analysis.comparison.new_blocks]
+    chars = sum(len(b.plain) for b in analysis.comparison.old_blocks + analysis.comparison.new_blocks)
+    if chars * len(rules) > MOVED_CHECK_UNITS:
+        analysis.comparison.budget.limit(
+            "provisions",
+            f"{len(rules)} rules to check in {chars:,} characters of text: "
+            "statements that only moved are not told apart from new ones",
+        )
+        return
+    old = [Text(b.plain) for b in analysis.comparison.old_blocks]  # shared by every rule: each term read once
+    new = [Text(b.plain) for b in analysis.comparison.new_blocks]
     moved = {r for r in rules if provisions.says_anywhere(r, old) == provisions.says_anywhere(r, new)}
     if not moved:
         return
@@ -238,16 +340,37 @@ def _summary(analysis: Analysis) -> str:
     return text[0].upper() + text[1:] + "." + when
 
 
-def _block_dict(change: BlockChange, assessment: Assessment | None) -> dict[str, Any]:
+def _limited(analysis: Analysis, summary: str) -> str:
+    """The summary, saying so when only part of the change could be analysed (at most 600 characters)."""
+    if analysis.limits:
+        summary = quote(summary)[: MAX_SUMMARY_CHARS - len(LIMITED)].rstrip() + LIMITED
+    return quote(summary)
+
+
+def _unassessed(change: BlockChange, categories: list[str]) -> Assessment:
+    """A passage past the budget: categories from its heading, their default severity (medium without one)."""
+    provisions = taxonomy()
+    old, new = change.old.plain if change.old else "", change.new.plain if change.new else ""
+    assessment = Assessment(categories=list(categories))
+    for cid in assessment.categories:
+        assessment.quotes[cid] = {"before": old[:MAX_SUMMARY_CHARS], "after": new[:MAX_SUMMARY_CHARS]}
+    assessment.rescore(provisions)
+    if not assessment.categories:
+        assessment.severity = "medium"  # not read: it may say anything
+    return assessment
+
+
+def _block_dict(analysis: Analysis, change: BlockChange) -> dict[str, Any]:
+    assessment = analysis.assessments.get(id(change))
     block: dict[str, Any] = {
         "op": change.op,
         "class": change.cls,
-        "heading": change.heading,
+        "heading": analysis.heading(change.heading),
         "before": quote(change.before),
         "after": quote(change.after),
     }
     if change.moved_from:
-        block["moved_from"] = change.moved_from
+        block["moved_from"] = analysis.heading(change.moved_from)
     if change.substantive:
         block["delta"] = change.delta()
     if assessment is not None:

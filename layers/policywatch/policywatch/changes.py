@@ -148,6 +148,11 @@ def process_version(
     # Written after publishing: a crash in between republishes on retry, and the
     # delivery records downstream make the second publication a no-op.
     archive.put_json(record_key, record)
+    if record.get("limits"):  # a version built to defeat the diff, or one far larger than any policy
+        logger.warning(
+            "change recorded with a limited analysis",
+            extra={"change_id": record["change_id"], "limits": [entry["step"] for entry in record["limits"]]},
+        )
     logger.info("change recorded", extra={"change_id": record["change_id"], "kind": record["kind"]})
     return record
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import islice
 
 DATE_PLACEHOLDER = "DATEX"  # what ``mask`` puts in place of a date (one word, no digits)
 
@@ -87,12 +88,20 @@ def effective_date(text: str) -> date | None:
     return None
 
 
+# A date is at most four runs of word characters ("28th of September, 2025") and ``mask`` makes
+# it one: a text of more than this many runs keeps more than 30 words once masked.
+_MAX_STATEMENT_RUNS = 4 * 30 + 3
+_RUN = re.compile(r"\w+")
+
+
 def is_date_statement(plain_text: str) -> bool:
     """A line that only states when the text took effect or was updated."""
+    if next(islice(_RUN.finditer(plain_text), _MAX_STATEMENT_RUNS, None), None) is not None:
+        return False  # too long to be one, whatever its dates (and a long text is not masked for nothing)
     if not _DATE.search(plain_text):
         return False
     rest = mask(plain_text)
-    n_words = len(re.findall(r"\w+", rest))
+    n_words = len(_RUN.findall(rest))
     return n_words <= 30 and bool(
         re.search(r"\b(effective|updated|revised|modified|version|dated?|as of)\b", rest, re.I)
     )

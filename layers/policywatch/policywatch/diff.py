@@ -13,19 +13,55 @@
    targets), ``label`` (page chrome such as a language picker), ``navigation`` (an in-page
    table of contents), ``date`` (only dates changed, or a line that only states a date),
    ``moved`` (the same words elsewhere).
+
+Budgets: a version can be 5 MB of text built to defeat a diff (tens of thousands of blocks,
+repeated blocks, one paragraph of a million words). Each matching step charges an allowance
+(``policywatch.matching``) sized far above what real versions need; past one, that step is
+done coarsely (blocks aligned on their unique blocks, pairs sought among nearby candidates,
+word-level changes cut to the changed stretch) and the comparison says so in ``limits``.
+The change is still recorded and classified; nothing is dropped for being big.
 """
 
 from __future__ import annotations
 
-import difflib
+from collections import deque
 from dataclasses import dataclass, field
 
 from policywatch import dates
-from policywatch.blocks import Block, parse
+from policywatch.blocks import Block, parse, plain_words
+from policywatch.matching import Allowance, BudgetedMatcher, Overrun, coarse_opcodes, common_length
+from policywatch.pairing import MIN_PAIR_RATIO, exact_pairs, near_pairs
+from policywatch.wordchanges import word_delta
+
+__all__ = ["MIN_PAIR_RATIO", "BlockChange", "Budget", "Comparison", "compare", "quote"]
 
 MAX_QUOTE_CHARS = 600
-MIN_PAIR_RATIO = 0.5
-MAX_DELTA_SEGMENTS = 60
+# Matching steps one comparison may spend (``matching.Allowance``): five times what the most
+# demanding real pairs of the corpus need (2,624 pairs of Open Terms Archive's GenAI
+# histories; the largest, Llama API's privacy policy rewritten: 1,900 and 1,327 blocks).
+ALIGN_STEPS = 600_000  # aligning the blocks of the two versions (the largest real pair: 119,000)
+PAIR_STEPS = 800_000  # pairing removed and added blocks, every run together (real: 159,000)
+DELTA_STEPS = 750_000  # word-level changes, every modified block together (real: 144,000)
+# Changed blocks compared one by one (the largest real change has 1,287); past them each run
+# of blocks is one change.
+MAX_DETAILED_CHANGES = 3_000
+UNDATED_FULL_CHARS = 100_000  # longer blocks compare their dates around the changed stretch only
+_DATE_MARGIN = 100  # characters of unchanged text kept either side of that stretch
+
+
+@dataclass
+class Budget:
+    """What one comparison may spend, and each step it had to do coarsely (the record's ``limits``)."""
+
+    align: Allowance = field(default_factory=lambda: Allowance(ALIGN_STEPS))
+    pair: Allowance = field(default_factory=lambda: Allowance(PAIR_STEPS))
+    delta: Allowance = field(default_factory=lambda: Allowance(DELTA_STEPS))
+    limits: list[dict[str, str]] = field(default_factory=list)
+
+    def limit(self, step: str, note: str) -> None:
+        """Record that ``step`` was done coarsely (once per step: the first note says why)."""
+        if all(entry["step"] != step for entry in self.limits):
+            self.limits.append({"step": step, "note": note})
 
 
 @dataclass(eq=False)
@@ -35,6 +71,8 @@ class BlockChange:
     old: Block | None
     new: Block | None
     at: float = 0.0  # place in document order (set by compare)
+    budget: Budget | None = field(default=None, repr=False)  # the comparison's, for the word-level change
+    _delta: list[dict[str, str]] | None = field(default=None, init=False, repr=False)
 
     @property
     def heading(self) -> str:
@@ -57,33 +95,16 @@ class BlockChange:
         return self.cls == "text"
 
     def delta(self) -> list[dict[str, str]]:
-        """Word-level changes of a modified block: equal, removed and added runs of the reader's text."""
+        """Word-level changes of a modified block: equal, removed and added runs of the reader's text.
+
+        Computed once, within the comparison's budget (``wordchanges.word_delta``).
+        """
         if self.op != "modified" or not self.old or not self.new:
             return []
-        old_words, new_words = self.old.plain.split(), self.new.plain.split()
-        matcher = difflib.SequenceMatcher(
-            a=[w.lower() for w in old_words], b=[w.lower() for w in new_words], autojunk=False
-        )
-        segments: list[dict[str, str]] = []
-        for op, a1, a2, b1, b2 in matcher.get_opcodes():
-            if op == "equal":
-                segments.append({"op": "equal", "text": _ellipsis(" ".join(old_words[a1:a2]))})
-                continue
-            if a2 > a1:
-                segments.append({"op": "removed", "text": " ".join(old_words[a1:a2])})
-            if b2 > b1:
-                segments.append({"op": "added", "text": " ".join(new_words[b1:b2])})
-        if len(segments) > MAX_DELTA_SEGMENTS:
-            segments = segments[:MAX_DELTA_SEGMENTS] + [{"op": "equal", "text": "\u2026"}]
-        return segments
-
-
-def _ellipsis(text: str, keep: int = 8) -> str:
-    """Unchanged words between two changes, shortened to the few either side."""
-    parts = text.split()
-    if len(parts) <= 2 * keep + 1:
-        return text
-    return " ".join(parts[:keep]) + " \u2026 " + " ".join(parts[-keep:])
+        if self._delta is None:
+            budget = self.budget or Budget()
+            self._delta = word_delta(self.old.plain, self.new.plain, budget.delta, budget.limit)
+        return list(self._delta)
 
 
 @dataclass
@@ -91,35 +112,70 @@ class Comparison:
     old_blocks: list[Block]
     new_blocks: list[Block]
     changes: list[BlockChange] = field(default_factory=list)
+    budget: Budget = field(default_factory=Budget)
 
     @property
     def substantive(self) -> list[BlockChange]:
         return [c for c in self.changes if c.substantive]
 
+    @property
+    def limits(self) -> list[dict[str, str]]:
+        """The steps done coarsely for want of budget (empty for real versions)."""
+        return self.budget.limits
 
-def compare(old_text: str, new_text: str) -> Comparison:
+
+def compare(old_text: str, new_text: str, *, budget: Budget | None = None) -> Comparison:
+    budget = budget or Budget()
     old, new = parse(old_text), parse(new_text)
-    comparison = Comparison(old, new)
-    matcher = difflib.SequenceMatcher(a=[b.norm for b in old], b=[b.norm for b in new], autojunk=False)
-    runs = [(a1, a2, b1, b2) for op, a1, a2, b1, b2 in matcher.get_opcodes() if op != "equal"]
+    comparison = Comparison(old, new, budget=budget)
+    runs = [(a1, a2, b1, b2) for op, a1, a2, b1, b2 in _align(old, new, budget) if op != "equal"]
 
-    pending: list[tuple[list[Block], list[Block]]] = []
+    pending: list[tuple[list[Block], list[Block], int]] = []
     for a1, a2, b1, b2 in runs:
         removed, added = old[a1:a2], new[b1:b2]
         if removed and added and _same_words(removed, added):
             comparison.changes.append(_reflow(removed, added, at=b1))
         else:
-            pending.append((removed, added))
+            pending.append((removed, added, b1))
 
     moved = _moves(pending)
-    for removed, added in pending:
+    moved_to = {id(b) for b in moved.values()}
+    detailed, past = len(comparison.changes) + len(moved), 0
+    for removed, added, b1 in pending:
         removed = [b for b in removed if b not in moved]
-        added_left = [b for b in added if b not in moved.values()]
-        comparison.changes.extend(_pair(removed, added_left))
+        added_left = [b for b in added if id(b) not in moved_to]
+        if detailed < MAX_DETAILED_CHANGES:
+            made = _pair(removed, added_left, budget)
+            detailed += len(made)
+            comparison.changes.extend(made)
+        elif removed or added_left:
+            comparison.changes.append(_run_change(removed, added_left, at=b1))
+            past += len(removed) + len(added_left)
+    if past:
+        budget.limit(
+            "blocks",
+            f"over {MAX_DETAILED_CHANGES:,} changed blocks: each run of the other {past:,} is one change, "
+            "not paired block by block, and text unless its words are the same",
+        )
     comparison.changes.extend(BlockChange("moved", "moved", before, after) for before, after in moved.items())
+    for change in comparison.changes:
+        change.budget = budget
     _place(comparison, runs)
     comparison.changes.sort(key=lambda c: c.at)
     return comparison
+
+
+def _align(old: list[Block], new: list[Block], budget: Budget) -> list[tuple[str, int, int, int, int]]:
+    """``SequenceMatcher`` opcodes of the blocks' noise-rule forms; past ``ALIGN_STEPS``, coarse ones."""
+    a, b = [block.norm for block in old], [block.norm for block in new]
+    try:
+        return BudgetedMatcher(a, b, budget.align).get_opcodes()
+    except Overrun as exc:
+        budget.limit(
+            "alignment",
+            f"aligning {len(a):,} and {len(b):,} blocks {exc}: aligned on the blocks found once in each version",
+        )
+        return coarse_opcodes(a, b)
 
 
 def _place(comparison: Comparison, runs: list[tuple[int, int, int, int]]) -> None:
@@ -133,12 +189,11 @@ def _place(comparison: Comparison, runs: list[tuple[int, int, int, int]]) -> Non
         for offset, b in enumerate(comparison.old_blocks[a1:a2])
     }
     for change in comparison.changes:
-        if change.op == "modified" and change.new is not None and id(change.new) not in new_index:
-            continue  # a reflow, placed when it was made
-        if change.new is not None:
+        if change.new is not None and id(change.new) in new_index:
             change.at = new_index[id(change.new)]
-        else:
+        elif change.new is None and id(change.old) in run_of_old:
             change.at = run_of_old[id(change.old)]
+        # else a change of joined blocks (a reflow, a run past the budget), placed when it was made
 
 
 def _same_words(removed: list[Block], added: list[Block]) -> bool:
@@ -147,41 +202,67 @@ def _same_words(removed: list[Block], added: list[Block]) -> bool:
 
 def _reflow(removed: list[Block], added: list[Block], *, at: int) -> BlockChange:
     """A run re-rendered with the same words: one formatting change spanning the run."""
-    old = Block(removed[0].kind, "\n\n".join(b.text for b in removed), removed[0].path, removed[0].level)
-    new = Block(added[0].kind, "\n\n".join(b.text for b in added), added[0].path, added[0].level)
+    old, new = _joined(removed), _joined(added)
     cls = "link" if old.link_targets != new.link_targets and old.words == new.words else "formatting"
     return BlockChange("modified", cls, old, new, at)
 
 
-def _moves(pending: list[tuple[list[Block], list[Block]]]) -> dict[Block, Block]:
+def _joined(blocks: list[Block]) -> Block:
+    return Block(blocks[0].kind, "\n\n".join(b.text for b in blocks), blocks[0].path, blocks[0].level)
+
+
+def _run_change(removed: list[Block], added: list[Block], *, at: int) -> BlockChange:
+    """A run past ``MAX_DETAILED_CHANGES``: one change for all its blocks. Its class is ``text``
+    unless its words are the same (or it has none): page chrome and dates are not told apart."""
+    if removed and added:
+        old, new = _joined(removed), _joined(added)
+        cls = (
+            "text"
+            if not _same_words(removed, added)
+            else "link"
+            if old.link_targets != new.link_targets
+            else "formatting"
+        )
+        return BlockChange("modified", cls, old, new, at)
+    blocks = removed or added
+    cls = "text" if any(b.words for b in blocks) else "formatting"
+    if removed:
+        return BlockChange("removed", cls, _joined(removed), None, at - 0.5)
+    return BlockChange("added", cls, None, _joined(added), at)
+
+
+def _moves(pending: list[tuple[list[Block], list[Block], int]]) -> dict[Block, Block]:
     """Removed blocks whose words reappear, unchanged, somewhere else."""
-    by_words: dict[tuple[str, ...], list[Block]] = {}
-    for removed, _ in pending:
+    by_words: dict[tuple[str, ...], deque[Block]] = {}
+    for removed, _, _ in pending:
         for block in removed:
             if len(block.words) >= 3:
-                by_words.setdefault(block.words, []).append(block)
+                by_words.setdefault(block.words, deque()).append(block)
     moved: dict[Block, Block] = {}
-    for _, added in pending:
+    for _, added, _ in pending:
         for block in added:
             candidates = by_words.get(block.words)
             if candidates:
-                moved[candidates.pop(0)] = block
+                moved[candidates.popleft()] = block
     return moved
 
 
-def _pair(removed: list[Block], added: list[Block]) -> list[BlockChange]:
-    """Pair removed and added blocks of one run, in order, when their words are alike."""
+def _pair(removed: list[Block], added: list[Block], budget: Budget) -> list[BlockChange]:
+    """Pair removed and added blocks of one run, in order, when their words are alike (``pairing``)."""
+    try:
+        pairs = exact_pairs(removed, added, budget.pair)
+    except Overrun as exc:
+        budget.limit(
+            "pairing",
+            f"pairing {len(removed):,} removed and {len(added):,} added blocks {exc}: "
+            "each removed block weighed against nearby added blocks only",
+        )
+        pairs = near_pairs(removed, added)
     changes: list[BlockChange] = []
     start = 0
-    for old in removed:
-        best, best_ratio = None, MIN_PAIR_RATIO
-        for j in range(start, len(added)):
-            matcher = difflib.SequenceMatcher(a=old.words, b=added[j].words, autojunk=False)
-            if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
-                continue
-            ratio = matcher.ratio()
-            if ratio >= best_ratio:
-                best, best_ratio = j, ratio
+    paired = dict(pairs)
+    for i, old in enumerate(removed):
+        best = paired.get(i)
         if best is None:
             changes.append(BlockChange("removed", _single_class(old), old, None))
             continue
@@ -195,13 +276,25 @@ def _pair(removed: list[Block], added: list[Block]) -> list[BlockChange]:
 def _modified_class(old: Block, new: Block) -> str:
     if old.words == new.words:
         return "link" if old.link_targets != new.link_targets else "formatting"
-    if old.undated == new.undated:
+    if _same_undated(old, new):
         return "date"
     if old.is_navigation and new.is_navigation:
         return "navigation"
     if old.is_label and new.is_label:
         return "label"
     return "text"
+
+
+def _same_undated(old: Block, new: Block) -> bool:
+    """Whether only dates differ. Past ``UNDATED_FULL_CHARS`` the dates are masked around the
+    changed stretch only (with a margin wider than any date): the text either side is the
+    same in both, and so is what masking makes of it."""
+    if max(len(old.plain), len(new.plain)) <= UNDATED_FULL_CHARS:
+        return old.undated == new.undated
+    a, b = old.plain, new.plain
+    head = max(common_length(a, b) - _DATE_MARGIN, 0)
+    tail = max(common_length(a[head:][::-1], b[head:][::-1]) - _DATE_MARGIN, 0)
+    return plain_words(dates.mask(a[head : len(a) - tail])) == plain_words(dates.mask(b[head : len(b) - tail]))
 
 
 def _single_class(block: Block) -> str:

@@ -27,13 +27,10 @@ from typing import Any
 import jsonschema
 
 from policywatch.blocks import plain, plain_words, sentences
+from policywatch.negation import Scopes
 
 SEVERITIES = ("none", "low", "medium", "high")
-# Where a negation's scope ends: a new clause with its own subject or condition.
-_SCOPE_END = re.compile(
-    r";|,\s*(?:unless|but|except|however|and we|we|you|if|when|where|although|though|while|even)\b|"
-    r"\b(?:unless|except|however|but|even if)\b|\b(?:and|or)\s+(?:will|may|we|can|shall|must|is|are)\b"
-)
+MAX_CACHED_HEADINGS = 5_000  # heading titles whose categories are kept between passages (a policy has ~100)
 _PLACEHOLDER = re.compile(r"\{([a-z-]+)\}")
 
 
@@ -51,13 +48,14 @@ class Text:
     Every rule and category asks the same few dozen terms of the same sentences.
     """
 
-    __slots__ = ("original", "text", "_starts", "_key")
+    __slots__ = ("original", "text", "_starts", "_key", "_scopes")
 
     def __init__(self, text: str) -> None:
         self.original = text
         self.text = text.lower()  # patterns are lower-case: matching without re.I is several times faster
         self._starts: dict[re.Pattern[str], int] = {}
         self._key: tuple[str, ...] | None = None
+        self._scopes: Scopes | None = None
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -76,6 +74,12 @@ class Text:
 
     def has(self, pattern: re.Pattern[str]) -> bool:
         return self.start(pattern) >= 0
+
+    def negated(self, position: int) -> bool:
+        """Whether a negation's scope reaches ``position`` (``negation.negated``, found once per sentence)."""
+        if self._scopes is None:
+            self._scopes = Scopes(self.text)
+        return self._scopes.negated(position)
 
 
 @dataclass(frozen=True)
@@ -109,25 +113,13 @@ class Rule:
             return True
         # The statement's own term: the last of ``all`` found in the sentence, else the ``any`` terms.
         anchors = [p for p in self.all if sentence.has(p)][-1:] or list(self.any)
-        negations = [_negated(sentence.text, m.start()) for p in anchors for m in p.finditer(sentence.text)]
-        return self.negated in negations
+        return any(sentence.negated(m.start()) == self.negated for p in anchors for m in p.finditer(sentence.text))
 
     def items(self, sentences: list[Text]) -> set[str]:
         """Distinct wordings of the ``list`` term in the sentences (recipients of sharing, ...)."""
         if self.list is None:
             return set()
         return {m.group(0) for s in sentences for m in self.list.finditer(s.text)}
-
-
-_NEGATION = re.compile(r"\b(not|never|no longer|won't|don't|doesn't|do not|does not|will not|cannot|can't)\b")
-
-
-def _negated(sentence: str, position: int) -> bool:
-    """A negation before ``position`` whose scope reaches it (no new clause in between)."""
-    last = None
-    for match in _NEGATION.finditer(sentence, 0, position):
-        last = match
-    return last is not None and not _SCOPE_END.search(sentence, last.end(), position)
 
 
 @dataclass(frozen=True)
@@ -218,17 +210,18 @@ class Taxonomy:
     def rule(self, rule_id: str) -> Rule:
         return self.rules[rule_id]
 
-    def says_anywhere(self, rule_id: str, passages: list[str]) -> bool:
+    def says_anywhere(self, rule_id: str, passages: list[str] | list[Text]) -> bool:
         """Whether any sentence of a whole document (its passages, made plain) says what the rule looks for.
 
-        Passages lacking one of the rule's terms are skipped before they are split into sentences.
+        Passages lacking one of the rule's terms are skipped before they are split into sentences
+        (given as ``Text``, shared by several rules, each term is looked for once).
         """
         rule = self.rule(rule_id)
         for passage in passages:
-            text = Text(passage)
+            text = passage if isinstance(passage, Text) else Text(passage)
             if not all(text.has(p) for p in rule.all) or (rule.any and not any(text.has(p) for p in rule.any)):
                 continue
-            if rule.count([Text(s) for s in sentences(passage)], Text("")):
+            if rule.count([Text(s) for s in sentences(text.original)], Text("")):
                 return True
         return False
 
@@ -250,6 +243,8 @@ class Taxonomy:
     def _heading_categories(self, title: str) -> list[Category]:
         cached = self._by_heading.get(title)
         if cached is None:
+            if len(self._by_heading) >= MAX_CACHED_HEADINGS:  # the taxonomy outlives a document: bounded
+                self._by_heading.clear()
             text = Text(title)
             cached = self._by_heading[title] = [c for c in self.categories.values() if c.in_heading(text)]
         return cached
