@@ -38,6 +38,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) scripts/provisions_doc.py --check
+	$(PY) scripts/check_pins.py
 	$(VENV)/checkov/bin/checkov -f template.yaml --config-file .checkov.yaml
 
 validate: $(VENV)/.installed
