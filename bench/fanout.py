@@ -5,7 +5,7 @@ deliveries in flight in one NotifyFunction invocation) against delivering one af
 another, measured in one run; and the DynamoDB items read per change equal to the platform's
 subscribers (the by-platform index, never a scan), printed.
 
-Everything runs through the real code path (`policywatch.notify.deliver_change`: entitlement,
+Everything runs through the real code path (`policywatch.notify.fanout.deliver_change`: entitlement,
 rendering, the conditional claim, SES / SNS / the signed webhook, the delivery record) against
 a MiniStack of the benchmark's own (DynamoDB, SES, SNS in a separate process, as AWS is) and a
 webhook receiver on loopback that answers every request after 100 ms.
@@ -44,13 +44,13 @@ os.environ.update(
 
 from devstack.ministack import MiniStack, free_port  # noqa: E402
 from devstack.tables import create_tables  # noqa: E402
-from policywatch import aws  # noqa: E402
-from policywatch.channels import webhook  # noqa: E402
-from policywatch.deliveries import Deliveries  # noqa: E402
-from policywatch.dispatch import Channels  # noqa: E402
-from policywatch.links import Links  # noqa: E402
-from policywatch.notify import deliver_change  # noqa: E402
-from policywatch.retries import RetryQueue  # noqa: E402
+from policywatch.core.links import Links  # noqa: E402
+from policywatch.notify.channels import webhook  # noqa: E402
+from policywatch.notify.dispatch import Channels  # noqa: E402
+from policywatch.notify.fanout import deliver_change  # noqa: E402
+from policywatch.notify.retries import RetryQueue  # noqa: E402
+from policywatch.storage import clients as aws  # noqa: E402
+from policywatch.storage.deliveries import Deliveries  # noqa: E402
 from policywatch.subscribers import Endpoint, Subscriber, Subscribers  # noqa: E402
 
 SENDER = "alerts@policywatch.bench"

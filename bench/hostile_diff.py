@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 
-from policywatch.analysis import analyse
-from policywatch.blocks import parse, plain, sentences
-from policywatch.noise import normalise
-from policywatch.provisions import taxonomy
+from policywatch.analysis.assess import analyse
+from policywatch.analysis.blocks import parse, plain, sentences
+from policywatch.analysis.provisions import taxonomy
+from policywatch.text.noise import normalise
 
 _VOCABULARY = (
     "we may share your personal data with service providers partners affiliates advertisers to train "

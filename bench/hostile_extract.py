@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from policywatch.extract import ExtractionError, check_page, extract, parse
-from policywatch.pdf import pdf_to_markdown
+from policywatch.fetch.extraction.html import ExtractionError, check_page, extract, parse
+from policywatch.fetch.extraction.pdf import pdf_to_markdown
 from tests.pdfs import shared_stream_pdf, text_stream
 
 try:
-    from policywatch.extract import html_to_markdown
+    from policywatch.fetch.extraction.html import html_to_markdown
 except ImportError:  # the code before the budgets: the same steps, no budget and no slot
 
     def html_to_markdown(html, select, remove=(), *, base_url=None, filters=()):

@@ -22,8 +22,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from policywatch import fetcher
-from policywatch.fetcher import FetchError, RetryPolicy
+from policywatch.fetch import fetcher
+from policywatch.fetch.fetcher import FetchError, RetryPolicy
 
 DEADLINE = 3.0  # seconds given to each fetch
 STEP = 0.1  # seconds between two bytes: far inside any read timeout

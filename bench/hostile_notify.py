@@ -78,7 +78,7 @@ def _stack() -> Iterator[dict[str, str]]:
     from moto import mock_aws
 
     from devstack.tables import create_tables
-    from policywatch import aws
+    from policywatch.storage import clients as aws
 
     with mock_aws():
         aws.reset()
@@ -119,7 +119,7 @@ def _fail_once(service: str, operation: str, when=lambda params: True) -> None:
     """The next matching call fails as an outage would (botocore's before-parameter-build event)."""
     from botocore.exceptions import ClientError
 
-    from policywatch import aws
+    from policywatch.storage import clients as aws
 
     left = [1]
 
@@ -135,7 +135,7 @@ def _fail_once(service: str, operation: str, when=lambda params: True) -> None:
 
 
 def trickling_webhook() -> str:
-    from policywatch.channels.webhook import WebhookError, send
+    from policywatch.notify.channels.webhook import WebhookError, send
 
     slow = Trickler()
     try:
@@ -153,11 +153,11 @@ def trickling_webhook() -> str:
 
 
 def fanout_monopoly() -> str:
-    from policywatch.deliveries import Deliveries
-    from policywatch.dispatch import Channels
-    from policywatch.links import Links
-    from policywatch.notify import UnfinishedFanOut, deliver_change
-    from policywatch.retries import RetryQueue
+    from policywatch.core.links import Links
+    from policywatch.notify.dispatch import Channels
+    from policywatch.notify.fanout import UnfinishedFanOut, deliver_change
+    from policywatch.notify.retries import RetryQueue
+    from policywatch.storage.deliveries import Deliveries
     from policywatch.subscribers import Endpoint, Subscribers
 
     slow = Trickler()
@@ -196,11 +196,11 @@ def fanout_monopoly() -> str:
 
 
 def retry_not_scheduled() -> str:
-    from policywatch.deliveries import Deliveries
-    from policywatch.dispatch import Channels
-    from policywatch.links import Links
-    from policywatch.notify import deliver_change
-    from policywatch.retries import RetryQueue
+    from policywatch.core.links import Links
+    from policywatch.notify.dispatch import Channels
+    from policywatch.notify.fanout import deliver_change
+    from policywatch.notify.retries import RetryQueue
+    from policywatch.storage.deliveries import Deliveries
     from policywatch.subscribers import Subscribers
 
     with _stack() as queues:
@@ -223,7 +223,7 @@ def retry_not_scheduled() -> str:
 
 
 def stuck_sending() -> str:
-    from policywatch.deliveries import Deliveries, DeliveryKey
+    from policywatch.storage.deliveries import Deliveries, DeliveryKey
 
     with _stack() as queues:
         change = _change()
@@ -232,9 +232,9 @@ def stuck_sending() -> str:
         try:
             from datetime import timedelta
 
-            from policywatch import clock
-            from policywatch.reconcile import reconcile
-            from policywatch.retries import RetryQueue
+            from policywatch.core import clock
+            from policywatch.notify.reconcile import reconcile
+            from policywatch.notify.retries import RetryQueue
         except ImportError:
             status = deliveries.for_change(change["change_id"])[0]["status"]
             return f"no reconciler: the record stays {status}, and nothing reports it"

@@ -43,7 +43,7 @@ def _moto() -> Iterator[object]:
     from moto import mock_aws
 
     from devstack.tables import create_tables
-    from policywatch import aws
+    from policywatch.storage import clients as aws
     from policywatch.subscribers import Subscribers
 
     with mock_aws():
@@ -63,7 +63,7 @@ def _subscriber(store, n: int):
 
 
 def non_ascii_token() -> str:
-    from policywatch import web
+    from policywatch.web import pages as web
 
     with _moto() as store:
         person = _subscriber(store, 0)
@@ -77,8 +77,8 @@ def non_ascii_token() -> str:
 def concurrent_posts() -> str:
     from moto.dynamodb.models import DynamoDBBackend
 
-    from policywatch import web
     from policywatch.subscribers import SubscriberError, Subscribers
+    from policywatch.web import pages as web
 
     with _moto() as store:
         people = [_subscriber(store, n) for n in range(PAIRS)]
@@ -127,10 +127,10 @@ def concurrent_posts() -> str:
 
 
 def encoded_word_subject() -> str:
-    from policywatch.channels.email import build_message
-    from policywatch.channels.render import alert_email
-    from policywatch.links import Links
-    from policywatch.tiers import tier
+    from policywatch.core.links import Links
+    from policywatch.messages.render import alert_email
+    from policywatch.notify.channels.email import build_message
+    from policywatch.subscribers.tiers import tier
 
     change = json.loads(json.loads((ROOT / "events" / "notify.json").read_text())["Records"][0]["body"])
     change["summary"] = "=?utf-8?q?x=0D=0ABcc:_victim=40example.com?="

@@ -50,9 +50,9 @@ os.environ.update(
 
 from devstack.events import sqs_event  # noqa: E402
 from devstack.ministack import MiniStack, free_port  # noqa: E402
-from policywatch import aws  # noqa: E402
 from policywatch.catalog import parse_catalog  # noqa: E402
-from policywatch.sweep import enqueue  # noqa: E402
+from policywatch.fetch.sweep import enqueue  # noqa: E402
+from policywatch.storage import clients as aws  # noqa: E402
 
 PAGE = ROOT.parent / "shared/corpus/snapshots/deepseek/privacy-policy/2026-02-10.html"
 HOSTS = 40

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,19 +12,14 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from tests.iam_policy import Audit, handler_functions
+
 # What template.yaml gives every function (Powertools reads them when handlers are imported).
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "policywatch")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "policywatch")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
-for folder in ("functions/fetch", "functions/diff", "functions/notify", "functions/web", "layers/policywatch", "."):
-    path = str(ROOT / folder)
-    if path not in sys.path:
-        sys.path.insert(0, path)
-
-
-from tests.iam_policy import Audit, handler_functions  # noqa: E402 - needs the paths above
 
 
 def corpus_page(relative: str) -> bytes:

@@ -78,12 +78,18 @@ def template() -> dict[str, Any]:
 
 @cache
 def handler_functions() -> dict[str, str]:
-    """Handler module name ("fetch_handler") -> the function's logical id ("FetchFunction")."""
+    """Handler module ("functions.fetch.fetch_handler") -> the function's logical id ("FetchFunction")."""
     return {
-        resource["Properties"]["Handler"].split(".")[0]: name
+        _module(resource["Properties"]): name
         for name, resource in template()["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
+
+
+def _module(function: dict[str, Any]) -> str:
+    """The handler's module as the tests import it: its CodeUri folder is a package of the project."""
+    folder = function["CodeUri"].strip("/").replace("/", ".")
+    return f"{folder}.{function['Handler'].rsplit('.', 1)[0]}"
 
 
 # ---------------------------------------------------------------------------- the template's side

@@ -5,9 +5,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.archive import Archive
-from policywatch.changes import process_version
-from policywatch.config import require, settings
+from policywatch.analysis.changes import process_version
+from policywatch.core.settings import require, settings
+from policywatch.storage.archive import Archive
 
 logger = Logger()
 metrics = Metrics()

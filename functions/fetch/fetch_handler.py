@@ -1,6 +1,6 @@
 """Fetch: for each job on the FetchQueue, fetch the document and archive what changed.
 
-The batch's message groups (one per host slot) run in parallel; see policywatch.fetchjobs.
+The batch's message groups (one per host slot) run in parallel; see policywatch.fetch.jobs.
 Every job's fetch ends in time to record its outcome before Lambda's own timeout: the
 deadlines derive from the time this invocation has left.
 """
@@ -12,13 +12,13 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.archive import Archive
-from policywatch.archivist import Archivist, Outcome
 from policywatch.catalog import Document
-from policywatch.config import Settings, require, settings
-from policywatch.fetchjobs import run_batch
-from policywatch.operator import OperatorAlerts
-from policywatch.state import DocumentStates
+from policywatch.core.settings import Settings, require, settings
+from policywatch.fetch.archivist import Archivist, Outcome
+from policywatch.fetch.jobs import run_batch
+from policywatch.storage.archive import Archive
+from policywatch.storage.documents import DocumentStates
+from policywatch.storage.topics import OperatorAlerts
 
 logger = Logger()
 metrics = Metrics()

@@ -4,9 +4,9 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.archive import Archive
-from policywatch.config import require, settings
-from policywatch.sweep import current_catalog, enqueue
+from policywatch.core.settings import require, settings
+from policywatch.fetch.sweep import current_catalog, enqueue
+from policywatch.storage.archive import Archive
 
 logger = Logger()
 metrics = Metrics()

@@ -8,13 +8,13 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.archive import Archive
-from policywatch.changes import load_event
-from policywatch.config import require, settings
-from policywatch.deliveries import Deliveries
-from policywatch.dispatch import Channels
-from policywatch.fetchjobs import defer
-from policywatch.retries import DeliveryJobError, Outcome, RetryQueue, redeliver
+from policywatch.analysis.changes import load_event
+from policywatch.core.settings import require, settings
+from policywatch.fetch.jobs import defer
+from policywatch.notify.dispatch import Channels
+from policywatch.notify.retries import DeliveryJobError, Outcome, RetryQueue, redeliver
+from policywatch.storage.archive import Archive
+from policywatch.storage.deliveries import Deliveries
 from policywatch.subscribers import Subscribers
 
 logger = Logger()

@@ -6,11 +6,11 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.archive import Archive
-from policywatch.config import require, settings
-from policywatch.deliveries import Deliveries
-from policywatch.digest import DigestIncomplete, send_digests
-from policywatch.dispatch import Channels
+from policywatch.core.settings import require, settings
+from policywatch.notify.digest import DigestIncomplete, send_digests
+from policywatch.notify.dispatch import Channels
+from policywatch.storage.archive import Archive
+from policywatch.storage.deliveries import Deliveries
 from policywatch.subscribers import Subscribers
 
 logger = Logger()

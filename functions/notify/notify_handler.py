@@ -8,11 +8,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.config import require, settings
-from policywatch.deliveries import Deliveries
-from policywatch.dispatch import Channels
-from policywatch.notify import deliver_change, parse_change_event
-from policywatch.retries import RetryQueue
+from policywatch.core.settings import require, settings
+from policywatch.notify.dispatch import Channels
+from policywatch.notify.fanout import deliver_change, parse_change_event
+from policywatch.notify.retries import RetryQueue
+from policywatch.storage.deliveries import Deliveries
 from policywatch.subscribers import Subscribers
 
 logger = Logger()

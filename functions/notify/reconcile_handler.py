@@ -1,4 +1,4 @@
-"""Reconcile: every few minutes, settle deliveries left unsettled past their time (see policywatch.reconcile)."""
+"""Reconcile: every few minutes, settle deliveries left unsettled past their time (see policywatch.notify.reconcile)."""
 
 import time
 
@@ -6,10 +6,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.config import require, settings
-from policywatch.deliveries import Deliveries
-from policywatch.reconcile import reconcile
-from policywatch.retries import RetryQueue
+from policywatch.core.settings import require, settings
+from policywatch.notify.reconcile import reconcile
+from policywatch.notify.retries import RetryQueue
+from policywatch.storage.deliveries import Deliveries
 
 logger = Logger()
 metrics = Metrics()

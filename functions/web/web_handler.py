@@ -11,11 +11,11 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch import web
-from policywatch.archive import Archive
-from policywatch.config import require, settings
-from policywatch.links import Links
+from policywatch.core.links import Links
+from policywatch.core.settings import require, settings
+from policywatch.storage.archive import Archive
 from policywatch.subscribers import Subscribers
+from policywatch.web import pages as web
 
 logger = Logger()
 app = LambdaFunctionUrlResolver()

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-import diff_handler
 import pytest
 from moto import mock_aws
 
 from devstack.tables import create_tables
-from policywatch import aws
-from policywatch.archive import sha256, stamp
-from policywatch.extract import extract, fingerprint
+from functions.diff import diff_handler
+from policywatch.fetch.extraction.html import extract, fingerprint
+from policywatch.storage import clients as aws
+from policywatch.storage.archive import sha256, stamp
 from tests.conftest import corpus_page
 
 REGION = "us-east-1"

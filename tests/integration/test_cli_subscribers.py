@@ -8,11 +8,11 @@ import re
 import boto3
 import pytest
 from moto import mock_aws
+from policywatch_cli.main import main
 
 from devstack.tables import create_tables
-from policywatch import aws
-from policywatch.cli import main
-from policywatch.deliveries import Deliveries, DeliveryKey
+from policywatch.storage import clients as aws
+from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from policywatch.subscribers import Subscribers
 
 REGION = "us-east-1"

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import notify_handler
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 from werkzeug import Request, Response
 
-from policywatch import aws
-from policywatch.deliveries import Deliveries, DeliveryKey
+from functions.notify import notify_handler
+from policywatch.storage import clients as aws
+from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from tests.integration.conftest import sqs_event, training_change
 from tests.integration.test_notify import (
     dead_letters,

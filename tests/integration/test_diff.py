@@ -3,9 +3,9 @@
 import json
 from datetime import timedelta
 
-import diff_handler
 import pytest
 
+from functions.diff import diff_handler
 from tests.integration.conftest import T0, put_version, s3_event, training_change
 
 PLATFORMS = ["anthropic", "openai"]

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import diff_handler
-import digest_handler
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from policywatch import clock
-from policywatch.archive import Archive
-from policywatch.deliveries import Deliveries
-from policywatch.digest import DigestIncomplete, changes_between, send_digests, week_window
-from policywatch.dispatch import Channels
-from policywatch.links import Links
+from functions.diff import diff_handler
+from functions.notify import digest_handler
+from policywatch.core import clock
+from policywatch.core.links import Links
+from policywatch.notify.digest import DigestIncomplete, changes_between, send_digests, week_window
+from policywatch.notify.dispatch import Channels
+from policywatch.storage.archive import Archive
+from policywatch.storage.deliveries import Deliveries
 from policywatch.subscribers import Subscribers
 from tests.integration.conftest import BUCKET, REGION, SENDER, put_version, s3_event, training_change
 from tests.integration.test_delivery_faults import Faults, delivery_update

@@ -7,13 +7,12 @@ import json
 import re
 
 import boto3
-import fetch_handler
 import pytest
-import sweep_handler
 from werkzeug import Response
 
-from policywatch.archive import CATALOG_KEY
-from policywatch.fetchjobs import backoff_seconds
+from functions.fetch import fetch_handler, sweep_handler
+from policywatch.fetch.jobs import backoff_seconds
+from policywatch.storage.archive import CATALOG_KEY
 from tests.conftest import corpus_page
 from tests.integration.conftest import REGION, sqs_event
 from tests.pdfs import pdf

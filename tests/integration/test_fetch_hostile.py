@@ -33,9 +33,9 @@ from bench.hostile_fetch import (
     trickled_known_length,
     trickled_until_close,
 )
-from policywatch import fetcher
-from policywatch.fetcher import FetchError, RetryPolicy, fetch
-from policywatch.fetchnet import Watchdog
+from policywatch.fetch import fetcher
+from policywatch.fetch.fetcher import FetchError, RetryPolicy, fetch
+from policywatch.fetch.network import Watchdog
 
 HTML = b"<html><body><main><h1>Privacy Policy</h1><p>We keep little.</p></main></body></html>"
 ONE_TRY = RetryPolicy(attempts=1)

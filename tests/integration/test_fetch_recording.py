@@ -14,14 +14,15 @@ import time
 from dataclasses import dataclass
 
 import boto3
-import fetch_handler
 import pytest
 from botocore.awsrequest import AWSResponse
 from werkzeug import Response
 
 from bench.hostile_fetch import METADATA, redirect_to, serve, trickled_until_close
-from policywatch import aws, fetchjobs
-from policywatch.config import ConfigError
+from functions.fetch import fetch_handler
+from policywatch.core.settings import ConfigError
+from policywatch.fetch import jobs as fetchjobs
+from policywatch.storage import clients as aws
 from tests.conftest import corpus_page
 from tests.integration.conftest import REGION, LambdaContext, sqs_event
 

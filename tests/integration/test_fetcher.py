@@ -13,10 +13,10 @@ import requests
 from pypdf import PdfWriter
 from werkzeug import Request, Response
 
-from policywatch import fetcher
-from policywatch.extract import ExtractionError
-from policywatch.fetcher import FetchError, FetchResult, RetryPolicy, Validators, default_user_agent
-from policywatch.pdf import pdf_to_markdown
+from policywatch.fetch import fetcher
+from policywatch.fetch.extraction.html import ExtractionError
+from policywatch.fetch.extraction.pdf import pdf_to_markdown
+from policywatch.fetch.fetcher import FetchError, FetchResult, RetryPolicy, Validators, default_user_agent
 from tests.pdfs import pdf
 
 HTML = b"<html><body><main><h1>Privacy Policy</h1><p>We keep little.</p></main></body></html>"

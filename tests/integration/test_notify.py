@@ -15,8 +15,6 @@ from email import message_from_string
 from email.policy import default as default_policy
 
 import boto3
-import delivery_handler
-import notify_handler
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
@@ -26,14 +24,15 @@ from standardwebhooks import Webhook
 from werkzeug import Request, Response
 
 from devstack.events import sqs_event as lambda_event
-from policywatch.channels.render import alert_sms
-from policywatch.config import settings
-from policywatch.deliveries import Deliveries
-from policywatch.dispatch import Channels
-from policywatch.links import Links
-from policywatch.notify import DEADLINE_MARGIN_SECONDS, deliver_change
-from policywatch.provisions import taxonomy
-from policywatch.retries import RetryQueue
+from functions.notify import delivery_handler, notify_handler
+from policywatch.analysis.provisions import taxonomy
+from policywatch.core.links import Links
+from policywatch.core.settings import settings
+from policywatch.messages.render import alert_sms
+from policywatch.notify.dispatch import Channels
+from policywatch.notify.fanout import DEADLINE_MARGIN_SECONDS, deliver_change
+from policywatch.notify.retries import RetryQueue
+from policywatch.storage.deliveries import Deliveries
 from policywatch.subscribers import Subscribers, new_endpoint, new_subscriber
 from tests.integration.conftest import REGION, LambdaContext, sqs_event, training_change
 from tests.integration.test_webhook_channel import Trickler

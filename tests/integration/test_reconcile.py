@@ -12,11 +12,15 @@ from datetime import timedelta
 
 import boto3
 import pytest
-import reconcile_handler
 
 from devstack.tables import table_definitions
-from policywatch import aws, clock, dispatch
-from policywatch.deliveries import (
+from functions.notify import reconcile_handler
+from policywatch.core import clock
+from policywatch.notify import dispatch
+from policywatch.notify.reconcile import MAX_RESCUES, Reconciliation, reconcile
+from policywatch.notify.retries import RetryQueue
+from policywatch.storage import clients as aws
+from policywatch.storage.deliveries import (
     OVERDUE_GRACE_SECONDS,
     SENDING_LEASE_SECONDS,
     UNSETTLED_INDEX,
@@ -24,8 +28,6 @@ from policywatch.deliveries import (
     DeliveryKey,
     is_overdue,
 )
-from policywatch.reconcile import MAX_RESCUES, Reconciliation, reconcile
-from policywatch.retries import RetryQueue
 from tests.integration.conftest import REGION, training_change
 from tests.integration.test_notify import (
     deliveries,

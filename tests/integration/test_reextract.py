@@ -5,16 +5,16 @@ Pages: Open Terms Archive GenAI collection, ODC-By 1.0 (../shared/corpus).
 
 import json
 
-import diff_handler
-import fetch_handler
 import pytest
 from werkzeug import Response
 
-from policywatch.archive import Archive
+from functions.diff import diff_handler
+from functions.fetch import fetch_handler
 from policywatch.catalog import Document
-from policywatch.config import settings
-from policywatch.reextract import reextract
-from policywatch.state import DocumentStates
+from policywatch.core.settings import settings
+from policywatch.fetch.reextract import reextract
+from policywatch.storage.archive import Archive
+from policywatch.storage.documents import DocumentStates
 from tests.conftest import corpus_page
 from tests.integration.conftest import s3_event, sqs_event
 

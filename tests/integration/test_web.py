@@ -8,13 +8,13 @@ import threading
 from pathlib import Path
 from types import SimpleNamespace
 
-import notify_handler
 import pytest
-import web_handler
 from moto.dynamodb.models import DynamoDBBackend
 
-from policywatch import aws
-from policywatch.archive import Archive
+from functions.notify import notify_handler
+from functions.web import web_handler
+from policywatch.storage import clients as aws
+from policywatch.storage.archive import Archive
 from policywatch.subscribers import Subscribers
 from tests.integration.conftest import BUCKET, sqs_event, training_change
 from tests.integration.test_notify import emails, subscribe

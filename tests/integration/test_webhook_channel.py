@@ -21,9 +21,9 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 from werkzeug import Response
 
-from policywatch.channels import webhook
-from policywatch.channels.addresses import parse_allowlist
-from policywatch.channels.webhook import WebhookError, new_secret, payload, send
+from policywatch.core.outbound import parse_allowlist
+from policywatch.notify.channels import webhook
+from policywatch.notify.channels.webhook import WebhookError, new_secret, payload, send
 
 CHANGE = {
     "detected_at": "2026-03-01T06:00:00Z",

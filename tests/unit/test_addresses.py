@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks import Webhook
 
-from policywatch.channels.addresses import AddressError, Target, blocked_reason, check_url, parse_allowlist, resolve
-from policywatch.channels.webhook import new_secret, payload, signed_headers, validate_secret
+from policywatch.core.outbound import AddressError, Target, blocked_reason, check_url, parse_allowlist, resolve
+from policywatch.notify.channels.webhook import new_secret, payload, signed_headers, validate_secret
 
 
 def fake_dns(*addresses: str):

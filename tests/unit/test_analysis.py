@@ -7,13 +7,14 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
+from policywatch_cli.replay import load, replay
 
-from policywatch import analysis, dates
-from policywatch.analysis import analyse
-from policywatch.archive import VersionRef
-from policywatch.changes import ChangeRecordError, build_record, change_id, event_from_record, validate
-from policywatch.noise import fingerprint
-from policywatch.replay import load, replay
+from policywatch.analysis import assess as analysis
+from policywatch.analysis import dates
+from policywatch.analysis.assess import analyse
+from policywatch.analysis.changes import ChangeRecordError, build_record, change_id, event_from_record, validate
+from policywatch.storage.archive import VersionRef
+from policywatch.text.noise import fingerprint
 from tests.conftest import HISTORIES, history_version
 
 CLAUDE = "claude-ai-privacy-policy"
@@ -265,7 +266,7 @@ def _replay(name: str) -> list[dict]:
 
 def _words_changed(name: str) -> int:
     """Versions whose words differ from the previous version's (markup, link targets and case aside)."""
-    from policywatch.blocks import words
+    from policywatch.analysis.blocks import words
 
     _, versions = load(HISTORIES / name)
     seen = [words(text) for _, _, text in versions]

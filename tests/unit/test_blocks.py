@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policywatch import blocks
-from policywatch.blocks import Block, parse, plain, plain_words, sentences, words
+from policywatch.analysis import blocks
+from policywatch.analysis.blocks import Block, parse, plain, plain_words, sentences, words
 
 # The patterns as they were before issue 11: the same language, with backtracking.
 OLD_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")

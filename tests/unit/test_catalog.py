@@ -145,7 +145,7 @@ def test_every_document_type_is_an_open_terms_archive_name():
 
 
 def test_the_filter_names_are_the_extractors():
-    from policywatch import extract
+    from policywatch.fetch.extraction import html as extract
 
     assert FILTERS == ("drop-link-targets", "drop-query-strings")
     assert set(getattr(extract, "FILTERS", FILTERS)) == set(FILTERS)

@@ -5,7 +5,8 @@ Policy texts: Open Terms Archive GenAI collection, ODC-By 1.0.
 
 import json
 
-from policywatch.cli import main
+from policywatch_cli.main import main
+
 from tests.conftest import CORPUS, HISTORIES
 
 

@@ -7,10 +7,10 @@ from collections import deque
 
 import pytest
 
-from policywatch.deliveries import UNSETTLED_SHARDS, DeliveryKey, is_overdue
-from policywatch.notify import Task, Turns
-from policywatch.retries import DeliveryJobError, read_job
-from policywatch.tiers import tier
+from policywatch.notify.fanout import Task, Turns
+from policywatch.notify.retries import DeliveryJobError, read_job
+from policywatch.storage.deliveries import UNSETTLED_SHARDS, DeliveryKey, is_overdue
+from policywatch.subscribers.tiers import tier
 
 
 def queues(*sizes: int) -> list[deque[Task]]:

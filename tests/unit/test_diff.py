@@ -3,9 +3,9 @@
 Policy texts: Open Terms Archive GenAI collection, ODC-By 1.0.
 """
 
-from policywatch.blocks import parse, sentences, words
-from policywatch.diff import compare
-from policywatch.extract import extract
+from policywatch.analysis.blocks import parse, sentences, words
+from policywatch.analysis.diff import compare
+from policywatch.fetch.extraction.html import extract
 from tests.conftest import corpus_page, history_version
 
 CLAUDE = "claude-ai-privacy-policy"

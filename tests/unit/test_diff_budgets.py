@@ -21,10 +21,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policywatch import analysis, changes, dates, diff
-from policywatch.analysis import analyse
-from policywatch.archive import VersionRef
-from policywatch.matching import Allowance, BudgetedMatcher, Overrun, coarse_opcodes
+from policywatch.analysis import assess as analysis
+from policywatch.analysis import changes, dates, diff
+from policywatch.analysis.assess import analyse
+from policywatch.storage.archive import VersionRef
+from policywatch.text.matching import Allowance, BudgetedMatcher, Overrun, coarse_opcodes
 
 _WORDS = (
     "we may share your personal data with service providers partners affiliates advertisers to train "

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policywatch import diff
-from policywatch.analysis import analyse
-from policywatch.blocks import parse
-from policywatch.diff import Budget, compare
-from policywatch.matching import Allowance
+from policywatch.analysis import diff
+from policywatch.analysis.assess import analyse
+from policywatch.analysis.blocks import parse
+from policywatch.analysis.diff import Budget, compare
+from policywatch.text.matching import Allowance
 
 OPS = {"added", "removed", "modified", "moved"}
 CLASSES = {"text", "formatting", "link", "label", "navigation", "date", "moved"}

@@ -6,11 +6,11 @@ from pathlib import Path
 from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent, S3Event, SQSEvent
 
 from policywatch.catalog import Document
-from policywatch.channels.render import alert_email, alert_sms
-from policywatch.channels.sms import segments
-from policywatch.links import Links
-from policywatch.retries import parse_job
-from policywatch.tiers import tier
+from policywatch.core.links import Links
+from policywatch.messages.render import alert_email, alert_sms
+from policywatch.notify.channels.sms import segments
+from policywatch.notify.retries import parse_job
+from policywatch.subscribers.tiers import tier
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -56,7 +56,7 @@ def test_schedule_events():
 
 
 def test_notify_event_follows_the_change_schema():
-    from policywatch.changes import validate
+    from policywatch.analysis.changes import validate
 
     change = json.loads(next(SQSEvent(_load("notify.json")).records).body)
     validate(change)

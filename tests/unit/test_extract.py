@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from policywatch.extract import ExtractionError, check_page, check_text, extract, parse
-from policywatch.noise import canonical_url, fingerprint, normalise
+from policywatch.fetch.extraction.html import ExtractionError, check_page, check_text, extract, parse
+from policywatch.text.noise import canonical_url, fingerprint, normalise
 from tests.conftest import CORPUS, corpus_page
 
 SNAPSHOTS = json.loads((CORPUS / "snapshots" / "index.json").read_text())

@@ -12,10 +12,10 @@ from collections import Counter
 import pytest
 from bs4 import Tag
 
-from policywatch import budget as budgets
-from policywatch import extract as extraction
-from policywatch.budget import MAX_DEPTH, MAX_MARKUP, MAX_TEXT_CHARS, Budget
-from policywatch.extract import ExtractionError, extract, html_to_markdown, parse
+from policywatch.fetch.extraction import budget as budgets
+from policywatch.fetch.extraction import html as extraction
+from policywatch.fetch.extraction.budget import MAX_DEPTH, MAX_MARKUP, MAX_TEXT_CHARS, Budget
+from policywatch.fetch.extraction.html import ExtractionError, extract, html_to_markdown, parse
 from tests.unit.test_extract import CORPUS, SNAPSHOTS
 
 
@@ -230,8 +230,8 @@ def test_limits_sit_ten_times_above_every_corpus_page(entry):
 def test_the_fetch_stage_gets_every_budget_failure_as_an_extraction_error():
     # The archivist records an ExtractionError on the document (operator alert, no version);
     # anything else would be retried to the dead-letter queue unrecorded.
-    from policywatch.archivist import document_text
     from policywatch.catalog import Document, Page
+    from policywatch.fetch.archivist import document_text
     from tests.pdfs import shared_stream_pdf, text_stream
 
     url = "https://x.test/privacy"

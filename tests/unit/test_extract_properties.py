@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policywatch.budget import MAX_DEPTH
-from policywatch.extract import ExtractionError, extract, html_to_markdown
-from policywatch.pdf import pdf_to_markdown
+from policywatch.fetch.extraction.budget import MAX_DEPTH
+from policywatch.fetch.extraction.html import ExtractionError, extract, html_to_markdown
+from policywatch.fetch.extraction.pdf import pdf_to_markdown
 from tests.pdfs import pdf
 
 PROPERTY = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
-from policywatch.channels.addresses import parse_allowlist
-from policywatch.fetchnet import Hop, Refused, Unresolved, allowlist_key, check_hop
+from policywatch.core.outbound import parse_allowlist
+from policywatch.fetch.network import Hop, Refused, Unresolved, allowlist_key, check_hop
 
 
 def _resolver(answers: list[str]):

@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from policywatch.archivist import Outcome
 from policywatch.catalog import Document
-from policywatch.fetcher import FetchError
-from policywatch.fetchjobs import DEADLINE_MARGIN_SECONDS, FINISH_SECONDS, run_batch
-from policywatch.sweep import message_groups
+from policywatch.fetch.archivist import Outcome
+from policywatch.fetch.fetcher import FetchError
+from policywatch.fetch.jobs import DEADLINE_MARGIN_SECONDS, FINISH_SECONDS, run_batch
+from policywatch.fetch.sweep import message_groups
 
 
 def _doc(platform: str, url: str) -> Document:

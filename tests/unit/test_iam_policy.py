@@ -27,8 +27,8 @@ def allowed(function: str, service: str, operation: str, **params) -> bool:
 
 
 def test_every_function_is_found_by_its_handler_module():
-    assert handler_functions()["fetch_handler"] == "FetchFunction"
-    assert handler_functions()["web_handler"] == "WebFunction"
+    assert handler_functions()["functions.fetch.fetch_handler"] == "FetchFunction"
+    assert handler_functions()["functions.web.web_handler"] == "WebFunction"
     assert len(set(handler_functions().values())) == len(handler_functions())
 
 

@@ -1,6 +1,6 @@
 """Noise rules: the comparison form of a policy text, its fingerprint, and link targets.
 
-Every rule of ``policywatch.noise`` (docs/extraction.md lists them) on small texts, then the
+Every rule of ``policywatch.text.noise`` (docs/extraction.md lists them) on small texts, then the
 hostile inputs of issue 11: a flood of Markdown link openings took 15.7 s for 80 KB
 (``_MD_LINK_TARGET`` read the rest of the run again from every "](").
 """
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policywatch.noise import PLACEHOLDER, canonical_url, fingerprint, normalise, single_spaced, typography
+from policywatch.text.noise import PLACEHOLDER, canonical_url, fingerprint, normalise, single_spaced, typography
 
 # The link rule as it was before the fix: same results, quadratic on a flood of "](".
 OLD_MD_LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
@@ -84,7 +84,7 @@ _LINKISH = st.lists(
 @given(_LINKISH)
 def test_link_targets_are_rewritten_as_before_the_fix(text):
     """The linear rule rewrites exactly what the old quadratic one did."""
-    from policywatch import noise
+    from policywatch.text import noise
 
     assert noise._links(text) == noise._BARE_URL.sub(lambda m: canonical_url(m.group(0)), old_links(text))
 

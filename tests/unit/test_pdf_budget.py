@@ -10,10 +10,16 @@ import tracemalloc
 import pytest
 from pypdf import PageObject
 
-from policywatch import pdf as pdfs
-from policywatch.budget import MAX_PDF_CONTENT, MAX_PDF_PAGE_CONTENT, MAX_PDF_PAGES, MAX_TEXT_CHARS, Budget
-from policywatch.extract import ExtractionError
-from policywatch.pdf import pdf_to_markdown
+from policywatch.fetch.extraction import pdf as pdfs
+from policywatch.fetch.extraction.budget import (
+    MAX_PDF_CONTENT,
+    MAX_PDF_PAGE_CONTENT,
+    MAX_PDF_PAGES,
+    MAX_TEXT_CHARS,
+    Budget,
+)
+from policywatch.fetch.extraction.html import ExtractionError
+from policywatch.fetch.extraction.pdf import pdf_to_markdown
 from tests.pdfs import form_pdf, pdf, shared_stream_pdf, text_stream
 
 # 6,000 lines of text: a 160 KB content stream, 4-5 s of pypdf's work each time a page draws it.

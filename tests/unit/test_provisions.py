@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policywatch.blocks import Block, parse
-from policywatch.negation import Scopes, negated
-from policywatch.provisions import Assessment, Finding, taxonomy
+from policywatch.analysis.blocks import Block, parse
+from policywatch.analysis.negation import Scopes, negated
+from policywatch.analysis.provisions import Assessment, Finding, taxonomy
 from tests.conftest import CORPUS
 
 CLAUDE = "claude-ai-privacy-policy"

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from policywatch.archive import VersionRef
-from policywatch.changes import build_record
-from policywatch.channels.email import build_message, send_email
-from policywatch.channels.render import (
+from policywatch.analysis.changes import build_record
+from policywatch.core.links import Links
+from policywatch.messages.render import (
     SUBJECT_MAX_CHARS,
     alert_email,
     alert_sms,
@@ -24,9 +23,10 @@ from policywatch.channels.render import (
     digest_email,
     policy_text,
 )
-from policywatch.channels.sms import MAX_SEGMENTS, is_gsm, segments, send_sms
-from policywatch.links import Links
-from policywatch.tiers import tier
+from policywatch.notify.channels.email import build_message, send_email
+from policywatch.notify.channels.sms import MAX_SEGMENTS, is_gsm, segments, send_sms
+from policywatch.storage.archive import VersionRef
+from policywatch.subscribers.tiers import tier
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 LINKS = Links("https://policywatch.example")
@@ -278,7 +278,7 @@ def test_build_message_without_unsubscribe_url_has_no_list_headers(change):
 def test_send_email_through_ses(change, monkeypatch):
     from moto import mock_aws
 
-    from policywatch import aws
+    from policywatch.storage import clients as aws
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

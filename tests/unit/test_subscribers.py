@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from policywatch.provisions import taxonomy
+from policywatch.analysis.provisions import taxonomy
 from policywatch.subscribers import (
     Subscriber,
     SubscriberError,
@@ -18,7 +18,7 @@ from policywatch.subscribers import (
     validate_email,
     validate_phone,
 )
-from policywatch.tiers import TierError, parse, tier, tiers
+from policywatch.subscribers.tiers import TierError, parse, tier, tiers
 
 PLATFORMS = ["anthropic", "openai", "google"] + [f"p{i}" for i in range(12)]
 PROVISIONS = list(taxonomy().categories)
@@ -134,7 +134,7 @@ def test_webhook_endpoints_beyond_the_tier_get_nothing_at_fan_out():
 
 
 def test_a_tier_whose_webhook_limit_contradicts_its_channels_is_refused():
-    folder = resources.files("policywatch").joinpath("data")
+    folder = resources.files("policywatch.subscribers")
     data, schema = (json.loads(folder.joinpath(name).read_text()) for name in ("tiers.json", "tiers.schema.json"))
     data["watcher"]["max_webhooks"] = 3  # but "webhook" is not among its channels
     with pytest.raises(TierError, match="watcher: max_webhooks must be above 0 exactly when 'webhook' is a channel"):

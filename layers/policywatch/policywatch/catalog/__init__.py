@@ -4,7 +4,7 @@ The packaged declarations live in ``platforms/*.json`` (one per platform), valid
 ``schema.json`` plus the checks JSON Schema cannot express (CSS selectors compile, no page
 declared twice in a document, no two documents of a platform with the same id). An operator
 can override the whole catalog without redeploying by putting a catalog object in the archive
-bucket (see ``policywatch.archive.CATALOG_KEY``); the sweep prefers it when present.
+bucket (see ``policywatch.storage.archive.CATALOG_KEY``); the sweep prefers it when present.
 Field reference: docs/catalog.md.
 """
 

@@ -1,5 +1,6 @@
 """Subscribers: the model and its rules (``model``), and the DynamoDB table they live in (``store``)."""
 
+from policywatch.storage.subscribers import ConcurrentUpdateError, Subscribers
 from policywatch.subscribers.model import (
     Endpoint,
     Entitlement,
@@ -14,8 +15,7 @@ from policywatch.subscribers.model import (
     validate_email,
     validate_phone,
 )
-from policywatch.subscribers.store import ConcurrentUpdateError, Subscribers
-from policywatch.tiers import TierError
+from policywatch.subscribers.tiers import TierError
 
 __all__ = [
     "ConcurrentUpdateError",

@@ -16,9 +16,10 @@ from typing import Any
 
 import phonenumbers
 
-from policywatch import clock
-from policywatch.channels import addresses, webhook
-from policywatch.tiers import Tier, TierError, tier
+from policywatch.core import clock
+from policywatch.core import outbound as addresses
+from policywatch.notify.channels import webhook
+from policywatch.subscribers.tiers import Tier, TierError, tier
 
 STATUSES = ("pending", "active", "unsubscribed")
 SEVERITIES = ("low", "medium", "high")

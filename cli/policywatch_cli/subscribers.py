@@ -1,0 +1,356 @@
+"""`policywatch subscribers ...` and `policywatch deliveries`: who is alerted, and what became of an alert.
+
+Emails and phone numbers are personal data: listings mask them, and only ``show``, asked for one
+subscriber by id, prints them in clear. Webhook secrets are printed once, when an endpoint is made,
+and unsubscribe tokens only inside the unsubscribe link printed by ``add``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
+
+import phonenumbers
+
+from policywatch.analysis.provisions import taxonomy
+from policywatch.core.links import Links
+from policywatch.core.outbound import AddressError, parse_allowlist
+from policywatch.fetch.sweep import current_catalog
+from policywatch.storage.deliveries import STATUSES as DELIVERY_STATUSES
+from policywatch.storage.deliveries import Deliveries, is_overdue
+from policywatch.subscribers import Endpoint, Subscriber, SubscriberError, new_endpoint, new_subscriber, updated
+from policywatch.subscribers.model import SEVERITIES, STATUSES
+from policywatch.subscribers.tiers import tiers
+
+Out = Callable[[str], None]
+
+WEBHOOK_HELP = (
+    "an https URL that signed change events are POSTed to (repeat for more); plain http only for a "
+    "host:port in the stack's WebhookHttpAllowlist parameter"
+)
+
+
+def register(commands: Any, stack_class: Callable[[str], Any]) -> None:
+    """Add ``subscribers`` and ``deliveries`` to the command's subparsers; ``stack_class(name)`` finds the stack."""
+
+    def runs(command: Callable[[Any, argparse.Namespace, Out], None]) -> Callable[[argparse.Namespace, Out], None]:
+        return lambda args, out: command(stack_class(args.stack), args, out)
+
+    subs = commands.add_parser("subscribers", help="who is alerted").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    add = subs.add_parser("add", help="add a subscriber (pending until confirmed, unless --active)")
+    add.add_argument("--email", required=True)
+    add.add_argument("--tier", required=True, choices=sorted(tiers()))
+    add.add_argument("--platform", required=True, action="append", help="a platform id to watch (repeat for more)")
+    add.add_argument("--phone", help="phone number for SMS alerts, international form, e.g. +14155550123")
+    add.add_argument("--webhook", action="append", default=[], help=WEBHOOK_HELP)
+    add.add_argument("--webhook-secret", help="the whsec_... secret to sign with (only with one --webhook)")
+    add.add_argument("--provision", action="append", default=[], help="alert only on this provision id (repeat)")
+    add.add_argument("--digest", action="store_true", help="the weekly digest on top of same-day alerts")
+    add.add_argument("--sms-min-severity", choices=SEVERITIES, help="lowest severity sent by SMS (default medium)")
+    add.add_argument("--active", action="store_true", help="skip confirmation: consent was confirmed elsewhere")
+    add.set_defaults(run=runs(cmd_add))
+
+    update = subs.add_parser("update", help="change a subscriber (every rule and tier limit checked again)")
+    update.add_argument("id", metavar="SUBSCRIBER_ID")
+    update.add_argument("--email")
+    update.add_argument("--tier", choices=sorted(tiers()))
+    update.add_argument("--platform", action="append", help="the platforms watched (repeat; replaces the list)")
+    update.add_argument("--add-platform", action="append", default=[], metavar="PLATFORM", help="watch one more")
+    update.add_argument("--remove-platform", action="append", default=[], metavar="PLATFORM", help="stop watching")
+    phone = update.add_mutually_exclusive_group()
+    phone.add_argument("--phone", help="a new number for SMS alerts, international form")
+    phone.add_argument("--no-phone", action="store_true", help="stop SMS alerts")
+    update.add_argument("--add-webhook", action="append", default=[], metavar="URL", help=WEBHOOK_HELP)
+    update.add_argument(
+        "--remove-webhook", action="append", default=[], metavar="ENDPOINT_ID", help="an endpoint id (wh_...)"
+    )
+    provisions = update.add_mutually_exclusive_group()
+    provisions.add_argument("--provision", action="append", help="provision ids to alert on (repeat; replaces)")
+    provisions.add_argument("--no-provisions", action="store_true", help="alert on every change again")
+    update.add_argument("--digest", action=argparse.BooleanOptionalAction, help="the weekly digest too, or not")
+    update.add_argument("--sms-min-severity", choices=SEVERITIES)
+    update.set_defaults(run=runs(cmd_update))
+
+    listing = subs.add_parser("list", help="list subscribers (emails and phones masked)")
+    listing.add_argument("--tier", choices=sorted(tiers()))
+    listing.add_argument("--platform")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=runs(cmd_list))
+
+    show = subs.add_parser("show", help="one subscriber in full (no secrets)")
+    show.add_argument("id", metavar="SUBSCRIBER_ID")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=runs(cmd_show))
+
+    for action, helptext, command in (
+        ("remove", "delete a subscriber (their delivery history stays until it expires)", cmd_remove),
+        ("confirm", "activate a pending subscriber", cmd_confirm),
+        ("unsubscribe", "stop every alert to a subscriber", cmd_unsubscribe),
+    ):
+        parser = subs.add_parser(action, help=helptext)
+        parser.add_argument("id", metavar="SUBSCRIBER_ID")
+        parser.set_defaults(run=runs(command))
+
+    deliveries = commands.add_parser("deliveries", help="what became of each alert of one change")
+    deliveries.add_argument("change_id")
+    deliveries.add_argument("--json", action="store_true")
+    deliveries.set_defaults(run=runs(cmd_deliveries))
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_add(stack: Any, args: argparse.Namespace, out: Out) -> None:
+    if args.webhook_secret and len(args.webhook) != 1:
+        raise SubscriberError("--webhook-secret goes with exactly one --webhook")
+    allowlist = _allowlist(stack)
+    endpoints = [new_endpoint(url, args.webhook_secret, allowlist) for url in args.webhook]
+    subscriber = new_subscriber(
+        email=args.email,
+        tier_id=args.tier,
+        platforms=args.platform,
+        known_platforms=_platforms(stack),
+        known_provisions=taxonomy().categories,
+        phone=args.phone,
+        webhooks=endpoints,
+        provisions=args.provision,
+        digest=args.digest,
+        **({"sms_min_severity": args.sms_min_severity} if args.sms_min_severity else {}),
+    )
+    if args.active:
+        subscriber = replace(subscriber, status="active")
+    stack.subscribers().add(subscriber)
+    state = "active" if args.active else "pending: nothing is sent until `subscribers confirm` activates it"
+    out(f"added {subscriber.subscriber_id} ({state})")
+    out(f"  tier       {subscriber.tier}")
+    out(f"  platforms  {', '.join(subscriber.platforms)}")
+    _print_new_endpoints(endpoints, out)
+    links = Links(stack.outputs.get("PublicBaseUrl", ""))  # an older stack may not have the output
+    if links.enabled:
+        out(f"  unsubscribe link  {links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)}")
+
+
+def cmd_update(stack: Any, args: argparse.Namespace, out: Out) -> None:
+    store = stack.subscribers()
+    previous = store.get(args.id)
+    changes: dict[str, Any] = {}
+    for name in ("email", "tier", "sms_min_severity", "digest"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    if args.platform or args.add_platform or args.remove_platform:
+        platforms = list(args.platform or previous.platforms) + args.add_platform
+        for platform in args.remove_platform:
+            if platform not in platforms:
+                raise SubscriberError(f"{previous.subscriber_id} does not watch {platform!r}")
+            platforms.remove(platform)
+        changes["platforms"] = platforms
+    if args.phone or args.no_phone:
+        changes["phone"] = None if args.no_phone else args.phone
+    if args.provision or args.no_provisions:
+        changes["provisions"] = [] if args.no_provisions else args.provision
+    added: list[Endpoint] = []
+    if args.add_webhook or args.remove_webhook:
+        unknown = set(args.remove_webhook) - {e.endpoint_id for e in previous.webhooks}
+        if unknown:
+            raise SubscriberError(f"{previous.subscriber_id} has no webhook {sorted(unknown)[0]!r}")
+        added = [new_endpoint(url, allowlist=_allowlist(stack)) for url in args.add_webhook]
+        kept = [e for e in previous.webhooks if e.endpoint_id not in args.remove_webhook]
+        changes["webhooks"] = kept + added
+    subscriber = updated(previous, _platforms(stack), taxonomy().categories, **changes)
+    differences = _differences(previous, subscriber)
+    if not differences and not added:
+        out(f"{previous.subscriber_id}: nothing to change")
+        return
+    store.save(subscriber, previous)
+    out(f"updated {subscriber.subscriber_id}")
+    for line in differences:
+        out(f"  {line}")
+    _print_new_endpoints(added, out)
+
+
+def cmd_list(stack: Any, args: argparse.Namespace, out: Out) -> None:
+    found = [
+        s
+        for s in stack.subscribers().list()
+        if (args.tier is None or s.tier == args.tier)
+        and (args.platform is None or args.platform in s.platforms)
+        and (args.status is None or s.status == args.status)
+    ]
+    if args.json:
+        masked = [{**s.public(), "email": mask_email(s.email), "phone": mask_phone(s.phone)} for s in found]
+        out(json.dumps([{k: v for k, v in m.items() if v is not None} for m in masked], indent=2))
+        return
+    filtered = args.tier or args.platform or args.status
+    if not found:
+        out("no subscribers match" if filtered else "no subscribers")
+        return
+    out(f"{'SUBSCRIBER':<20} {'TIER':<12} {'STATUS':<12} {'EMAIL':<28} {'PHONE':<15} {'WEBHOOKS':<8}  PLATFORMS")
+    for s in found:
+        out(
+            f"{s.subscriber_id:<20} {s.tier:<12} {s.status:<12} {mask_email(s.email):<28} "
+            f"{mask_phone(s.phone) or '-':<15} {len(s.webhooks):<8}  {', '.join(s.platforms)}"
+        )
+    out(f"{len(found)} subscriber{'s' if len(found) != 1 else ''} ({_counts(s.status for s in found)})")
+
+
+def cmd_show(stack: Any, args: argparse.Namespace, out: Out) -> None:
+    s = stack.subscribers().get(args.id)
+    if args.json:
+        out(json.dumps(s.public(), indent=2))
+        return
+    labels = taxonomy().categories
+    provisions = [f"{p} ({labels[p].label})" if p in labels else p for p in s.provisions]
+    rows = [
+        ("subscriber", s.subscriber_id),
+        ("status", s.status),
+        ("tier", s.tier),
+        ("email", s.email),
+        ("phone", f"{s.phone} (SMS at severity {s.sms_min_severity} and above)" if s.phone else "-"),
+        ("platforms", ", ".join(s.platforms)),
+        ("provisions", "; ".join(provisions) or "every change"),
+        ("digest", "yes" if s.digest else "no"),
+        ("webhooks", "-" if not s.webhooks else f"{len(s.webhooks)}"),
+        *((f"  {e.endpoint_id}", e.url) for e in s.webhooks),
+        ("created", s.created_at),
+        ("updated", f"{s.updated_at} (version {s.version})"),
+    ]
+    for name, value in rows:
+        out(f"{name:<18} {value}")
+
+
+def cmd_remove(stack: Any, args: argparse.Namespace, out: Out) -> None:
+    store = stack.subscribers()
+    subscriber = store.get(args.id)
+    store.remove(subscriber)
+    out(f"removed {subscriber.subscriber_id} (their delivery history stays until it expires)")
+
+
+def cmd_confirm(stack: Any, args: argparse.Namespace, out: Out) -> None:
+    store = stack.subscribers()
+    previous = store.get(args.id)
+    if previous.status == "unsubscribed":
+        raise SubscriberError(
+            f"{previous.subscriber_id} unsubscribed: confirming cannot bring them back; they must subscribe again"
+        )
+    if previous.status == "active":
+        out(f"{previous.subscriber_id} is already active")
+        return
+    store.set_status(previous, "active")
+    out(f"confirmed {previous.subscriber_id}: active, alerts start with the next change")
+
+
+def cmd_unsubscribe(stack: Any, args: argparse.Namespace, out: Out) -> None:
+    store = stack.subscribers()
+    previous = store.get(args.id)
+    if previous.status == "unsubscribed":
+        out(f"{previous.subscriber_id} is already unsubscribed")
+        return
+    store.set_status(previous, "unsubscribed")
+    out(f"unsubscribed {previous.subscriber_id}: nothing more is sent to them")
+
+
+def cmd_deliveries(stack: Any, args: argparse.Namespace, out: Out) -> None:
+    items = sorted(Deliveries(stack.output("DeliveriesTableName")).for_change(args.change_id), key=_recipient)
+    if args.json:
+        out(json.dumps(items, indent=2, default=_json_number))
+        return
+    if not items:
+        out(f"no deliveries for change {args.change_id}")
+        return
+    out(f"{'RECIPIENT':<44} {'STATUS':<10} {'ATTEMPTS':>8}  {'WHEN':<26} DETAIL")
+    for item in items:
+        status = item.get("status", "?")
+        if status == "sent":
+            when = item.get("sent_at", "")
+        elif status == "retrying" and item.get("next_attempt_at"):
+            when = "next " + item["next_attempt_at"]
+        else:
+            when = item.get("updated_at", "")
+        detail = item.get("last_error") if status in ("retrying", "failed") else None
+        detail = detail or item.get("detail") or item.get("message_id") or ""
+        if is_overdue(item):  # in flight past its time: a crash, or a retry job that never came
+            detail = f"STUCK: {status} past {item.get('overdue_at')}; the reconciler settles it. {detail}".strip()
+        out(f"{_recipient(item):<44} {status:<10} {int(item.get('attempts', 0)):>8}  {when:<26} {detail}")
+    out(f"{len(items)} deliver{'ies' if len(items) != 1 else 'y'}: {_counts(i.get('status', '?') for i in items)}")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def mask_email(email: str) -> str:
+    """``jane@example.com`` -> ``j***@example.com``: enough to recognise, not to write to."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """``+14155550123`` -> ``+1******0123``: the country code and the last four digits."""
+    if not phone:
+        return None
+    try:
+        prefix = f"+{phonenumbers.parse(phone, None).country_code}"
+    except phonenumbers.NumberParseException:
+        prefix = phone[:2]
+    return prefix + "*" * max(len(phone) - len(prefix) - 4, 0) + phone[-4:]
+
+
+def _platforms(stack: Any) -> list[str]:
+    return current_catalog(stack.archive()).platform_ids()
+
+
+def _allowlist(stack: Any) -> frozenset[str]:
+    """The http receivers the stack trusts (its WebhookHttpAllowlist output), as its functions read them."""
+    try:
+        raw = stack.outputs.get("WebhookHttpAllowlist", "")
+        return parse_allowlist("" if raw == "-" else raw)  # "-": none (an output cannot be empty)
+    except AddressError as exc:
+        raise SubscriberError(str(exc)) from None
+
+
+def _print_new_endpoints(endpoints: list[Endpoint], out: Out) -> None:
+    for e in endpoints:
+        out(f"  webhook    {e.endpoint_id}  {e.url}")
+        out(f"    secret   {e.secret}  (shown this once only: give it to the receiver now)")
+
+
+def _differences(before: Subscriber, after: Subscriber) -> list[str]:
+    """What changed, one line each (but added webhooks); emails and phones masked."""
+    lines = []
+    shown: dict[str, Callable[[Subscriber], str]] = {
+        "email": lambda s: mask_email(s.email),
+        "phone": lambda s: mask_phone(s.phone) or "-",
+        "tier": lambda s: s.tier,
+        "platforms": lambda s: ", ".join(s.platforms),
+        "provisions": lambda s: ", ".join(s.provisions) or "every change",
+        "digest": lambda s: "yes" if s.digest else "no",
+        "sms_min_severity": lambda s: s.sms_min_severity,
+    }
+    for name, show in shown.items():
+        if getattr(before, name) != getattr(after, name):
+            lines.append(f"{name}: {show(before)} -> {show(after)}")
+    kept = {e.endpoint_id for e in after.webhooks}
+    lines += [f"webhook removed: {e.endpoint_id} {e.url}" for e in before.webhooks if e.endpoint_id not in kept]
+    return lines  # added webhooks are printed with their secret
+
+
+def _counts(statuses: Iterable[str]) -> str:
+    """ "1 pending, 2 active": statuses in the order of their lifecycle."""
+    counts, order = Counter(statuses), [*STATUSES, *DELIVERY_STATUSES]
+    ranked = sorted(counts, key=lambda s: order.index(s) if s in order else len(order))
+    return ", ".join(f"{counts[s]} {s}" for s in ranked)
+
+
+def _recipient(item: dict[str, Any]) -> str:
+    return f"{item.get('subscriber_id', '?')} {item.get('channel', '?')}"
+
+
+def _json_number(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal."""
+    return int(value) if value == int(value) else float(value)

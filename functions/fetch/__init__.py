@@ -1,0 +1,1 @@
+"""fetch stage handlers."""

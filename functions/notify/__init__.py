@@ -1,0 +1,1 @@
+"""notify stage handlers."""

@@ -1,0 +1,381 @@
+"""Change analysis: the kind, severity, provisions, summary and effective date of a change.
+
+One function, ``analyse``, used by the diff Lambda, ``policywatch diff`` and ``policywatch
+replay`` alike, so what the command line shows is what subscribers would have received.
+
+Kinds, in order of precedence:
+- ``technical``: the new version was rebuilt from a stored snapshot after an extractor or
+  declaration change (``policywatch reextract``); never alerts.
+- ``flap``: the new text is, after the noise rules, one of the document's recent versions
+  (a page alternating between two renderings, a change undone); never alerts.
+- ``substantive``: words of the policy changed; the only kind that alerts.
+- ``date-only``: nothing but dates, or lines that only state a date, changed.
+- ``cosmetic``: formatting, typography, link targets, tokens, page chrome, moves.
+
+Budgets: provisions are read in the changed passages up to ``ASSESS_UNITS`` (characters,
+plus ``PASSAGE_UNITS`` for each passage): twice what the largest real change needs (a 630 KB
+privacy statement rewritten). Past it a passage is read on its changed stretch only, then not
+at all (its categories come from its heading, its severity is their default, or medium when
+none); the record's ``limits`` says so and the summary ends with a sentence that says so.
+A change is never dropped for being big.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from policywatch.analysis import dates
+from policywatch.analysis.blocks import Block
+from policywatch.analysis.diff import BlockChange, Comparison, compare, quote
+from policywatch.analysis.provisions import Assessment, Finding, Text, rank, regulatory_mapping, taxonomy
+from policywatch.text.matching import common_length
+from policywatch.text.noise import fingerprint as fingerprint_of
+
+FLAP_WINDOW = 10  # archived versions before the previous one that a new text may flap back to
+MAX_QUOTES_PER_PROVISION = 3
+MAX_SUMMARY_FINDINGS = 3
+# Changed passages a record lists (the most in a real change: 1,287). Validating a record
+# takes 0.4 ms a passage, and a record of 40,000 would be tens of megabytes.
+MAX_RECORD_BLOCKS = 3_000
+MAX_HEADING_CHARS = 2_000  # a heading path in the record (real ones: 630 at most)
+ASSESS_UNITS = 1_200_000  # provisions: characters of changed passages read, plus PASSAGE_UNITS each
+PASSAGE_UNITS = 300  # what reading one passage costs besides its characters (the real maximum: 610,000 in all)
+STRETCH_MARGIN = 1_000  # characters kept either side of a passage's changed stretch, past the budget
+# Whole-document checks of presence rules (``_drop_moved_statements``): characters times rules.
+MOVED_CHECK_UNITS = 20_000_000  # the largest real document: 632,000 characters, 10 presence rules
+MAX_SUMMARY_CHARS = 600  # the schema's limit
+LIMITED = " Too large to analyse in full: parts were compared coarsely."  # the record's ``limits`` says which parts
+
+_NOISE_WORDS = {
+    "formatting": "reformatted",
+    "link": "with other link targets",
+    "label": "page labels",
+    "navigation": "table-of-contents entries",
+    "moved": "moved unchanged",
+    "date": "dates",
+}
+
+
+@dataclass
+class Analysis:
+    kind: str
+    severity: str
+    direction: str
+    summary: str
+    effective_date: date | None
+    effective_date_changed: bool
+    comparison: Comparison
+    assessments: dict[int, Assessment] = field(default_factory=dict)  # id(BlockChange) -> assessment
+    provisions: list[dict[str, Any]] = field(default_factory=list)
+    _headings: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def heading(self, path: str) -> str:
+        """A heading path as the record shows it: at most ``MAX_HEADING_CHARS``, cut once per
+        path (the passages under one heading share the copy: a megabyte heading over thousands
+        of passages would otherwise be thousands of copies)."""
+        if len(path) <= MAX_HEADING_CHARS:
+            return path
+        if path not in self._headings:
+            self._headings[path] = path[: MAX_HEADING_CHARS - 1] + "\u2026"
+        return self._headings[path]
+
+    @property
+    def alert(self) -> bool:
+        return self.kind == "substantive"
+
+    @property
+    def categories(self) -> list[str]:
+        return [p["id"] for p in self.provisions]
+
+    def counts(self) -> dict[str, int]:
+        counts = {"added": 0, "removed": 0, "modified": 0, "moved": 0}
+        for change in self.comparison.substantive:
+            counts[change.op] += 1
+        return counts
+
+    def noise(self) -> dict[str, int]:
+        noise: dict[str, int] = {}
+        for change in self.comparison.changes:
+            if not change.substantive:
+                noise[change.cls] = noise.get(change.cls, 0) + 1
+        return noise
+
+    def blocks(self) -> list[dict[str, Any]]:
+        """The record's changed passages, in document order: all of them, or past
+        ``MAX_RECORD_BLOCKS`` that many, substantive ones first."""
+        changes = self.comparison.changes
+        if len(changes) > MAX_RECORD_BLOCKS:
+            first = sorted(range(len(changes)), key=lambda i: (not changes[i].substantive, i))[:MAX_RECORD_BLOCKS]
+            self.comparison.budget.limit(
+                "record",
+                f"the record lists {MAX_RECORD_BLOCKS:,} of the {len(changes):,} changed passages, "
+                "substantive ones first; counts and noise count them all",
+            )
+            changes = [changes[i] for i in sorted(first)]
+        return [_block_dict(self, change) for change in changes]
+
+    @property
+    def limits(self) -> list[dict[str, str]]:
+        """The steps done coarsely for want of budget (diff.Budget): empty for real versions."""
+        return self.comparison.limits
+
+    def to_dict(self) -> dict[str, Any]:
+        """The analysis fields of a change record (docs/change-event.md); ``limits`` only when limited."""
+        blocks = self.blocks()  # first: a word-level change past its budget is a limit too
+        fields = {
+            "kind": self.kind,
+            "alert": self.alert,
+            "severity": self.severity,
+            "direction": self.direction,
+            "categories": self.categories,
+            "summary": self.summary,
+            "effective_date": self.effective_date.isoformat() if self.effective_date else None,
+            "effective_date_changed": self.effective_date_changed,
+            "counts": self.counts(),
+            "noise": self.noise(),
+            "provisions": self.provisions,
+            "blocks": blocks,
+        }
+        if self.limits:
+            fields["limits"] = [dict(entry) for entry in self.limits]
+        return fields
+
+
+def analyse(
+    old_text: str,
+    new_text: str,
+    *,
+    recent_fingerprints: Collection[str] = (),
+    fingerprint: str | None = None,
+    reextracted: bool = False,
+) -> Analysis:
+    comparison = compare(old_text, new_text)
+    effective = dates.effective_date(_plain_text(comparison.new_blocks))
+    effective_changed = effective is not None and effective != dates.effective_date(_plain_text(comparison.old_blocks))
+
+    if reextracted:
+        kind = "technical"
+    elif (fingerprint or fingerprint_of(new_text)) in set(recent_fingerprints):
+        kind = "flap"
+    elif comparison.substantive:
+        kind = "substantive"
+    elif any(c.cls == "date" for c in comparison.changes):
+        kind = "date-only"
+    else:
+        kind = "cosmetic"
+
+    analysis = Analysis(kind, "none", "neutral", "", effective, effective_changed, comparison)
+    if kind == "substantive":
+        _assess(analysis)
+    analysis.summary = _limited(analysis, _summary(analysis))
+    return analysis
+
+
+def _sized(old: str, new: str, left: int) -> tuple[str, str, bool]:
+    """The texts of a passage to read within ``left`` units: whole, or cut to the changed
+    stretch with ``STRETCH_MARGIN`` characters either side (and to ``left``); ``True`` when cut."""
+    if len(old) + len(new) + PASSAGE_UNITS <= left:
+        return old, new, False
+    head = max(common_length(old, new) - STRETCH_MARGIN, 0)
+    tail = max(common_length(old[head:][::-1], new[head:][::-1]) - STRETCH_MARGIN, 0)
+    old, new = old[head : len(old) - tail], new[head : len(new) - tail]
+    each = max((left - PASSAGE_UNITS) // 2, 0)
+    return _cut_words(old, each), _cut_words(new, each), True
+
+
+def _cut_words(text: str, size: int) -> str:
+    """``text`` cut at its last whole word within ``size`` characters, both ends clean."""
+    if len(text) > size:
+        text = text[:size]
+        text = text[: text.rfind(" ")] if " " in text else ""
+    return text.strip()
+
+
+def _plain_text(blocks: list[Block]) -> str:
+    """A version's reader text, from its blocks (each block's plain text is cached and reused)."""
+    return "\n".join(b.plain for b in blocks)
+
+
+def _assess(analysis: Analysis) -> None:
+    """Provisions of every substantive passage, rolled up per category, most severe first."""
+    provisions = taxonomy()
+    rollup: dict[str, dict[str, Any]] = {}
+    left, cut, skipped = ASSESS_UNITS, 0, 0
+    by_heading: dict[str, list[str]] = {}  # categories of passages past the budget, by their heading
+    for order, change in enumerate(analysis.comparison.substantive):
+        kind = (change.new or change.old).kind  # type: ignore[union-attr]
+        heading = analysis.heading(change.heading)  # read by every rule: not a megabyte of it
+        old, new = change.old.plain if change.old else "", change.new.plain if change.new else ""
+        old, new, was_cut = _sized(old, new, left)
+        if (old or new) and len(old) + len(new) + PASSAGE_UNITS <= left:
+            left -= len(old) + len(new) + PASSAGE_UNITS
+            cut += was_cut
+            assessment = provisions.assess_plain(old, new, heading, kind=kind)
+        else:
+            skipped += 1
+            if heading not in by_heading:
+                by_heading[heading] = provisions.recognise("", heading)
+            assessment = _unassessed(change, by_heading[heading])
+        analysis.assessments[id(change)] = assessment
+        for cid in assessment.categories:
+            entry = rollup.setdefault(cid, {"id": cid, "label": provisions.label(cid), "findings": [], "quotes": []})
+            findings = [f for f in assessment.findings if f.category == cid]
+            entry["findings"].extend(findings)
+            worse = [f for f in findings if f.direction == "worse"]
+            quoted = worse or findings
+            before = next(
+                (f.before for f in quoted if f.before), assessment.quotes[cid]["before"] if not quoted else ""
+            )
+            after = next((f.after for f in quoted if f.after), assessment.quotes[cid]["after"] if not quoted else "")
+            weight = max((rank(f.severity) for f in worse), default=0)
+            both = bool(before and after)
+            entry["quotes"].append(
+                (
+                    -weight,
+                    not both,
+                    order,
+                    {"heading": heading, "before": quote(before), "after": quote(after)},
+                )
+            )
+    if cut or skipped:
+        analysis.comparison.budget.limit(
+            "provisions",
+            f"provisions read in {ASSESS_UNITS:,} units of changed text (characters, {PASSAGE_UNITS} a passage): "
+            f"{cut:,} passages read on their changed stretch only, {skipped:,} not read "
+            "(categories from their heading, severity their default or medium)",
+        )
+    _drop_moved_statements(analysis, rollup)
+    for entry in rollup.values():
+        findings: list[Finding] = entry.pop("findings")
+        worse = [f.severity for f in findings if f.direction == "worse"]
+        default = provisions.categories[entry["id"]].severity
+        entry["severity"] = max(worse, key=rank) if worse else ("low" if findings else default)
+        entry["direction"] = "worse" if worse else ("better" if findings else "neutral")
+        entry["says"] = _says(findings)
+        entry["quotes"] = [q for *_, q in sorted(entry["quotes"], key=lambda t: t[:3])[:MAX_QUOTES_PER_PROVISION]]
+        entry["regulations"] = regulatory_mapping(entry["id"])
+    ordered = sorted(rollup.values(), key=lambda p: -rank(p["severity"]))
+    analysis.provisions = ordered
+    severities = [a.severity for a in analysis.assessments.values()]
+    analysis.severity = max(severities, key=rank) if severities else "low"
+    directions = {p["direction"] for p in ordered}
+    analysis.direction = "worse" if "worse" in directions else "better" if "better" in directions else "neutral"
+
+
+def _drop_moved_statements(analysis: Analysis, rollup: dict[str, dict[str, Any]]) -> None:
+    """A presence rule (arbitration, a liability cap...) that fired in some passage but whose
+    statement is made somewhere in both versions only moved or was reworded: no finding."""
+    provisions = taxonomy()
+    rules = {f.rule for a in analysis.assessments.values() for f in a.findings if provisions.rule(f.rule).presence}
+    if not rules:
+        return
+    chars = sum(len(b.plain) for b in analysis.comparison.old_blocks + analysis.comparison.new_blocks)
+    if chars * len(rules) > MOVED_CHECK_UNITS:
+        analysis.comparison.budget.limit(
+            "provisions",
+            f"{len(rules)} rules to check in {chars:,} characters of text: "
+            "statements that only moved are not told apart from new ones",
+        )
+        return
+    old = [Text(b.plain) for b in analysis.comparison.old_blocks]  # shared by every rule: each term read once
+    new = [Text(b.plain) for b in analysis.comparison.new_blocks]
+    moved = {r for r in rules if provisions.says_anywhere(r, old) == provisions.says_anywhere(r, new)}
+    if not moved:
+        return
+    for assessment in analysis.assessments.values():
+        assessment.findings = [f for f in assessment.findings if f.rule not in moved]
+        assessment.rescore(provisions)
+    for entry in rollup.values():
+        entry["findings"] = [f for f in entry["findings"] if f.rule not in moved]
+
+
+def _says(findings: list[Finding]) -> list[str]:
+    """What a provision's findings say, worst first: worse before better, then by severity."""
+    ordered = sorted(findings, key=lambda f: (f.direction != "worse", -rank(f.severity)))
+    per_rule: dict[str, str] = {}
+    for finding in ordered:  # one statement per rule: the worst (a rule worse here, better there, is worse)
+        per_rule.setdefault(finding.rule, finding.says)
+    return list(dict.fromkeys(per_rule.values()))
+
+
+def _summary(analysis: Analysis) -> str:
+    comparison = analysis.comparison
+    when = (
+        f" Takes effect {analysis.effective_date.day} {analysis.effective_date:%B %Y}."
+        if analysis.effective_date and analysis.effective_date_changed
+        else ""
+    )
+    if analysis.kind == "technical":
+        return "Re-extracted from the stored page after an extraction-rule change; the policy itself did not change."
+    if analysis.kind == "flap":
+        return "Back to the text of a recent version (the page alternates between renderings, or a change was undone)."
+    if analysis.kind == "date-only":
+        return "Only dates changed." + when
+    if analysis.kind == "cosmetic":
+        parts = [f"{n} {_NOISE_WORDS.get(cls, cls)}" for cls, n in sorted(analysis.noise().items())]
+        return ("Formatting only: " + ", ".join(parts) + "; the words are the same." if parts else
+                "Formatting only; the words are the same.")  # fmt: skip
+    statements: list[str] = []
+    for wanted in ("worse", "better"):
+        for provision in analysis.provisions:
+            if provision["direction"] == wanted and len(statements) < MAX_SUMMARY_FINDINGS:
+                statements.append(provision["says"][0])
+        if statements:
+            break
+    if not statements:
+        labels = [p["label"].lower() for p in analysis.provisions[:MAX_SUMMARY_FINDINGS]]
+        n = len(comparison.substantive)
+        passages = f"{n} passage{'s' if n != 1 else ''}"
+        statements.append(f"rewords {passages} on {', '.join(labels)}" if labels else f"rewords {passages}")
+    sections = [c.new.plain for c in comparison.substantive if c.op == "added" and c.new and c.new.kind == "heading"]
+    if sections:
+        names = ", ".join(f"\u201c{s}\u201d" for s in sections[:2])
+        statements.append(
+            f"adds section{'s' if len(sections) > 1 else ''} {names}" + (" and more" if len(sections) > 2 else "")
+        )
+    text = "; ".join(statements)
+    return text[0].upper() + text[1:] + "." + when
+
+
+def _limited(analysis: Analysis, summary: str) -> str:
+    """The summary, saying so when only part of the change could be analysed (at most 600 characters)."""
+    if analysis.limits:
+        summary = quote(summary)[: MAX_SUMMARY_CHARS - len(LIMITED)].rstrip() + LIMITED
+    return quote(summary)
+
+
+def _unassessed(change: BlockChange, categories: list[str]) -> Assessment:
+    """A passage past the budget: categories from its heading, their default severity (medium without one)."""
+    provisions = taxonomy()
+    old, new = change.old.plain if change.old else "", change.new.plain if change.new else ""
+    assessment = Assessment(categories=list(categories))
+    for cid in assessment.categories:
+        assessment.quotes[cid] = {"before": old[:MAX_SUMMARY_CHARS], "after": new[:MAX_SUMMARY_CHARS]}
+    assessment.rescore(provisions)
+    if not assessment.categories:
+        assessment.severity = "medium"  # not read: it may say anything
+    return assessment
+
+
+def _block_dict(analysis: Analysis, change: BlockChange) -> dict[str, Any]:
+    assessment = analysis.assessments.get(id(change))
+    block: dict[str, Any] = {
+        "op": change.op,
+        "class": change.cls,
+        "heading": analysis.heading(change.heading),
+        "before": quote(change.before),
+        "after": quote(change.after),
+    }
+    if change.moved_from:
+        block["moved_from"] = analysis.heading(change.moved_from)
+    if change.substantive:
+        block["delta"] = change.delta()
+    if assessment is not None:
+        block["categories"] = assessment.categories
+        block["severity"] = assessment.severity
+        block["direction"] = assessment.direction
+        block["findings"] = [f.to_dict() for f in assessment.findings]
+    return block

@@ -1,0 +1,276 @@
+"""A policy version as blocks: headings, paragraphs, list items and table rows.
+
+Versions arrive as Markdown in two dialects: ours (ATX ``#`` headings, ``-`` bullets, blank
+lines between items) and Open Terms Archive's (setext headings underlined with ``===`` or
+``---``, ``*`` bullets on consecutive lines, escaped ``1\\.``). Both parse to the same blocks.
+
+Each block has three comparison forms, from strict to loose:
+
+- ``norm``: the noise-rule form of ``policywatch.text.noise`` (typography, whitespace, link tokens).
+  Blocks are aligned on it; it is what the fingerprint hashes.
+- ``words``: the words a reader reads. Markup, link targets, images, section numbers,
+  punctuation, case, screen-reader text ("opens in a new window") and keyboard keys rendered
+  per browser ("Ctrl" / "⌘") are gone. Equal words mean a formatting change.
+- ``undated``: ``words`` with every date replaced by ``<date>``. Equal means only dates changed.
+
+A version is hostile input (issue 11): every pattern here reads a line or a block in linear
+time, whatever it holds (floods of "[", "](", "<" or "#", runs of spaces, a megabyte line),
+and a long block's words are read in pieces and kept once each.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from policywatch.analysis import dates
+from policywatch.text.noise import LONG_LINE, canonical_url, normalise, single_spaced, typography
+
+# The closing "#"s and spaces of an ATX heading are stripped in Python (``_atx_title``): as
+# ``(.*?)\s*#*\s*$`` the lazy title re-read the rest of the line at every character (cubic
+# on a line of "#" or spaces).
+_ATX = re.compile(r"^(#{1,6})\s+(.*)$")
+_SETEXT = re.compile(r"^(=+|-+)\s*$")
+_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+_ITEM = re.compile(r"^(\s*)(?:[-*+\u2022]|\d{1,3}[.)])\s+")
+_BULLET = re.compile(r"^\s*[-*+\u2022]\s+")
+_ROW = re.compile(r"^\s*\|")
+_SEPARATOR_CELL = re.compile(r":?-{3,}:?")
+
+# Markup that carries no words: ``![alt](src)``, ``[text](target)``, ``<tag ...>``. The bracket
+# text is read possessively and the rest is optional, so an opening that leads nowhere is
+# consumed (and kept) in one pass: every opening inside it would reach the same "]" and fail
+# too. The text is cut after its last ")" (or ">") first, past which nothing can close.
+_IMAGE = re.compile(r"!\[[^\]]*+(\]\([^)]*\))?")
+_LINK = re.compile(r"\[([^\]]*+)(\]\([^)]*\))?")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+# Text that pages render for screen readers or per browser, not part of the policy.
+_ASSISTIVE = re.compile(
+    r"\(?\b(?:link )?opens? in (?:a )?new (?:window|tab)\b\)?|\bexternal link\b|\bcopy link\b|"
+    r"\blink to this (?:heading|section)\b|\bback to top\b|\bskip to (?:main )?content\b",
+    re.I,
+)
+_ASSISTIVE_HINTS = ("new window", "new tab", "external link", "copy link", "link to this", "back to top", "skip to")
+# Keys as browsers render them ("Ctrl", "⌘"); matched on lower-case text.
+_KEYS = re.compile(r"(?:\b(?:ctrl|control|cmd|command|option|alt|shift)\b|[\u2318\u2325\u21e7\u2303])\s*\+?\s*")
+_KEY_HINTS = ("ctrl", "control", "cmd", "command", "option", "alt", "shift", "\u2318", "\u2325", "\u21e7", "\u2303")
+_ENUMERATOR = re.compile(r"^\s*(?:\(?[0-9]{1,3}(?:\\?\.[0-9]{1,3})*\\?[.)]?|\(?[a-z]\)|\(?[ivx]{1,5}\))\s+", re.I)
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_SENTENCE_END = re.compile(r"[.!?:;]\s*$")
+_LINK_TARGETS = re.compile(r"\]\(([^)\s]+)")
+# Possessive: with ``(?:\s*link\s*)+`` the spaces between two links could be split in as many
+# ways as they are long, which backtracking tried in turn (exponential in the number of links).
+_ANCHOR_ONLY = re.compile(r"^\s*+(?:\[[^\]]*+\]\(#[^)]*+\)\s*+)++$")
+
+
+_EMPHASIS = re.compile(r"\*\*|__|\*|(?<!\w)_|_(?!\w)|`")
+
+
+def _closed_sub(
+    pattern: re.Pattern[str], replacement: str | Callable[[re.Match[str]], str], text: str, closer: str
+) -> str:
+    """``pattern.sub`` on the part of ``text`` up to its last ``closer``: no match reaches past it."""
+    end = text.rfind(closer) + 1
+    if not end:
+        return text
+    return pattern.sub(replacement, text[:end]) + text[end:]
+
+
+def _image_space(match: re.Match[str]) -> str:
+    return " " if match.group(1) else match.group(0)
+
+
+def _link_text(match: re.Match[str]) -> str:
+    return match.group(1) if match.group(2) else match.group(0)
+
+
+def plain(text: str) -> str:
+    """The text a reader reads, on one line: Markdown markup, link targets and images gone,
+    typography and whitespace folded."""
+    if "](" in text:
+        text = _closed_sub(_LINK, _link_text, _closed_sub(_IMAGE, _image_space, text, ")"), ")")
+    if "<" in text:
+        text = _closed_sub(_HTML_TAG, " ", text, ">")
+    text = text.replace("\\", "")
+    if "*" in text or "_" in text or "`" in text:  # a search in C, ten times quicker than the regex
+        text = _EMPHASIS.sub("", text)
+    text = text.replace("|", " ")
+    text = typography(text)
+    lowered = text.lower()
+    if any(hint in lowered for hint in _ASSISTIVE_HINTS):
+        text = _ASSISTIVE.sub(" ", text)
+    return _BULLET.sub("", single_spaced(text), count=1)
+
+
+def words(text: str) -> tuple[str, ...]:
+    return plain_words(plain(text))
+
+
+def plain_words(plain_text: str) -> tuple[str, ...]:
+    """The words of a text already made plain."""
+    if len(plain_text) <= LONG_LINE:
+        return tuple(_WORD.findall(_keys(plain_text.lower())))
+    # A long text is read in pieces cut at spaces (no word or key spans one), and each word is
+    # kept once: a million words of a few thousand distinct ones take 8 MB, not 60.
+    seen: dict[str, str] = {}
+    found: list[str] = []
+    start = 0
+    while start < len(plain_text):
+        end = plain_text.find(" ", start + LONG_LINE)
+        end = len(plain_text) if end < 0 else end
+        piece = _WORD.findall(_keys(plain_text[start:end].lower()))
+        found.extend(map(seen.setdefault, piece, piece))
+        start = end
+    return tuple(found)
+
+
+def _keys(lowered: str) -> str:
+    """Keys as browsers render them, as the one word "key"."""
+    if any(key in lowered for key in _KEY_HINTS):
+        return _KEYS.sub(" key ", lowered)
+    return lowered
+
+
+@dataclass(eq=False)
+class Block:
+    kind: str  # heading | paragraph | item | row
+    text: str  # as in the version
+    path: str  # heading path, "Privacy Policy > 4. Rights and Choices"
+    level: int = 0  # heading level, or list nesting depth
+
+    @cached_property
+    def norm(self) -> str:
+        return normalise(self.text)
+
+    @cached_property
+    def plain(self) -> str:
+        return plain(self.text)
+
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        if self.kind in ("heading", "item"):
+            return plain_words(_ENUMERATOR.sub("", self.plain))  # renumbered sections are not reworded
+        return plain_words(self.plain)
+
+    @cached_property
+    def undated(self) -> tuple[str, ...]:
+        return plain_words(dates.mask(self.plain))
+
+    @cached_property
+    def link_targets(self) -> tuple[str, ...]:
+        return tuple(canonical_url(url) for url in _LINK_TARGETS.findall(self.text))
+
+    @property
+    def is_label(self) -> bool:
+        """Page chrome: a language picker, "Table of contents", a page title line, a lone link word.
+
+        A short paragraph that is not a sentence. Headings are not labels.
+        """
+        if self.kind != "paragraph":
+            return False
+        return 0 < len(self.words) <= 5 and not _SENTENCE_END.search(self.plain)
+
+    @property
+    def is_navigation(self) -> bool:
+        """An in-page table-of-contents entry: nothing but links to anchors of the same page."""
+        body = _ITEM.sub("", self.text, count=1)
+        return bool(_ANCHOR_ONLY.match(body))
+
+
+def parse(text: str) -> list[Block]:
+    """Blocks of a Markdown version, each with the heading path it sits under."""
+    blocks: list[Block] = []
+    path: list[tuple[int, str]] = []
+    where = ""  # the heading path as a string, made once per heading and shared by its blocks
+    pending: list[str] = []  # lines of the paragraph or item being read
+    pending_kind = "paragraph"
+    pending_level = 0
+
+    def flush() -> None:
+        nonlocal pending, pending_kind
+        if pending:
+            body = "\n".join(pending).strip()
+            if body:
+                blocks.append(Block(pending_kind, body, where, pending_level))
+        pending = []
+        pending_kind = "paragraph"
+
+    def heading(level: int, title: str) -> None:
+        nonlocal path, where
+        title = title.strip()
+        path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, plain(title))]
+        where = _path(path)
+        blocks.append(Block("heading", title, where, level))
+
+    for line in text.splitlines():
+        if not line.strip():
+            flush()
+            continue
+        setext = _SETEXT.match(line)
+        if setext and pending_kind == "paragraph" and len(pending) == 1:
+            title = pending[0]
+            pending = []
+            heading(1 if setext.group(1)[0] == "=" else 2, title)
+            continue
+        if _RULE.match(line):
+            flush()  # a horizontal rule carries no words
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            flush()
+            heading(len(atx.group(1)), _atx_title(atx.group(2)))
+            continue
+        if _ROW.match(line):
+            flush()
+            if not _is_table_separator(line):
+                blocks.append(Block("row", line.strip(), where))
+            continue
+        item = _ITEM.match(line)
+        if item:
+            flush()
+            pending_kind, pending_level = "item", len(item.group(1).expandtabs(4)) // 2
+        pending.append(line.strip())
+    flush()
+    return blocks
+
+
+def _path(path: list[tuple[int, str]]) -> str:
+    return " > ".join(title for _, title in path)
+
+
+def _atx_title(rest: str) -> str:
+    """An ATX heading's title: the rest of its line without the closing "#"s and spaces."""
+    return rest.rstrip().rstrip("#").rstrip()
+
+
+def _is_table_separator(line: str) -> bool:
+    """The row under a table's header, ``| --- | :---: |``: every cell three dashes or more."""
+    cells = line.strip()
+    cells = cells[1:] if cells.startswith("|") else cells
+    cells = cells[:-1] if cells.endswith("|") else cells
+    return all(_SEPARATOR_CELL.fullmatch(cell.strip()) for cell in cells.split("|"))
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(*_\[]*[A-Z0-9])")
+_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|inc|ltd|co|no|art|sec|u\.s|vs|cf|para)\.$", re.I)
+
+
+# Enough of a sentence's end to see an abbreviation and the character before it: looking at
+# the whole sentence, which grows with each "Inc." it absorbs, was quadratic.
+_ABBREVIATION_TAIL = 16
+
+
+def sentences(text: str) -> list[str]:
+    """A block's sentences (abbreviations such as "e.g." and "Inc." do not end one)."""
+    out: list[list[str]] = []  # each sentence as its pieces, joined once at the end
+    tail = ""  # the end of the last sentence
+    for piece in _SENTENCE_SPLIT.split(text.strip()):
+        if out and _ABBREVIATIONS.search(tail):
+            out[-1].append(piece)
+            tail = (tail + " " + piece[-_ABBREVIATION_TAIL:])[-_ABBREVIATION_TAIL:]
+        elif piece:
+            out.append([piece])
+            tail = piece[-_ABBREVIATION_TAIL:]
+    return [" ".join(pieces) for pieces in out]

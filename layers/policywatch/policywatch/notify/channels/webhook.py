@@ -1,0 +1,338 @@
+"""Webhooks: sign a change with Standard Webhooks and POST it once to a subscriber's endpoint.
+
+One ``send`` is one attempt: redirects are not followed and nothing is retried here (the
+notify queue retries, with the same ``webhook-id`` so receivers can drop duplicates). The
+connection goes to the address ``addresses.resolve`` checked, never to the name again, so a
+DNS answer that changes between the check and the connect (rebinding) cannot redirect it.
+
+An attempt has a deadline as a whole (resolving, connecting, TLS, sending, the answer), not
+only per read: a receiver that sends a byte just inside the read timeout would otherwise hold
+a worker as long as it liked. A watchdog shuts the attempt's socket down when time is up, and
+the name lookup is waited for only as long as the attempt has left.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+import certifi
+import urllib3
+from standardwebhooks import Webhook
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    SSLError,
+)
+
+from policywatch.core.outbound import DEFAULT_PORTS, AddressError, Target, resolve
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+MIN_SECRET_BYTES = 24  # the Standard Webhooks bounds
+MAX_SECRET_BYTES = 64
+MAX_RESPONSE_BYTES = 64 * 1024
+USER_AGENT = "policywatch-webhooks/1.0"
+EVENT_TYPE = "policy.changed"
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+DEFAULT_DEADLINE_SECONDS = 10.0
+_CA_CERTS = certifi.where()  # the same trust store as requests (and the fetcher)
+
+
+class _Watchdog:
+    """Shuts the attempt's socket down when its time is up, whatever the socket is waiting for."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        _current.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        _current.watchdog = None
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.expired:
+                raise TimeoutError("the attempt's deadline passed")
+            self._socket = sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._socket is not None:
+                # The plain socket's shutdown, also under TLS: a blocked read returns at once, and the
+                # TLS object (which another thread is inside) is left alone.
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
+
+
+_current = threading.local()  # the attempt in progress on this thread: one send per thread at a time
+
+
+def _watch(sock: socket.socket | None) -> None:
+    watchdog = getattr(_current, "watchdog", None)
+    if watchdog is not None and sock is not None:
+        watchdog.watch(sock)
+
+
+class _Watched:
+    """Connection mixin: every socket it opens, and the one each request reuses, is the attempt's to shut."""
+
+    def _new_conn(self) -> socket.socket:
+        # Plain http: this is the socket read from. Under TLS it is handed over to the TLS socket,
+        # whose handshake CPython bounds as a whole by the socket timeout (no more than the time left).
+        sock = super()._new_conn()  # type: ignore[misc]
+        _watch(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self.sock)  # type: ignore[attr-defined]
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _HTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+# Shared by every call (and thread) in the process so repeated deliveries to one receiver reuse
+# a kept-alive connection. Pools are keyed by address, port and TLS name, so a connection made
+# for one host name is never reused for another. block=False: beyond maxsize, open and discard.
+_POOLS = urllib3.PoolManager(num_pools=100, maxsize=50, block=False)
+_POOLS.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class WebhookError(Exception):
+    """Delivery failed; ``reason`` is a one-line description (no secrets), ``status`` the HTTP status if any."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def new_secret() -> str:
+    """A new signing secret: "whsec_" and the base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def validate_secret(secret: str) -> str:
+    """``secret`` if it is a usable Standard Webhooks secret; ValueError naming the problem (never the secret)."""
+    if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
+        raise ValueError(f"webhook secret must start with {SECRET_PREFIX!r}")
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    try:
+        # Unpadded base64 is accepted, as the standardwebhooks library accepts it.
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"webhook secret must be base64 after {SECRET_PREFIX!r}") from None
+    if not MIN_SECRET_BYTES <= len(key) <= MAX_SECRET_BYTES:
+        raise ValueError(f"webhook secret must decode to {MIN_SECRET_BYTES}..{MAX_SECRET_BYTES} bytes, not {len(key)}")
+    return secret
+
+
+def payload(change: dict[str, Any]) -> bytes:
+    """The Standard Webhooks body for a change record: {"type", "timestamp", "data"}, compact UTF-8 JSON."""
+    if "detected_at" not in change:
+        raise ValueError("change record has no 'detected_at'")
+    body = {"type": EVENT_TYPE, "timestamp": change["detected_at"], "data": change}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def signed_headers(secret: str, message_id: str, body: bytes, now: datetime | None = None) -> dict[str, str]:
+    """The Standard Webhooks headers for one attempt (the timestamp is fresh for every attempt)."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    signature = Webhook(secret).sign(message_id, moment, body.decode("utf-8"))
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": signature,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+
+
+def send(
+    url: str,
+    secret: str,
+    message_id: str,
+    body: bytes,
+    *,
+    allowlist: frozenset[str] = frozenset(),
+    connect_timeout: float = 3.0,
+    read_timeout: float = 10.0,
+    deadline: float = DEFAULT_DEADLINE_SECONDS,
+    getaddrinfo: Callable[..., list[tuple[Any, ...]]] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """POST ``body`` signed with ``secret`` to ``url`` once; the 2xx status, or WebhookError.
+
+    ``deadline``: seconds for the whole attempt, however the receiver trickles its answer.
+    ``getaddrinfo`` defaults to ``socket.getaddrinfo`` looked up at call time.
+    """
+    try:
+        validate_secret(secret)
+    except ValueError as error:
+        raise WebhookError(str(error)) from None
+    ends = time.monotonic() + deadline
+    try:
+        target = resolve(url, allowlist, _within(deadline, getaddrinfo or socket.getaddrinfo))
+    except AddressError as error:
+        raise WebhookError(str(error)) from error
+    try:
+        headers = signed_headers(secret, message_id, body, now)
+    except UnicodeDecodeError:
+        raise WebhookError("webhook body is not UTF-8") from None
+    headers["Host"] = _host_header(target)
+
+    left = max(ends - time.monotonic(), 0.001)
+    pool = _POOLS.connection_from_host(target.address, target.port, target.scheme, pool_kwargs=_tls(target))
+    with _Watchdog(left) as watchdog:
+        try:
+            response = pool.urlopen(
+                "POST",
+                target.path,
+                body=body,
+                headers=headers,
+                redirect=False,
+                retries=False,
+                timeout=urllib3.Timeout(connect=min(connect_timeout, left), read=min(read_timeout, left)),
+                preload_content=False,
+                release_conn=False,
+            )
+        except (HTTPError, OSError) as error:
+            if watchdog.expired:
+                raise WebhookError(_too_slow(target, deadline)) from error
+            raise WebhookError(_failure(error, target, connect_timeout, read_timeout)) from error
+        try:
+            if watchdog.expired:  # the answer may have been cut short: its status proves nothing
+                raise WebhookError(_too_slow(target, deadline))
+            return _outcome(response)
+        finally:
+            _discard_body(response)  # still under the watchdog: a trickled body is cut off too
+
+
+def _within(seconds: float, getaddrinfo: Callable[..., list[tuple[Any, ...]]]) -> Callable[..., Any]:
+    """``getaddrinfo`` waited for at most ``seconds`` (a name server that never answers holds only its own thread)."""
+
+    def lookup(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        answer: list[Any] = []
+
+        def run() -> None:
+            try:
+                answer.append(getaddrinfo(*args, **kwargs))
+            except BaseException as error:  # handed to the caller below
+                answer.append(error)
+
+        worker = threading.Thread(target=run, daemon=True, name="webhook-dns")
+        worker.start()
+        worker.join(seconds)
+        if not answer:
+            raise socket.gaierror(f"no answer within {seconds:g} s")
+        if isinstance(answer[0], BaseException):
+            raise answer[0]
+        return answer[0]
+
+    return lookup
+
+
+def _tls(target: Target) -> dict[str, Any]:
+    if target.scheme != "https":
+        return {}
+    # The socket goes to the checked address; SNI and certificate checks use the URL's host name.
+    return {
+        "server_hostname": target.host,
+        "assert_hostname": target.host,
+        "cert_reqs": "CERT_REQUIRED",
+        "ca_certs": _CA_CERTS,
+    }
+
+
+def _host_header(target: Target, *, always_port: bool = False) -> str:
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    if target.port == DEFAULT_PORTS[target.scheme] and not always_port:
+        return host
+    return f"{host}:{target.port}"
+
+
+def _outcome(response: urllib3.BaseHTTPResponse) -> int:
+    status = response.status
+    if 200 <= status < 300:
+        return status
+    if status in _REDIRECTS:
+        location = response.headers.get("Location")
+        where = f"to {_one_line(location, 200)}" if location else "without a Location"
+        raise WebhookError(f"redirected ({status}) {where}; redirects are not followed", status)
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = _one_line(response.reason or "", 100)
+    raise WebhookError(f"answered {status} {phrase}".rstrip(), status)
+
+
+def _failure(error: HTTPError | OSError, target: Target, connect_timeout: float, read_timeout: float) -> str:
+    where = f"{_host_header(target, always_port=True)} ({target.address})"
+    # NewConnectionError is a subclass of ConnectTimeoutError: test it first.
+    if isinstance(error, NewConnectionError):
+        return f"could not connect to {where}: {_one_line(error.__cause__ or error)}"
+    if isinstance(error, ConnectTimeoutError):
+        return f"could not connect to {where}: timed out after {connect_timeout} s (connect)"
+    if isinstance(error, ReadTimeoutError):
+        return f"timed out after {read_timeout} s (read) waiting for {where}"
+    if isinstance(error, SSLError):
+        return f"TLS with {where} failed: {_one_line(error.__cause__ or error)}"
+    if isinstance(error, ProtocolError):
+        return f"connection to {where} failed: {_one_line(error)}"
+    return f"request to {where} failed: {_one_line(error)}"
+
+
+def _too_slow(target: Target, deadline: float) -> str:
+    where = f"{_host_header(target, always_port=True)} ({target.address})"
+    return f"timed out after {deadline:g} s (the whole attempt) waiting for {where}"
+
+
+def _discard_body(response: urllib3.BaseHTTPResponse) -> None:
+    """Read at most 64 KiB of the answer so the connection can be reused; else close it."""
+    # The status is what counts; a broken or slow body only costs the connection.
+    with contextlib.suppress(HTTPError, OSError):
+        response.read(MAX_RESPONSE_BYTES, decode_content=False)
+    if not response.closed:
+        response.close()  # unread data left: this connection cannot carry another request
+    response.release_conn()
+
+
+def _one_line(value: object, limit: int = 300) -> str:
+    return " ".join(str(value).split())[:limit]

@@ -1,0 +1,123 @@
+"""Weekly digest: on Monday, one email per subscriber summarising last week's substantive changes.
+
+The week is the previous full ISO week, Monday 00:00 to Monday 00:00 UTC, whatever time the
+digest runs: a rerun the same week covers the same changes, and its delivery records (one per
+subscriber and week) stop a second email. Only subscribers of platforms that changed are read,
+through the ``by-platform`` index; a subscriber with nothing to read gets no email. Free
+subscribers always get it; Watcher and Professional subscribers who opted in get it too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from policywatch.analysis.changes import event_from_record
+from policywatch.core import clock
+from policywatch.messages.render import digest_email
+from policywatch.notify import dispatch
+from policywatch.notify.channels import email
+from policywatch.notify.dispatch import Channels
+from policywatch.storage.archive import Archive, parse_key, parse_stamp
+from policywatch.storage.deliveries import Deliveries, DeliveryKey
+from policywatch.subscribers import Subscriber, Subscribers, digest_plan
+from policywatch.subscribers.tiers import Tier
+
+logger = Logger(child=True)
+
+
+class DigestIncomplete(RuntimeError):
+    """Some digests failed; a rerun (the schedule's retry) sends those and nothing twice."""
+
+
+@dataclass
+class DigestRun:
+    week: str
+    changes: int = 0
+    sent: list[str] = field(default_factory=list)  # subscriber ids
+    duplicates: int = 0
+    failed: int = 0
+
+
+def week_window(now: datetime) -> tuple[datetime, datetime]:
+    """The previous full ISO week: [Monday 00:00, next Monday 00:00) UTC."""
+    today = now.astimezone(clock.now().tzinfo).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = today - timedelta(days=today.weekday())
+    return end - timedelta(days=7), end
+
+
+def changes_between(archive: Archive, start: datetime, end: datetime) -> dict[str, list[dict[str, Any]]]:
+    """Alerting changes detected in [start, end), by platform, oldest first (only those records are read)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for key in archive.keys("changes/"):
+        try:
+            _, platform, _, stamp = parse_key(key)
+            moment = parse_stamp(stamp)
+        except ValueError:
+            continue
+        if start <= moment < end:
+            record = json.loads(archive.get(key))
+            if record.get("alert"):
+                found.setdefault(platform, []).append(event_from_record(record, key))
+    return found
+
+
+def send_digests(
+    *,
+    archive: Archive,
+    subscribers: Subscribers,
+    deliveries: Deliveries,
+    channels: Channels,
+    now: datetime | None = None,
+) -> DigestRun:
+    start, end = week_window(now or clock.now())
+    run = DigestRun(week=start.strftime("%G-W%V"))
+    by_platform = changes_between(archive, start, end)
+    run.changes = sum(len(c) for c in by_platform.values())
+    readers: dict[str, tuple[Subscriber, Tier, list[dict[str, Any]]]] = {}
+    for platform, changes in sorted(by_platform.items()):
+        for subscriber in subscribers.watchers(platform):
+            for change in changes:
+                plan = digest_plan(subscriber, change)
+                if plan is not None:
+                    readers.setdefault(subscriber.subscriber_id, (subscriber, plan, []))[2].append(change)
+    for subscriber, plan, changes in readers.values():
+        key = DeliveryKey(f"digest-{run.week}", subscriber.subscriber_id, "email")
+        if not deliveries.claim(key, reclaim_failed=True):
+            run.duplicates += 1
+            continue
+        unsubscribe = channels.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
+        message = digest_email(changes, start.date().isoformat(), plan, channels.links).for_recipient(unsubscribe)
+        try:
+            message_id = email.send_email(channels.sender, subscriber.email, message, unsubscribe)
+        except Exception as exc:  # one failed digest never stops the others
+            reason = dispatch.describe(exc)
+            _record_failure(deliveries, key, reason)
+            run.failed += 1
+            logger.warning("digest failed", extra={"subscriber_id": subscriber.subscriber_id, "error": reason})
+            continue
+        deliveries.sent(key, message_id, f"{len(changes)} change(s)")
+        run.sent.append(subscriber.subscriber_id)
+    logger.info(
+        "digests sent",
+        extra={"week": run.week, "changes": run.changes, "sent": len(run.sent), "failed": run.failed},
+    )
+    return run
+
+
+def _record_failure(deliveries: Deliveries, key: DeliveryKey, reason: str) -> None:
+    """Record a digest that was not sent, so the schedule's rerun claims it again (``reclaim_failed``)."""
+    try:
+        deliveries.failed(key, reason)
+    except Exception as exc:  # a record left "sending" would be settled as interrupted: never sent
+        logger.warning(
+            "could not record a failed digest; giving its claim back", extra={"error": dispatch.describe(exc)}
+        )
+        try:
+            deliveries.release(key, "sending", 1)
+        except Exception as again:  # left "sending": the reconciler settles it as interrupted (never sent twice)
+            logger.error("could not give a digest's claim back", extra={"error": dispatch.describe(again)})

@@ -1,0 +1,152 @@
+"""One delivery on one channel: render what the subscriber's tier shows, and send it.
+
+Shared by the fan-out (first attempts) and the delivery queue (retries). Rendering is done
+once per change and tier, not once per subscriber: only the unsubscribe link differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from policywatch.core import outbound as addresses
+from policywatch.core.links import Links
+from policywatch.core.settings import Settings, require
+from policywatch.messages.render import Email, alert_email, alert_sms
+from policywatch.notify.channels import email, sms, webhook
+from policywatch.storage.deliveries import DeliveryKey
+from policywatch.subscribers import Subscriber
+from policywatch.subscribers.tiers import Tier
+
+_EMAIL = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+")
+_PHONE = re.compile(r"\+\d[\d ()-]{6,}\d")
+
+
+class DeliveryError(Exception):
+    """A send failed; the message says why in one line, without personal data or secrets."""
+
+
+@dataclass(frozen=True)
+class Channels:
+    """How subscribers are reached: the sender address, public links, the webhook policy."""
+
+    sender: str
+    links: Links = field(default_factory=Links)
+    webhook_allowlist: frozenset[str] = frozenset()
+    webhook_connect_timeout: float = 3.0
+    webhook_read_timeout: float = 10.0
+    webhook_deadline: float = 10.0  # the whole attempt: resolve, connect, send, read the answer
+
+    @classmethod
+    def from_settings(cls, config: Settings) -> Channels:
+        return cls(
+            sender=require(config.sender_email, "SENDER_EMAIL"),
+            links=Links(config.public_base_url),
+            webhook_allowlist=addresses.parse_allowlist(config.webhook_http_allowlist),
+            webhook_connect_timeout=config.webhook_connect_timeout,
+            webhook_read_timeout=config.webhook_read_timeout,
+            webhook_deadline=config.webhook_deadline,
+        )
+
+
+class Renderings:
+    """What one change looks like on each channel, rendered on first use and shared by all recipients."""
+
+    def __init__(self, change: dict[str, Any], links: Links) -> None:
+        self.change = change
+        self.links = links
+        self._lock = threading.Lock()
+        self._emails: dict[str, Email] = {}
+        self._sms: str | None = None
+        self._webhook: bytes | None = None
+
+    def email(self, plan: Tier) -> Email:
+        with self._lock:
+            if plan.id not in self._emails:
+                self._emails[plan.id] = alert_email(self.change, plan, self.links)
+            return self._emails[plan.id]
+
+    def sms(self) -> str:
+        with self._lock:
+            if self._sms is None:
+                self._sms = alert_sms(self.change, self.links)
+            return self._sms
+
+    def webhook_body(self) -> bytes:
+        with self._lock:
+            if self._webhook is None:
+                self._webhook = webhook.payload(self.change)
+            return self._webhook
+
+
+def webhook_message_id(key: DeliveryKey) -> str:
+    """The ``webhook-id`` of a delivery: the same on every retry, so receivers can drop duplicates."""
+    digest = hashlib.sha256(f"{key.change_id}\x00{key.subscriber_id}\x00{key.channel}".encode()).hexdigest()
+    return "msg_" + digest[:32]
+
+
+def send(
+    key: DeliveryKey, subscriber: Subscriber, plan: Tier, renderings: Renderings, channels: Channels
+) -> tuple[str, str]:
+    """Send one delivery; returns (message id, detail). Raises DeliveryError (or the client's error)."""
+    if key.channel == "email":
+        unsubscribe = channels.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
+        message = renderings.email(plan).for_recipient(unsubscribe)
+        return email.send_email(channels.sender, subscriber.email, message, unsubscribe), "accepted by SES"
+    if key.channel == "sms":
+        if not subscriber.phone:
+            raise DeliveryError("no phone number on file")
+        return sms.send_sms(subscriber.phone, renderings.sms()), "accepted by SNS"
+    if key.channel.startswith("webhook:"):
+        endpoint_id = key.channel.removeprefix("webhook:")
+        endpoint = next((e for e in subscriber.webhooks if e.endpoint_id == endpoint_id), None)
+        if endpoint is None:
+            raise DeliveryError(f"webhook endpoint {endpoint_id} was removed")
+        message_id = webhook_message_id(key)
+        try:
+            status = webhook.send(
+                endpoint.url,
+                endpoint.secret,
+                message_id,
+                renderings.webhook_body(),
+                allowlist=channels.webhook_allowlist,
+                connect_timeout=channels.webhook_connect_timeout,
+                read_timeout=channels.webhook_read_timeout,
+                deadline=channels.webhook_deadline,
+            )
+        except webhook.WebhookError as exc:
+            raise DeliveryError(exc.reason) from None
+        return message_id, f"answered {status}"
+    raise DeliveryError(f"unknown channel {key.channel!r}")
+
+
+def describe(exc: BaseException) -> str:
+    """One line on why a send failed, fit for a delivery record and the logs."""
+    if isinstance(exc, DeliveryError):
+        text = str(exc)
+    elif isinstance(getattr(exc, "response", None), dict) and "Error" in exc.response:  # type: ignore[attr-defined]
+        error = exc.response["Error"]  # type: ignore[attr-defined]
+        text = f"{error.get('Code', type(exc).__name__)}: {error.get('Message', '')}".strip()
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    # Providers quote the address they refused; records and logs must not carry it.
+    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))[:500]
+
+
+def job_body(key: DeliveryKey, record_key: str, *, attempt: int = 2, after_failed: int | None = None) -> str:
+    """The delivery queue's message for one delivery (ids only: addresses and secrets are read again).
+
+    ``attempt``: the attempt its first receive makes (2: the fan-out made the first; 1: the fan-out
+    handed it over unsent). ``after_failed``: the attempt that is known to have ended unsent although
+    its record could not say so; the job may take that record over.
+    """
+    job: dict[str, Any] = {**key.message(), "record_key": record_key}
+    if attempt != 2:
+        job["attempt"] = attempt
+    if after_failed is not None:
+        job["after_failed"] = after_failed
+    return json.dumps(job)

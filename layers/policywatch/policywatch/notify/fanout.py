@@ -1,0 +1,332 @@
+"""Notify stage: fan one change out to the subscribers of its platform, within their tiers.
+
+The platform's subscribers are read from the ``by-platform`` index (one item each, never a
+scan). Each subscriber's entitlement is judged against their tier as it is now: status,
+platforms the tier still covers, provision filter, channels, the SMS severity threshold.
+Deliveries then run concurrently, each claimed before it is sent (``deliveries``). A delivery
+that fails is recorded as ``retrying`` and handed to the delivery queue (``retries``); it
+never holds up the others, and the change itself succeeds.
+
+No subscriber can take the invocation's time from the others: deliveries are started in turns,
+one subscriber after another, with at most ``PER_SUBSCRIBER_IN_FLIGHT`` of one subscriber's in
+flight (a webhook attempt itself ends at its deadline, however the receiver trickles). What is
+not started before the invocation's deadline is handed to the delivery queue, which makes its
+first attempt; only what could not even be handed over makes the change fail and come back.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from policywatch.notify import dispatch
+from policywatch.notify.dispatch import Channels, Renderings
+from policywatch.notify.retries import RetryQueue
+from policywatch.storage.deliveries import Deliveries, DeliveryKey
+from policywatch.subscribers import Subscriber, Subscribers, entitlement
+from policywatch.subscribers.tiers import Tier
+
+logger = Logger(child=True)
+
+DEADLINE_MARGIN_SECONDS = 20  # start no delivery with less than this left: a webhook attempt may take its deadline
+HAND_OVER_RESERVE_SECONDS = 5  # handing deliveries over stops this long before the invocation's deadline
+PER_SUBSCRIBER_IN_FLIGHT = 2  # one subscriber's deliveries in flight at once, at most
+HAND_OVER_CHUNK = 10  # deliveries claimed and put on the delivery queue together (one SQS batch)
+
+# What the notify stage reads of a change event (docs/change-event.md).
+REQUIRED_FIELDS = (
+    "change_id",
+    "platform",
+    "platform_name",
+    "document_type",
+    "detected_at",
+    "alert",
+    "severity",
+    "summary",
+    "blocks",
+    "evidence",
+    "record_key",
+)
+
+
+class ChangeEventError(ValueError):
+    """A message on the notify queue is not a change event; it goes to the DLQ, nothing is sent."""
+
+
+class UnfinishedFanOut(RuntimeError):
+    """Some deliveries were neither made nor handed over; the change is retried and what went out is not sent again."""
+
+
+class RetryNotScheduled(RuntimeError):
+    """A failed first attempt could not be handed to the delivery queue; its claim was given back."""
+
+
+def parse_change_event(body: str) -> dict[str, Any]:
+    try:
+        change = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ChangeEventError(f"change event is not JSON: {exc}") from None
+    if not isinstance(change, dict):
+        raise ChangeEventError(f"change event is a JSON {type(change).__name__}, not an object")
+    missing = [name for name in REQUIRED_FIELDS if name not in change]
+    if missing:
+        raise ChangeEventError(f"change event {change.get('change_id', '(no id)')} lacks {', '.join(missing)}")
+    return change
+
+
+class Result(Enum):
+    """What became of one delivery; each value names the FanOut counter it adds to."""
+
+    SENT = "sent"
+    DUPLICATE = "duplicates"  # claimed before: a redelivered event or a retried invocation
+    RETRYING = "retrying"
+    HANDED_OVER = "handed_over"  # not started before the deadline: the delivery queue makes the first attempt
+    NOT_STARTED = "not_started"  # neither started nor handed over: the change comes back for it
+    ERROR = "errors"  # the attempt broke off (logged); the change comes back, the claim decides what is redone
+
+
+@dataclass
+class FanOut:
+    """What one change did."""
+
+    watchers: int = 0  # subscribers of the platform read from the index
+    sent: int = 0
+    duplicates: int = 0
+    retrying: int = 0
+    handed_over: int = 0
+    not_started: int = 0
+    errors: int = 0
+    deferred_to_digest: int = 0  # weekly tiers: the change waits for Monday's digest
+    not_entitled: int = 0  # inactive, filtered out, or a platform beyond a downgraded tier
+
+    def count(self, result: Result) -> None:
+        setattr(self, result.value, getattr(self, result.value) + 1)
+
+
+@dataclass(frozen=True)
+class Task:
+    key: DeliveryKey
+    subscriber: Subscriber
+    plan: Tier
+
+
+class Turns:
+    """Subscribers' deliveries in turn, with at most ``per_subscriber`` of one subscriber's in flight.
+
+    Each subscriber is a queue of tasks; ``ready`` holds the subscribers whose next task may
+    start now, in the order they get their turn. Every operation is O(1).
+    """
+
+    def __init__(self, queues: list[deque[Task]], per_subscriber: int = PER_SUBSCRIBER_IN_FLIGHT) -> None:
+        self.queues = queues
+        self.per_subscriber = per_subscriber
+        self.in_flight = [0] * len(queues)
+        self.ready = deque(i for i, queue in enumerate(queues) if queue)
+
+    def next(self) -> tuple[int, Task] | None:
+        """The next task to start and its subscriber's number; None while every subscriber left is at its cap."""
+        if not self.ready:
+            return None
+        i = self.ready.popleft()
+        task = self.queues[i].popleft()
+        self.in_flight[i] += 1
+        if self.queues[i] and self.in_flight[i] < self.per_subscriber:
+            self.ready.append(i)
+        return i, task
+
+    def done(self, i: int) -> None:
+        self.in_flight[i] -= 1
+        if self.queues[i] and self.in_flight[i] == self.per_subscriber - 1:
+            self.ready.append(i)  # it was waiting for room: back in line
+
+    def rest(self) -> list[Task]:
+        """Every task not started, in turn order; none is started afterwards."""
+        left = []
+        while any(self.queues):
+            left += [queue.popleft() for queue in self.queues if queue]
+        self.ready.clear()
+        return left
+
+
+def deliver_change(
+    change: dict[str, Any],
+    *,
+    subscribers: Subscribers,
+    deliveries: Deliveries,
+    channels: Channels,
+    retries: RetryQueue,
+    concurrency: int = 16,
+    deadline: float | None = None,
+) -> FanOut:
+    """Send ``change`` on every channel each subscriber of its platform is entitled to, once each.
+
+    ``deadline``: the invocation's end (``time.monotonic()``); deliveries not started
+    ``DEADLINE_MARGIN_SECONDS`` before it are handed to the delivery queue.
+    """
+    fan_out = FanOut()
+    if not change.get("alert"):
+        return fan_out
+    queues: list[deque[Task]] = []
+    for subscriber in subscribers.watchers(change["platform"]):
+        fan_out.watchers += 1
+        granted = entitlement(subscriber, change)
+        if granted is None:
+            fan_out.not_entitled += 1
+        elif not granted.same_day:
+            fan_out.deferred_to_digest += 1
+        elif granted.channels:
+            queues.append(
+                deque(
+                    Task(DeliveryKey(change["change_id"], subscriber.subscriber_id, channel), subscriber, granted.plan)
+                    for channel in granted.channels
+                )
+            )
+    renderings = Renderings(change, channels.links)
+    cutoff = None if deadline is None else deadline - DEADLINE_MARGIN_SECONDS
+
+    def run(task: Task) -> Result:
+        return attempt(task, change, renderings, deliveries=deliveries, channels=channels, retries=retries)
+
+    turns = Turns(queues)
+    workers = max(1, min(concurrency, sum(len(q) for q in queues)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        running: dict[Future[Result], tuple[int, Task]] = {}
+        while True:
+            while len(running) < workers and not _past(cutoff) and (picked := turns.next()) is not None:
+                running[pool.submit(run, picked[1])] = picked
+            if not running or _past(cutoff):
+                break
+            done, _ = wait(running, timeout=_left(cutoff), return_when=FIRST_COMPLETED)
+            for future in done:
+                i, task = running.pop(future)
+                turns.done(i)
+                fan_out.count(_result(future, task))
+        left = turns.rest()
+        if left:  # while the last attempts finish
+            stop = None if deadline is None else deadline - HAND_OVER_RESERVE_SECONDS
+            for result in hand_over(left, change["record_key"], deliveries, retries, concurrency, stop):
+                fan_out.count(result)
+        for future, (_, task) in running.items():
+            fan_out.count(_result(future, task))
+    logger.info("change fanned out", extra={"change_id": change["change_id"], **vars(fan_out)})
+    if fan_out.not_started or fan_out.errors:
+        raise UnfinishedFanOut(
+            f"{fan_out.not_started} deliveries neither started nor handed over before the deadline, "
+            f"{fan_out.errors} broke off; retrying the change"
+        )
+    return fan_out
+
+
+def _past(moment: float | None) -> bool:
+    return moment is not None and time.monotonic() >= moment
+
+
+def _left(moment: float | None) -> float | None:
+    return None if moment is None else max(0.0, moment - time.monotonic())
+
+
+def _result(future: Future[Result], task: Task) -> Result:
+    try:
+        return future.result()
+    except Exception as exc:
+        logger.error("delivery broke off", extra={**vars(task.key), "error": dispatch.describe(exc)})
+        return Result.ERROR
+
+
+def attempt(
+    task: Task,
+    change: dict[str, Any],
+    renderings: Renderings,
+    *,
+    deliveries: Deliveries,
+    channels: Channels,
+    retries: RetryQueue,
+) -> Result:
+    """The first attempt of one delivery: claim, send, record; a failure is handed to the delivery queue."""
+    if not deliveries.claim(task.key, record_key=change["record_key"]):
+        return Result.DUPLICATE
+    try:
+        message_id, detail = dispatch.send(task.key, task.subscriber, task.plan, renderings, channels)
+    except Exception as exc:  # any failure of this channel: the others go on
+        return _retry_later(task.key, change["record_key"], dispatch.describe(exc), deliveries, retries)
+    try:
+        deliveries.sent(task.key, message_id, detail)
+    except Exception as exc:  # it went out: the change, retried, must not send it twice (the claim stays)
+        logger.error(
+            "delivery sent but not recorded; the reconciler settles it",
+            extra={**vars(task.key), "error": dispatch.describe(exc)},
+        )
+    return Result.SENT
+
+
+def _retry_later(key: DeliveryKey, record_key: str, reason: str, deliveries: Deliveries, retries: RetryQueue) -> Result:
+    """Record the failed first attempt and put attempt 2 on the delivery queue; else give the claim back."""
+    delay = retries.delay(1)
+    logger.warning(
+        "delivery failed; retrying from the delivery queue",
+        extra={**vars(key), "error": reason, "retry_in_seconds": round(delay)},
+    )
+    recorded = True
+    try:
+        deliveries.retrying(key, reason, delay)
+    except Exception as exc:  # the record still says sending: the job below vouches that attempt 1 ended unsent
+        recorded = False
+        logger.warning("could not record the failure", extra={**vars(key), "error": dispatch.describe(exc)})
+    try:
+        retries.schedule(key, record_key, delay, after_failed=None if recorded else 1)
+    except Exception as exc:
+        # Nobody would make attempt 2: give the claim back, so the change's redelivery makes attempt 1
+        # again. If that fails too, the record stays unsettled and the reconciler finds it.
+        deliveries.release(key, "retrying" if recorded else "sending", 1)
+        raise RetryNotScheduled(f"could not schedule the retry: {dispatch.describe(exc)}") from exc
+    return Result.RETRYING
+
+
+def hand_over(
+    tasks: list[Task],
+    record_key: str,
+    deliveries: Deliveries,
+    retries: RetryQueue,
+    concurrency: int,
+    stop: float | None,
+) -> list[Result]:
+    """Claim ``tasks`` as queued and put them on the delivery queue, ten at a time, until ``stop``."""
+    chunks = [tasks[i : i + HAND_OVER_CHUNK] for i in range(0, len(tasks), HAND_OVER_CHUNK)]
+
+    def one(chunk: list[Task]) -> list[Result]:
+        if _past(stop):
+            return [Result.NOT_STARTED] * len(chunk)
+        results: list[Result] = []
+        claimed: list[DeliveryKey] = []
+        try:
+            for task in chunk:
+                if deliveries.queue(task.key, record_key):
+                    claimed.append(task.key)
+                else:
+                    results.append(Result.DUPLICATE)
+            refused = set(retries.hand_over(claimed, record_key))
+        except Exception as exc:  # nothing of this chunk is known to be on the queue
+            logger.error("could not hand deliveries over", extra={"error": dispatch.describe(exc)})
+            refused = set(claimed)
+            results += [Result.NOT_STARTED] * (len(chunk) - len(results) - len(claimed))  # not even claimed
+        for key in claimed:
+            if key not in refused:
+                results.append(Result.HANDED_OVER)
+                continue
+            try:  # unsent and on no queue: the change's redelivery claims it again
+                deliveries.release(key, "queued", 0)
+                results.append(Result.NOT_STARTED)
+            except Exception as exc:  # left queued: the reconciler puts it on the queue
+                logger.error("could not give a claim back", extra={**vars(key), "error": dispatch.describe(exc)})
+                results.append(Result.ERROR)
+        return results
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(chunks)))) as pool:
+        return [result for results in pool.map(one, chunks) for result in results]

@@ -1,0 +1,215 @@
+"""Retries of failed deliveries, carried by the delivery queue, never by sleeping.
+
+The fan-out hands a failed delivery to the queue with a delay (attempt 2), and a delivery it
+had no time to start with none (attempt 1). Each later attempt is a receive of the same
+message: its attempt number is the job's first attempt plus SQS's ``ApproximateReceiveCount``
+minus one, which survives Lambda restarts, and a failure sets the message's visibility to an
+exponential backoff with jitter before reporting it as a batch item failure. When the last
+attempt fails, the delivery is recorded as ``failed`` and the job is moved to the delivery
+dead-letter queue with the reason (the queue's redrive policy is only the backstop for jobs
+that crash the function).
+
+A failed attempt is recorded before anything else, so the next one can take the delivery over.
+When the record cannot be written, the job that carries the delivery on vouches for the attempt
+instead (``after_failed``): no path leaves a claimed delivery with nobody to finish it, short of
+the reconciler (``reconcile``), which finds what a crash left behind.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from policywatch.core.settings import Settings, require
+from policywatch.fetch.fetcher import RetryPolicy
+from policywatch.notify import dispatch
+from policywatch.notify.dispatch import Channels, Renderings
+from policywatch.storage import clients as aws
+from policywatch.storage.deliveries import Deliveries, DeliveryKey
+from policywatch.subscribers import SubscriberError, Subscribers, entitlement
+
+logger = Logger(child=True)
+
+MAX_DELAY_SECONDS = 900  # SQS DelaySeconds' limit, for the first hand-over
+MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS's limit for a message's visibility timeout
+MAX_BATCH = 10  # SQS SendMessageBatch's limit
+
+
+@dataclass(frozen=True)
+class RetryQueue:
+    queue_url: str
+    dead_letter_url: str
+    policy: RetryPolicy = RetryPolicy(attempts=6, base_delay=30, max_delay=4 * 3600, jitter=0.5)
+
+    @classmethod
+    def from_settings(cls, config: Settings) -> RetryQueue:
+        policy = RetryPolicy(
+            attempts=config.delivery_attempts, base_delay=config.delivery_backoff_base, max_delay=4 * 3600, jitter=0.5
+        )
+        return cls(
+            require(config.delivery_queue_url, "DELIVERY_QUEUE_URL"),
+            require(config.delivery_dead_letter_url, "DELIVERY_DLQ_URL"),
+            policy,
+        )
+
+    def delay(self, failed_attempt: int) -> float:
+        """Seconds before the attempt after ``failed_attempt`` (exponential, with jitter)."""
+        return min(self.policy.backoff(failed_attempt), MAX_VISIBILITY_SECONDS)
+
+    def schedule(
+        self, key: DeliveryKey, record_key: str, delay: float, *, attempt: int = 2, after_failed: int | None = None
+    ) -> None:
+        """Put a job for attempt ``attempt`` on the delivery queue, visible after ``delay`` (at most 15 min)."""
+        aws.client("sqs").send_message(
+            QueueUrl=self.queue_url,
+            MessageBody=dispatch.job_body(key, record_key, attempt=attempt, after_failed=after_failed),
+            DelaySeconds=int(min(max(delay, 0), MAX_DELAY_SECONDS)),
+        )
+
+    def hand_over(self, keys: list[DeliveryKey], record_key: str) -> list[DeliveryKey]:
+        """Jobs for the first attempt of ``keys``, visible at once; returns the keys SQS did not take."""
+        refused = []
+        for start in range(0, len(keys), MAX_BATCH):
+            batch = keys[start : start + MAX_BATCH]
+            entries = [
+                {"Id": str(i), "MessageBody": dispatch.job_body(key, record_key, attempt=1)}
+                for i, key in enumerate(batch)
+            ]
+            response = aws.client("sqs").send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            refused += [batch[int(failure["Id"])] for failure in response.get("Failed", [])]
+        return refused
+
+    def dead_letter(self, body: str, reason: str) -> None:
+        aws.client("sqs").send_message(
+            QueueUrl=self.dead_letter_url,
+            MessageBody=body,
+            MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:256]}},
+        )
+
+
+class Outcome(Enum):
+    SENT = "sent"
+    DUPLICATE = "duplicate"
+    CANCELLED = "cancelled"
+    RETRY = "retry"  # this message comes back after the backoff
+    RESCHEDULED = "rescheduled"  # a new job carries the delivery on (its record could not be written)
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Redelivery:
+    outcome: Outcome
+    attempt: int
+    retry_in: float = 0.0
+    reason: str = ""
+
+
+class DeliveryJobError(ValueError):
+    """A message on the delivery queue is not a delivery job."""
+
+
+@dataclass(frozen=True)
+class Job:
+    key: DeliveryKey
+    record_key: str
+    attempt: int = 2  # the attempt this job's first receive makes
+    after_failed: int | None = None  # an attempt known to have ended unsent, though its record says sending
+
+
+def parse_job(body: str) -> tuple[DeliveryKey, str]:
+    """The delivery and the change record a job names (``read_job`` has its attempt numbers too)."""
+    job = read_job(body)
+    return job.key, job.record_key
+
+
+def read_job(body: str) -> Job:
+    """A delivery queue message as a Job; DeliveryJobError naming what is wrong with it."""
+    try:
+        job = json.loads(body)
+        parsed = Job(
+            DeliveryKey(job["change_id"], job["subscriber_id"], job["channel"]),
+            job["record_key"],
+            job.get("attempt", 2),
+            job.get("after_failed"),
+        )
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise DeliveryJobError(f"not a delivery job: {type(exc).__name__}: {exc}") from None
+    fields = (parsed.key.change_id, parsed.key.subscriber_id, parsed.key.channel, parsed.record_key)
+    if not all(isinstance(value, str) and value for value in fields):
+        raise DeliveryJobError("not a delivery job: ids must be non-empty strings")
+    for name in ("attempt", "after_failed"):
+        value = getattr(parsed, name)
+        if value is not None and (type(value) is not int or value < 1):
+            raise DeliveryJobError(f"not a delivery job: {name} must be a positive integer, not {value!r}")
+    return parsed
+
+
+def redeliver(
+    body: str,
+    receive_count: int,
+    *,
+    subscribers: Subscribers,
+    deliveries: Deliveries,
+    channels: Channels,
+    retries: RetryQueue,
+    load_change: Callable[[str], dict[str, Any]],
+) -> Redelivery:
+    """One attempt of one delivery, from its queue message."""
+    job = read_job(body)
+    key = job.key
+    attempt = job.attempt + receive_count - 1
+    change = load_change(job.record_key)  # before taking the delivery over: a missing record only waits
+    if not deliveries.resume(key, attempt, record_key=job.record_key, after_failed=job.after_failed):
+        return Redelivery(Outcome.DUPLICATE, attempt)
+    try:
+        subscriber = subscribers.get(key.subscriber_id)
+        granted = entitlement(subscriber, change)
+        if granted is None or key.channel not in granted.channels:
+            deliveries.cancelled(key, "the subscription no longer covers this channel")
+            return Redelivery(Outcome.CANCELLED, attempt)
+        message_id, detail = dispatch.send(key, subscriber, granted.plan, Renderings(change, channels.links), channels)
+    except SubscriberError:
+        deliveries.cancelled(key, "the subscriber was removed")
+        return Redelivery(Outcome.CANCELLED, attempt)
+    except Exception as exc:  # the delivery is ours now: every failure is recorded as an attempt
+        return _after_failure(job, body, attempt, dispatch.describe(exc), deliveries=deliveries, retries=retries)
+    try:
+        deliveries.sent(key, message_id, detail)
+    except Exception as exc:  # it went out: receiving this job again must not send it twice
+        logger.error(
+            "delivery sent but not recorded; the reconciler settles it",
+            extra={**vars(key), "attempt": attempt, "error": dispatch.describe(exc)},
+        )
+    return Redelivery(Outcome.SENT, attempt)
+
+
+def _after_failure(
+    job: Job, body: str, attempt: int, reason: str, *, deliveries: Deliveries, retries: RetryQueue
+) -> Redelivery:
+    """Record a failed attempt and make sure the next one (or the dead-letter queue) has the delivery."""
+    key = job.key
+    if attempt >= retries.policy.attempts:
+        try:
+            deliveries.failed(key, reason)
+        except Exception as exc:  # the record still says sending: the dead letter vouches for this attempt
+            logger.warning("could not record the failure", extra={**vars(key), "error": dispatch.describe(exc)})
+            body = dispatch.job_body(key, job.record_key, after_failed=attempt)
+        retries.dead_letter(body, reason)  # raising, this message comes back and makes one more attempt
+        logger.error("delivery failed for good", extra={**vars(key), "attempt": attempt, "error": reason})
+        return Redelivery(Outcome.FAILED, attempt, reason=reason)
+    delay = retries.delay(attempt)
+    try:
+        deliveries.retrying(key, reason, delay)
+    except Exception as exc:
+        # This message, received again, could not tell the record's "sending" from a crash mid-send;
+        # a new job vouching for this attempt can. If that fails too, the reconciler has it.
+        logger.warning("could not record the failure", extra={**vars(key), "error": dispatch.describe(exc)})
+        retries.schedule(key, job.record_key, delay, attempt=attempt + 1, after_failed=attempt)
+        return Redelivery(Outcome.RESCHEDULED, attempt, retry_in=delay, reason=reason)
+    logger.warning("delivery failed again", extra={**vars(key), "attempt": attempt, "error": reason})
+    return Redelivery(Outcome.RETRY, attempt, retry_in=delay, reason=reason)

@@ -1,0 +1,179 @@
+"""The subscribers table: one profile item per subscriber and one watch item per watched platform.
+
+Watch items (``item = "watch#<platform>"``) carry a full copy of the subscriber, so fanning a
+change out reads exactly one item per subscriber of that platform through the sparse
+``by-platform`` index, and never scans. Every write touches the profile and its watch items in
+one transaction, guarded by the profile's version: all or nothing, and no lost update.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from policywatch.core import clock
+from policywatch.storage import clients as aws
+from policywatch.subscribers.model import Subscriber, SubscriberError
+
+PROFILE = "profile"
+WATCH_PREFIX = "watch#"
+PLATFORM_INDEX = "by-platform"
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit: a profile and 99 platforms
+
+# What an unsubscribe link can carry: ids are "sub_" and 16 hex digits, tokens 32 URL-safe
+# characters (secrets.token_urlsafe(24)); the bounds leave room and keep anything else, of
+# any length or alphabet, away from the table.
+_LINK_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_LINK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+class ConcurrentUpdateError(SubscriberError):
+    """The subscriber changed since it was read; read it again and retry."""
+
+
+class Subscribers:
+    """Data access for the subscribers table (low-level client: safe to share across threads)."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        self.items_read = 0  # items the fan-out queries have read, for the benchmark and metrics
+
+    @property
+    def _db(self) -> Any:
+        return aws.client("dynamodb")
+
+    def add(self, subscriber: Subscriber) -> Subscriber:
+        """Store a new subscriber and its watch items; returns it as stored (version 1)."""
+        stored = replace(subscriber, version=1)
+        puts = [self._put(item, "attribute_not_exists(subscriber_id)") for item in _items(stored)]
+        self._transact(puts, stored.subscriber_id)
+        return stored
+
+    def save(self, subscriber: Subscriber, previous: Subscriber) -> Subscriber:
+        """Replace ``previous`` by ``subscriber`` (validated by the caller); the stored version must not have moved."""
+        saved = replace(subscriber, version=previous.version + 1)
+        items = _items(saved)
+        profile, watches = items[0], items[1:]
+        writes = [
+            self._put(
+                profile,
+                "#v = :expected",
+                names={"#v": "version"},
+                values={":expected": aws.to_dynamodb({"v": previous.version})["v"]},
+            )
+        ]
+        writes += [self._put(item) for item in watches]
+        dropped = set(previous.platforms) - set(saved.platforms)
+        writes += [self._delete(saved.subscriber_id, WATCH_PREFIX + platform) for platform in sorted(dropped)]
+        self._transact(writes, saved.subscriber_id)
+        return saved
+
+    def remove(self, subscriber: Subscriber) -> None:
+        """Delete the subscriber and every watch item (their delivery history stays until it expires)."""
+        keys = [PROFILE] + [WATCH_PREFIX + p for p in subscriber.platforms]
+        self._transact([self._delete(subscriber.subscriber_id, key) for key in keys], subscriber.subscriber_id)
+
+    def get(self, subscriber_id: str) -> Subscriber:
+        response = self._db.get_item(
+            TableName=self.table_name,
+            Key=aws.to_dynamodb({"subscriber_id": subscriber_id, "item": PROFILE}),
+            ConsistentRead=True,
+        )
+        if "Item" not in response:
+            raise SubscriberError(f"no subscriber {subscriber_id!r}")
+        return Subscriber.from_item(aws.from_dynamodb(response["Item"]))
+
+    def by_token(self, subscriber_id: str, token: str) -> Subscriber:
+        """The subscriber a link was made for; the same error for a wrong id and a wrong token.
+
+        A malformed id or token (too long, outside the URL-safe alphabet) is refused unread.
+        """
+        subscriber = None
+        if _LINK_ID.fullmatch(subscriber_id) and _LINK_TOKEN.fullmatch(token):
+            with contextlib.suppress(SubscriberError):  # the same answer for an unknown id
+                subscriber = self.get(subscriber_id)
+        # Bytes: compare_digest raises on str with non-ASCII characters (kept out above; this keeps it total).
+        if subscriber is None or not hmac.compare_digest(subscriber.unsubscribe_token.encode(), token.encode()):
+            raise SubscriberError("this link is not valid (it may be mistyped or the subscription removed)")
+        return subscriber
+
+    def set_status(self, previous: Subscriber, status: str) -> Subscriber:
+        """``previous`` (as just read) with a new status; refused if it changed since it was read."""
+        if previous.status == status:
+            return previous
+        return self.save(replace(previous, status=status, updated_at=clock.iso()), previous)
+
+    def list(self) -> list[Subscriber]:
+        """Every subscriber (operator use; fan-out never scans)."""
+        pages = self._db.get_paginator("scan").paginate(
+            TableName=self.table_name,
+            FilterExpression="#item = :profile",
+            ExpressionAttributeNames={"#item": "item"},
+            ExpressionAttributeValues={":profile": {"S": PROFILE}},
+        )
+        found = [Subscriber.from_item(aws.from_dynamodb(i)) for page in pages for i in page.get("Items", [])]
+        return sorted(found, key=lambda s: (s.created_at, s.subscriber_id))
+
+    def watchers(self, platform: str) -> Iterator[Subscriber]:
+        """Every subscriber watching ``platform``, page by page from the by-platform index."""
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self.table_name,
+            IndexName=PLATFORM_INDEX,
+            KeyConditionExpression="platform = :platform",
+            ExpressionAttributeValues={":platform": {"S": platform}},
+        )
+        for page in pages:
+            self.items_read += page.get("ScannedCount", len(page.get("Items", [])))
+            for item in page.get("Items", []):
+                yield Subscriber.from_item(aws.from_dynamodb(item))
+
+    # ------------------------------------------------------------------ writes
+
+    def _put(self, item: dict[str, Any], condition: str | None = None, names=None, values=None) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": aws.to_dynamodb(item)}
+        if condition:
+            put["ConditionExpression"] = condition
+        if names:
+            put["ExpressionAttributeNames"] = names
+        if values:
+            put["ExpressionAttributeValues"] = values
+        return {"Put": put}
+
+    def _delete(self, subscriber_id: str, item: str) -> dict[str, Any]:
+        key = aws.to_dynamodb({"subscriber_id": subscriber_id, "item": item})
+        return {"Delete": {"TableName": self.table_name, "Key": key}}
+
+    def _transact(self, writes: list[dict[str, Any]], subscriber_id: str) -> None:
+        if len(writes) > MAX_TRANSACTION_ITEMS:
+            raise SubscriberError(f"a subscriber watches at most {MAX_TRANSACTION_ITEMS - 1} platforms")
+        try:
+            self._db.transact_write_items(TransactItems=writes)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons:
+                if writes and "attribute_not_exists" in writes[0].get("Put", {}).get("ConditionExpression", ""):
+                    raise SubscriberError(f"subscriber {subscriber_id!r} already exists") from None
+                raise ConcurrentUpdateError(
+                    f"subscriber {subscriber_id!r} changed while this update was made; try again"
+                ) from None
+            if "TransactionConflict" in reasons:  # another transaction on the same items was in flight
+                raise ConcurrentUpdateError(
+                    f"subscriber {subscriber_id!r} was being changed by another update; try again"
+                ) from None
+            raise
+
+
+def _items(subscriber: Subscriber) -> list[dict[str, Any]]:
+    """The profile, then one watch item per platform (each a full copy, for a one-read fan-out)."""
+    data = subscriber.to_item()
+    return [{**data, "item": PROFILE}] + [
+        {**data, "item": WATCH_PREFIX + platform, "platform": platform} for platform in subscriber.platforms
+    ]

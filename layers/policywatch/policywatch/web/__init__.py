@@ -1,0 +1,1 @@
+"""Stage 4, the public web pages: the change pages and one-click unsubscribe."""

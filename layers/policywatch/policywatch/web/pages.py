@@ -1,0 +1,157 @@
+"""The public pages alerts link to: a change, an archived version, one-click unsubscribe.
+
+- ``/changes/{platform}/{document}/{stamp}``: the change as the alert shows it, with its evidence.
+- ``/versions/{platform}/{document}/{stamp}.md``: an archived version exactly as recorded, with its
+  SHA-256 in ``X-Content-SHA256`` so a reader can check what they cite.
+- ``/unsubscribe?s=<subscriber>&t=<token>``: GET shows a button (mail scanners follow links, and
+  must not unsubscribe anyone); POST unsubscribes (RFC 8058 one-click, from the List-Unsubscribe header).
+
+Only these keys are served: the archive's snapshots and anything else stay private. Anyone can
+call these pages with anything, so every answer is a page: a missing or malformed thing is a
+4xx, and two one-click POSTs at once both end unsubscribed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+
+from policywatch.analysis.changes import event_from_record
+from policywatch.core.links import Links
+from policywatch.messages.render import alert_email, render
+from policywatch.storage.archive import Archive
+from policywatch.subscribers import ConcurrentUpdateError, SubscriberError, Subscribers
+from policywatch.subscribers.tiers import tier
+
+logger = Logger(child=True)
+
+_PART = r"[a-z0-9][a-z0-9-]{0,80}"
+_STAMP = r"\d{4}-\d{2}-\d{2}T\d{6}\.\d{3}Z"
+CHANGE_PATH = re.compile(rf"^changes/{_PART}/{_PART}/{_STAMP}$")
+VERSION_PATH = re.compile(rf"^versions/{_PART}/{_PART}/{_STAMP}\.md$")
+
+# S3 answers a missing key with 404, or with 403 to a reader that may not list the bucket.
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+_FORBIDDEN = frozenset({"403", "AccessDenied", "Forbidden"})
+UNSUBSCRIBE_ATTEMPTS = 4  # a concurrent write moves the version; read again and retry this often
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    body: str
+    content_type: str = "text/html; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def message(status: int, title: str, text: str, form_action: str | None = None) -> Page:
+    """A plain page: a title and a sentence (and the unsubscribe button when ``form_action`` is given)."""
+    return Page(status, render("page.html", title=title, text=text, form_action=form_action))
+
+
+def not_found(what: str) -> Page:
+    return message(404, "Not found", f"There is no such {what}.")
+
+
+def method_not_allowed(allowed: str) -> Page:
+    return replace(
+        message(405, "Method not allowed", f"This page answers {allowed} only."), headers=(("Allow", allowed),)
+    )
+
+
+def server_error() -> Page:
+    """What a reader sees when something failed on our side: no detail (it is in the logs)."""
+    return message(500, "Something went wrong", "This page could not be shown just now; please try again later.")
+
+
+def change_page(archive: Archive, path: str, links: Links) -> Page:
+    """The change at ``changes/...`` (no extension), as a Watcher alert shows it, plus the evidence."""
+    if not CHANGE_PATH.match(path):
+        return not_found("change")
+    record_key = path + ".json"
+    raw = _read(archive, record_key)
+    if raw is None:
+        return not_found("change")
+    change = event_from_record(json.loads(raw), record_key)
+    # The public page shows what a Watcher alert shows, and the evidence (it is a public record).
+    plan = replace(tier("watcher"), evidence_in_alerts=True)
+    return Page(200, alert_email(change, plan, links).for_recipient(None).html)
+
+
+def version_file(archive: Archive, path: str) -> Page:
+    """The archived version at ``versions/...md`` exactly as recorded, with its SHA-256 in a header."""
+    if not VERSION_PATH.match(path):
+        return not_found("version")
+    head = _absent_if_missing(archive.head, path)
+    body = _read(archive, path) if head is not None else None
+    if head is None or body is None:  # gone between the two reads counts as gone
+        return not_found("version")
+    sha = head.get("Metadata", {}).get("sha256", "")
+    return Page(200, body.decode(), "text/markdown; charset=utf-8", (("X-Content-SHA256", sha),))
+
+
+def unsubscribe(subscribers: Subscribers, subscriber_id: str, token: str, *, confirmed: bool, action: str) -> Page:
+    """GET (``confirmed=False``) asks; POST unsubscribes. Either way the link is checked first.
+
+    Unsubscribing is idempotent: a POST that loses a race with another write (the same click
+    twice, a mail provider's one-click and the reader's) reads the subscriber again and retries,
+    and finds them unsubscribed if the other write was the same request.
+    """
+    for attempt in range(UNSUBSCRIBE_ATTEMPTS):
+        try:
+            subscriber = subscribers.by_token(subscriber_id, token)
+        except SubscriberError as exc:
+            return message(404, "Link not valid", str(exc))
+        if subscriber.status == "unsubscribed":
+            return _unsubscribed()
+        if not confirmed:
+            return message(
+                200, "Unsubscribe", "Stop every policywatch alert and digest to this address?", form_action=action
+            )
+        try:
+            subscribers.set_status(subscriber, "unsubscribed")
+        except ConcurrentUpdateError:
+            # Let the other write land before reading again (jitter, not cryptography).
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311
+            continue
+        return _unsubscribed()
+    logger.warning("unsubscribe kept losing to concurrent writes", extra={"attempts": UNSUBSCRIBE_ATTEMPTS})
+    return replace(
+        message(503, "Please try again", "Your subscription was being changed at the same moment; please try again."),
+        headers=(("Retry-After", "5"),),
+    )
+
+
+def _unsubscribed() -> Page:
+    return message(200, "Unsubscribed", "You are unsubscribed: policywatch sends you nothing more.")
+
+
+def _read(archive: Archive, key: str) -> bytes | None:
+    return _absent_if_missing(archive.get, key)
+
+
+def _absent_if_missing[T](read: Callable[[str], T], key: str) -> T | None:
+    """``read(key)``, or None when S3 says the key is missing (or forbidden, which is how it says so here).
+
+    Without ``s3:ListBucket``, S3 answers a missing key with 403 rather than 404 (it will not
+    tell a reader that may not list the bucket whether a key exists). The pages only ever ask
+    for keys of the shapes above, so a 403 means "not there" to the reader; it is logged, as it
+    also means the function's permissions are not what the template grants.
+    """
+    try:
+        return read(key)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in _MISSING:
+            return None
+        if code in _FORBIDDEN:
+            logger.warning("S3 refused a public page's key; answering 404", extra={"key": key, "code": code})
+            return None
+        raise
