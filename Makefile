@@ -6,7 +6,7 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: up down test test-fast lint validate build demo-change demo-cosmetic clean
 
-$(VENV)/.installed: pyproject.toml layers/policywatch/requirements.txt scripts/bootstrap.sh
+$(VENV)/.installed: pyproject.toml $(wildcard layers/*/requirements.txt) scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
 	touch $@
 
@@ -37,6 +37,8 @@ test-fast: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) scripts/provisions_doc.py --check
 	$(PY) scripts/check_pins.py
 	$(VENV)/checkov/bin/checkov -f template.yaml --config-file .checkov.yaml

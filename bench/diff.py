@@ -24,11 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers/policywatch"))
 
-from policywatch_cli.replay import load, replay  # noqa: E402
-
 from bench.timing import median_seconds  # noqa: E402
 from policywatch.analysis.assess import analyse  # noqa: E402
 from policywatch.fetch.extraction.html import extract  # noqa: E402
+from policywatch_cli.replay import load, replay  # noqa: E402
 
 CORPUS = ROOT.parent / "shared/corpus"
 PAIR_TARGET_MS = 50

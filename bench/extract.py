@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT / "layers/policywatch"))
 from bs4 import BeautifulSoup  # noqa: E402
 
 from bench.timing import median_seconds  # noqa: E402
-from policywatch.fetch.extraction.html import check_page, check_text, extract, html_to_markdown  # noqa: E402
+from policywatch.fetch.extraction.checks import check_text  # noqa: E402
+from policywatch.fetch.extraction.html import check_page, extract, html_to_markdown  # noqa: E402
 from policywatch.text.noise import fingerprint, normalise  # noqa: E402
 
 CORPUS = ROOT.parent / "shared/corpus/snapshots"

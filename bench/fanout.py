@@ -45,13 +45,14 @@ os.environ.update(
 from devstack.ministack import MiniStack, free_port  # noqa: E402
 from devstack.tables import create_tables  # noqa: E402
 from policywatch.core.links import Links  # noqa: E402
-from policywatch.notify.channels import webhook  # noqa: E402
-from policywatch.notify.dispatch import Channels  # noqa: E402
+from policywatch.notify.dispatch import DeliveryOptions  # noqa: E402
 from policywatch.notify.fanout import deliver_change  # noqa: E402
 from policywatch.notify.retries import RetryQueue  # noqa: E402
 from policywatch.storage import clients as aws  # noqa: E402
 from policywatch.storage.deliveries import Deliveries  # noqa: E402
+from policywatch.storage.queues import Queue  # noqa: E402
 from policywatch.subscribers import Endpoint, Subscriber, Subscribers  # noqa: E402
+from policywatch.subscribers.secrets import new_secret  # noqa: E402
 
 SENDER = "alerts@policywatch.bench"
 EVENT = ROOT / "events" / "notify.json"  # the real Claude.ai training change (Open Terms Archive, ODC-By 1.0)
@@ -79,7 +80,7 @@ def create_stores() -> None:
 
 def seed(platform: str, count: int, webhooks: int, receiver: str, prefix: str) -> int:
     """Write ``count`` active subscribers of ``platform`` (profile and watch item each); returns their number."""
-    secret = webhook.new_secret()
+    secret = new_secret()
     items = []
     for n in range(count):
         pro = n < webhooks
@@ -105,7 +106,7 @@ def seed(platform: str, count: int, webhooks: int, receiver: str, prefix: str) -
     return count
 
 
-def fan_out(change: dict, concurrency: int, channels: Channels) -> tuple[int, float, int]:
+def fan_out(change: dict, concurrency: int, options: DeliveryOptions) -> tuple[int, float, int]:
     """(deliveries sent, seconds, items read) of one fan-out of ``change``."""
     subscribers = Subscribers("subscribers")
     start = time.perf_counter()
@@ -113,8 +114,10 @@ def fan_out(change: dict, concurrency: int, channels: Channels) -> tuple[int, fl
         change,
         subscribers=subscribers,
         deliveries=Deliveries("deliveries"),
-        channels=channels,
-        retries=RetryQueue("unused", "unused"),  # nothing fails here; a retry would show in result.retrying
+        options=options,
+        retries=RetryQueue(
+            Queue("unused"), Queue("unused")
+        ),  # nothing fails here; a retry would show in result.retrying
         concurrency=concurrency,
     )
     seconds = time.perf_counter() - start
@@ -145,7 +148,7 @@ def main() -> None:
             aws.reset()
             create_stores()
             change = json.loads(json.loads(EVENT.read_text())["Records"][0]["body"])
-            channels = Channels(
+            options = DeliveryOptions(
                 sender=SENDER,
                 links=Links("https://policywatch.example"),
                 webhook_allowlist=frozenset({f"127.0.0.1:{server.server_address[1]}"}),
@@ -158,9 +161,9 @@ def main() -> None:
                 f"seeded {args.subscribers:,} subscribers of the changed platform, {tenth:,} for the serial run, 2,000 others"
             )
 
-            sent, seconds, read = fan_out(change, args.concurrency, channels)
+            sent, seconds, read = fan_out(change, args.concurrency, options)
             serial_change = {**change, "change_id": change["change_id"] + "-serial", "platform": "bench-serial"}
-            serial_sent, serial_seconds, _ = fan_out(serial_change, 1, channels)
+            serial_sent, serial_seconds, _ = fan_out(serial_change, 1, options)
         finally:
             ministack.stop()
             server.shutdown()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from policywatch.fetch.extraction.html import ExtractionError, check_page, extract, parse
+from policywatch.fetch.extraction.checks import ExtractionError
+from policywatch.fetch.extraction.html import check_page, extract, parse
 from policywatch.fetch.extraction.pdf import pdf_to_markdown
 from tests.pdfs import shared_stream_pdf, text_stream
 

@@ -100,7 +100,8 @@ def _change() -> dict:
 
 
 def _subscriber(email: str, tier_id: str, **options):
-    from policywatch.subscribers import Subscribers, new_subscriber
+    from policywatch.storage.subscribers import Subscribers
+    from policywatch.subscribers import new_subscriber
 
     made = new_subscriber(
         email=email, tier_id=tier_id, platforms=["anthropic"], known_platforms=["anthropic"], **options
@@ -154,11 +155,13 @@ def trickling_webhook() -> str:
 
 def fanout_monopoly() -> str:
     from policywatch.core.links import Links
-    from policywatch.notify.dispatch import Channels
+    from policywatch.notify.dispatch import DeliveryOptions
     from policywatch.notify.fanout import UnfinishedFanOut, deliver_change
     from policywatch.notify.retries import RetryQueue
     from policywatch.storage.deliveries import Deliveries
-    from policywatch.subscribers import Endpoint, Subscribers
+    from policywatch.storage.queues import Queue
+    from policywatch.storage.subscribers import Subscribers
+    from policywatch.subscribers import Endpoint
 
     slow = Trickler()
     with _stack() as queues:
@@ -167,7 +170,7 @@ def fanout_monopoly() -> str:
         Subscribers("subscribers").save(replace(hostile, webhooks=hooks), hostile)  # behind the tier's back
         for i in range(41):
             _subscriber(f"reader{i}@example.com", "watcher")
-        channels = Channels(
+        options = DeliveryOptions(
             sender=SENDER,
             links=Links("https://policywatch.bench"),
             webhook_allowlist=frozenset({f"127.0.0.1:{slow.port}"}),
@@ -179,8 +182,8 @@ def fanout_monopoly() -> str:
                 _change(),
                 subscribers=Subscribers("subscribers"),
                 deliveries=Deliveries("deliveries"),
-                channels=channels,
-                retries=RetryQueue(queues["queue"], queues["dlq"]),
+                options=options,
+                retries=RetryQueue(Queue(queues["queue"]), Queue(queues["dlq"])),
                 deadline=started + 30,  # the invocation's time left
             )
             result = (
@@ -197,11 +200,12 @@ def fanout_monopoly() -> str:
 
 def retry_not_scheduled() -> str:
     from policywatch.core.links import Links
-    from policywatch.notify.dispatch import Channels
+    from policywatch.notify.dispatch import DeliveryOptions
     from policywatch.notify.fanout import deliver_change
     from policywatch.notify.retries import RetryQueue
     from policywatch.storage.deliveries import Deliveries
-    from policywatch.subscribers import Subscribers
+    from policywatch.storage.queues import Queue
+    from policywatch.storage.subscribers import Subscribers
 
     with _stack() as queues:
         _subscriber("watcher@example.com", "watcher")
@@ -214,8 +218,8 @@ def retry_not_scheduled() -> str:
                     change,
                     subscribers=Subscribers("subscribers"),
                     deliveries=Deliveries("deliveries"),
-                    channels=Channels(sender=SENDER, links=Links("https://policywatch.bench")),
-                    retries=RetryQueue(queues["queue"], queues["dlq"]),
+                    options=DeliveryOptions(sender=SENDER, links=Links("https://policywatch.bench")),
+                    retries=RetryQueue(Queue(queues["queue"]), Queue(queues["dlq"])),
                 )
         records = Deliveries("deliveries").for_change(change["change_id"])
         status = ", ".join(r["status"] for r in records) or "none"
@@ -235,12 +239,13 @@ def stuck_sending() -> str:
             from policywatch.core import clock
             from policywatch.notify.reconcile import reconcile
             from policywatch.notify.retries import RetryQueue
+            from policywatch.storage.queues import Queue
         except ImportError:
             status = deliveries.for_change(change["change_id"])[0]["status"]
             return f"no reconciler: the record stays {status}, and nothing reports it"
         run = reconcile(
             deliveries=deliveries,
-            retries=RetryQueue(queues["queue"], queues["dlq"]),
+            retries=RetryQueue(Queue(queues["queue"]), Queue(queues["dlq"])),
             now=clock.now() + timedelta(minutes=20),
         )
         status = deliveries.for_change(change["change_id"])[0]["status"]

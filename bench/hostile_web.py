@@ -44,7 +44,7 @@ def _moto() -> Iterator[object]:
 
     from devstack.tables import create_tables
     from policywatch.storage import clients as aws
-    from policywatch.subscribers import Subscribers
+    from policywatch.storage.subscribers import Subscribers
 
     with mock_aws():
         aws.reset()
@@ -77,7 +77,8 @@ def non_ascii_token() -> str:
 def concurrent_posts() -> str:
     from moto.dynamodb.models import DynamoDBBackend
 
-    from policywatch.subscribers import SubscriberError, Subscribers
+    from policywatch.storage.subscribers import Subscribers
+    from policywatch.subscribers import SubscriberError
     from policywatch.web import pages as web
 
     with _moto() as store:

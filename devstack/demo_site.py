@@ -23,8 +23,8 @@ from devstack.ministack import ROOT
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "snapshots"
 SITE = ROOT / ".local" / "site"
-PAGES = {
-    # path on the demo site -> corpus snapshots, oldest first
+PAGES: dict[str, list[str | tuple[str, dict[str, str]]]] = {
+    # path on the demo site -> corpus snapshots, oldest first (a snapshot, or one and its rewrites)
     "anthropic/legal/privacy.html": [
         "claude-ai/privacy-policy/2025-08-28.html",
         "claude-ai/privacy-policy/2025-08-29.html",

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -198,7 +199,7 @@ def deploy(env: dict[str, str], stack_name: str, build_dir: Path, parameters: di
     return outputs(env, stack_name)
 
 
-def _client(env: dict[str, str], service: str):
+def _client(env: dict[str, str], service: Literal["cloudformation", "ses"]) -> Any:
     import boto3
 
     return boto3.client(

@@ -84,10 +84,10 @@ sweeping every 10 minutes a demo site on http://127.0.0.1:{SITE_PORT} that serve
 Try it:
   source .local/env
   policywatch subscribers add --active --email you@example.com --phone +14155550123 --tier watcher --platform anthropic
-  policywatch sweep          # first fetch: archives the 2025-08-28 privacy policy
-  make demo-change           # the demo site now serves Claude's 2025-08-29 policy
-  policywatch sweep          # the change is detected, recorded and sent
-  policywatch outbox --full  # the email and SMS, as MiniStack received them
+  policywatch sweep                 # first fetch: archives the 2025-08-28 privacy policy
+  make demo-change                  # the demo site now serves Claude's 2025-08-29 policy
+  policywatch sweep                 # the change is detected, recorded and sent
+  python -m devstack.outbox --full  # the email and SMS, as MiniStack received them
 
 Stop with `make down` (the archive and subscribers are kept).""")
     return 0

@@ -1,7 +1,8 @@
-"""The Lambda layer's requirements.txt pins exactly pyproject.toml's runtime dependencies (`make lint`).
+"""The Lambda layers' requirements.txt files pin exactly pyproject.toml's runtime dependencies (`make lint`).
 
-pyproject.toml is where pins are written; the layer's file is what `sam build` installs. boto3
-comes with the Lambda runtime, so it is the one dependency the layer leaves out.
+pyproject.toml is where pins are written; the layers' files (one layer per stage's dependencies) are
+what `sam build` installs. Together they hold every runtime dependency once pinned the same way; boto3
+comes with the Lambda runtime, so it is the one dependency the layers leave out.
 
     .venv/bin/python scripts/check_pins.py     # exit 1, naming each difference, if they disagree
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYER = ROOT / "layers" / "policywatch" / "requirements.txt"
+LAYERS = sorted((ROOT / "layers").glob("*/requirements.txt"))
 PROVIDED_BY_THE_RUNTIME = {"boto3"}
 
 
@@ -32,22 +33,22 @@ def _pins(lines: list[str]) -> dict[str, str]:
 def differences(pyproject: str | None = None, requirements: str | None = None) -> list[str]:
     """Each way the layer's pins differ from pyproject.toml's (the files' texts, read when not given)."""
     pyproject = (ROOT / "pyproject.toml").read_text() if pyproject is None else pyproject
-    requirements = LAYER.read_text() if requirements is None else requirements
+    requirements = "\n".join(p.read_text() for p in LAYERS) if requirements is None else requirements
     project = tomllib.loads(pyproject)["project"]["dependencies"]
     wanted = {k: v for k, v in _pins(project).items() if k not in PROVIDED_BY_THE_RUNTIME}
     layer = _pins(requirements.splitlines())
     problems = [
-        f"{name}{spec} is in pyproject.toml but not in {LAYER.name}"
+        f"{name}{spec} is in pyproject.toml but not in {"the layers' requirements"}"
         for name, spec in wanted.items()
         if name not in layer
     ]
     problems += [
-        f"{name}{spec} is in {LAYER.name} but not in pyproject.toml"
+        f"{name}{spec} is in {"the layers' requirements"} but not in pyproject.toml"
         for name, spec in layer.items()
         if name not in wanted
     ]
     problems += [
-        f"{name}: pyproject.toml pins {wanted[name] or '(nothing)'}, {LAYER.name} pins {spec or '(nothing)'}"
+        f"{name}: pyproject.toml pins {wanted[name] or '(nothing)'}, {"the layers' requirements"} pins {spec or '(nothing)'}"
         for name, spec in layer.items()
         if name in wanted and wanted[name] != spec
     ]

@@ -1,4 +1,6 @@
-"""Shared test setup: handler folders importable, corpus paths, fake AWS credentials."""
+"""Shared test setup: Powertools' environment, and every handler's AWS calls held to its template.yaml policy.
+
+Helpers the tests share (corpus pages, events, servers ...) are in tests/helpers, not here."""
 
 from __future__ import annotations
 
@@ -6,44 +8,21 @@ import functools
 import importlib
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from tests.iam_policy import Audit, handler_functions
+from tests.helpers.iam_policy import Audit, handler_functions
 
 # What template.yaml gives every function (Powertools reads them when handlers are imported).
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "policywatch")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "policywatch")
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
-
-
-def corpus_page(relative: str) -> bytes:
-    """A raw page from ../shared/corpus/snapshots (Open Terms Archive GenAI collection, ODC-By 1.0)."""
-    path = CORPUS / "snapshots" / relative
-    if not path.exists():
-        pytest.fail(f"corpus page {path} is missing: the tests need ../shared beside the project")
-    return path.read_bytes()
-
-
-HISTORIES = CORPUS / "histories"
-
-
-def history_version(history: str, seq: int) -> str:
-    """Version ``seq`` of a recorded history in ../shared/corpus/histories (Open Terms Archive, ODC-By 1.0)."""
-    path = HISTORIES / history / "versions" / f"{seq:04d}.md"
-    if not path.exists():
-        pytest.fail(f"corpus history version {path} is missing: the tests need ../shared beside the project")
-    return path.read_text()
-
 
 @pytest.fixture(autouse=True)
 def iam_as_in_aws(monkeypatch) -> Iterator[Audit]:
-    """Every AWS call a handler makes is authorised by its template.yaml policy, as in AWS (tests/iam_policy.py)."""
+    """Every AWS call a handler makes is authorised by its template.yaml policy, as in AWS (tests/helpers/iam_policy.py)."""
     audit = Audit()
     original = BaseClient._make_api_call
 

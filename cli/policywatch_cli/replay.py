@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from policywatch.analysis.assess import FLAP_WINDOW, Analysis, analyse
-from policywatch.core.settings import settings
-from policywatch.fetch.extraction.html import ExtractionError, check_text
+from policywatch.core.errors import InputError
+from policywatch.fetch.extraction.checks import ExtractionError, check_text
+from policywatch.fetch.settings import ArchivistSettings
 from policywatch.text.noise import fingerprint, normalise
 
 
-class HistoryError(Exception):
+class HistoryError(InputError):
     """The folder is not a readable history."""
 
 
@@ -78,7 +79,7 @@ def load(folder: Path) -> tuple[str, list[tuple[int, str, str]]]:
 
 
 def replay(versions: list[tuple[int, str, str]]) -> Iterator[Step]:
-    min_chars = settings().min_text_chars
+    min_chars = ArchivistSettings.from_env().min_text_chars
     archived: list[tuple[str, str]] = []  # (fingerprint, text) of archived versions
     last_raw = None
     last_chars: int | None = None  # as the state's text_chars: the last good text, normalised

@@ -1,4 +1,4 @@
-"""`policywatch subscribers ...` and `policywatch deliveries`: who is alerted, and what became of an alert.
+"""`policywatch subscribers add|update|list|show|remove|confirm|unsubscribe`: who is alerted, and how.
 
 Emails and phone numbers are personal data: listings mask them, and only ``show``, asked for one
 subscriber by id, prints them in clear. Webhook secrets are printed once, when an endpoint is made,
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -20,13 +19,10 @@ from policywatch.analysis.provisions import taxonomy
 from policywatch.core.links import Links
 from policywatch.core.outbound import AddressError, parse_allowlist
 from policywatch.fetch.sweep import current_catalog
-from policywatch.storage.deliveries import STATUSES as DELIVERY_STATUSES
-from policywatch.storage.deliveries import Deliveries, is_overdue
 from policywatch.subscribers import Endpoint, Subscriber, SubscriberError, new_endpoint, new_subscriber, updated
 from policywatch.subscribers.model import SEVERITIES, STATUSES
 from policywatch.subscribers.tiers import tiers
-
-Out = Callable[[str], None]
+from policywatch_cli.stack import Commands, Out, Stack, tally
 
 WEBHOOK_HELP = (
     "an https URL that signed change events are POSTed to (repeat for more); plain http only for a "
@@ -34,11 +30,9 @@ WEBHOOK_HELP = (
 )
 
 
-def register(commands: Any, stack_class: Callable[[str], Any]) -> None:
-    """Add ``subscribers`` and ``deliveries`` to the command's subparsers; ``stack_class(name)`` finds the stack."""
-
-    def runs(command: Callable[[Any, argparse.Namespace, Out], None]) -> Callable[[argparse.Namespace, Out], None]:
-        return lambda args, out: command(stack_class(args.stack), args, out)
+def register(commands: Commands) -> None:
+    def runs(command: Callable[[Stack, argparse.Namespace, Out], None]) -> Callable[[argparse.Namespace, Out], None]:
+        return lambda args, out: command(Stack(args.stack), args, out)
 
     subs = commands.add_parser("subscribers", help="who is alerted").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -98,16 +92,11 @@ def register(commands: Any, stack_class: Callable[[str], Any]) -> None:
         parser.add_argument("id", metavar="SUBSCRIBER_ID")
         parser.set_defaults(run=runs(command))
 
-    deliveries = commands.add_parser("deliveries", help="what became of each alert of one change")
-    deliveries.add_argument("change_id")
-    deliveries.add_argument("--json", action="store_true")
-    deliveries.set_defaults(run=runs(cmd_deliveries))
-
 
 # ---------------------------------------------------------------- commands
 
 
-def cmd_add(stack: Any, args: argparse.Namespace, out: Out) -> None:
+def cmd_add(stack: Stack, args: argparse.Namespace, out: Out) -> None:
     if args.webhook_secret and len(args.webhook) != 1:
         raise SubscriberError("--webhook-secret goes with exactly one --webhook")
     allowlist = _allowlist(stack)
@@ -137,9 +126,27 @@ def cmd_add(stack: Any, args: argparse.Namespace, out: Out) -> None:
         out(f"  unsubscribe link  {links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)}")
 
 
-def cmd_update(stack: Any, args: argparse.Namespace, out: Out) -> None:
+def cmd_update(stack: Stack, args: argparse.Namespace, out: Out) -> None:
     store = stack.subscribers()
     previous = store.get(args.id)
+    changes = _changes(args, previous)
+    added: list[Endpoint] = []
+    if args.add_webhook or args.remove_webhook:
+        changes["webhooks"], added = _webhooks(stack, args, previous)
+    subscriber = updated(previous, _platforms(stack), taxonomy().categories, **changes)
+    differences = _differences(previous, subscriber)
+    if not differences and not added:
+        out(f"{previous.subscriber_id}: nothing to change")
+        return
+    store.save(subscriber, previous)
+    out(f"updated {subscriber.subscriber_id}")
+    for line in differences:
+        out(f"  {line}")
+    _print_new_endpoints(added, out)
+
+
+def _changes(args: argparse.Namespace, previous: Subscriber) -> dict[str, Any]:
+    """What ``update`` was asked to change but the webhooks, as ``updated`` takes it."""
     changes: dict[str, Any] = {}
     for name in ("email", "tier", "sms_min_severity", "digest"):
         if getattr(args, name) is not None:
@@ -155,27 +162,20 @@ def cmd_update(stack: Any, args: argparse.Namespace, out: Out) -> None:
         changes["phone"] = None if args.no_phone else args.phone
     if args.provision or args.no_provisions:
         changes["provisions"] = [] if args.no_provisions else args.provision
-    added: list[Endpoint] = []
-    if args.add_webhook or args.remove_webhook:
-        unknown = set(args.remove_webhook) - {e.endpoint_id for e in previous.webhooks}
-        if unknown:
-            raise SubscriberError(f"{previous.subscriber_id} has no webhook {sorted(unknown)[0]!r}")
-        added = [new_endpoint(url, allowlist=_allowlist(stack)) for url in args.add_webhook]
-        kept = [e for e in previous.webhooks if e.endpoint_id not in args.remove_webhook]
-        changes["webhooks"] = kept + added
-    subscriber = updated(previous, _platforms(stack), taxonomy().categories, **changes)
-    differences = _differences(previous, subscriber)
-    if not differences and not added:
-        out(f"{previous.subscriber_id}: nothing to change")
-        return
-    store.save(subscriber, previous)
-    out(f"updated {subscriber.subscriber_id}")
-    for line in differences:
-        out(f"  {line}")
-    _print_new_endpoints(added, out)
+    return changes
 
 
-def cmd_list(stack: Any, args: argparse.Namespace, out: Out) -> None:
+def _webhooks(stack: Stack, args: argparse.Namespace, previous: Subscriber) -> tuple[list[Endpoint], list[Endpoint]]:
+    """The subscriber's endpoints once ``--add-webhook`` and ``--remove-webhook`` apply, and the added ones."""
+    unknown = set(args.remove_webhook) - {e.endpoint_id for e in previous.webhooks}
+    if unknown:
+        raise SubscriberError(f"{previous.subscriber_id} has no webhook {sorted(unknown)[0]!r}")
+    added = [new_endpoint(url, allowlist=_allowlist(stack)) for url in args.add_webhook]
+    kept = [e for e in previous.webhooks if e.endpoint_id not in args.remove_webhook]
+    return kept + added, added
+
+
+def cmd_list(stack: Stack, args: argparse.Namespace, out: Out) -> None:
     found = [
         s
         for s in stack.subscribers().list()
@@ -197,10 +197,10 @@ def cmd_list(stack: Any, args: argparse.Namespace, out: Out) -> None:
             f"{s.subscriber_id:<20} {s.tier:<12} {s.status:<12} {mask_email(s.email):<28} "
             f"{mask_phone(s.phone) or '-':<15} {len(s.webhooks):<8}  {', '.join(s.platforms)}"
         )
-    out(f"{len(found)} subscriber{'s' if len(found) != 1 else ''} ({_counts(s.status for s in found)})")
+    out(f"{len(found)} subscriber{'s' if len(found) != 1 else ''} ({tally((s.status for s in found), STATUSES)})")
 
 
-def cmd_show(stack: Any, args: argparse.Namespace, out: Out) -> None:
+def cmd_show(stack: Stack, args: argparse.Namespace, out: Out) -> None:
     s = stack.subscribers().get(args.id)
     if args.json:
         out(json.dumps(s.public(), indent=2))
@@ -225,14 +225,14 @@ def cmd_show(stack: Any, args: argparse.Namespace, out: Out) -> None:
         out(f"{name:<18} {value}")
 
 
-def cmd_remove(stack: Any, args: argparse.Namespace, out: Out) -> None:
+def cmd_remove(stack: Stack, args: argparse.Namespace, out: Out) -> None:
     store = stack.subscribers()
     subscriber = store.get(args.id)
     store.remove(subscriber)
     out(f"removed {subscriber.subscriber_id} (their delivery history stays until it expires)")
 
 
-def cmd_confirm(stack: Any, args: argparse.Namespace, out: Out) -> None:
+def cmd_confirm(stack: Stack, args: argparse.Namespace, out: Out) -> None:
     store = stack.subscribers()
     previous = store.get(args.id)
     if previous.status == "unsubscribed":
@@ -246,7 +246,7 @@ def cmd_confirm(stack: Any, args: argparse.Namespace, out: Out) -> None:
     out(f"confirmed {previous.subscriber_id}: active, alerts start with the next change")
 
 
-def cmd_unsubscribe(stack: Any, args: argparse.Namespace, out: Out) -> None:
+def cmd_unsubscribe(stack: Stack, args: argparse.Namespace, out: Out) -> None:
     store = stack.subscribers()
     previous = store.get(args.id)
     if previous.status == "unsubscribed":
@@ -254,31 +254,6 @@ def cmd_unsubscribe(stack: Any, args: argparse.Namespace, out: Out) -> None:
         return
     store.set_status(previous, "unsubscribed")
     out(f"unsubscribed {previous.subscriber_id}: nothing more is sent to them")
-
-
-def cmd_deliveries(stack: Any, args: argparse.Namespace, out: Out) -> None:
-    items = sorted(Deliveries(stack.output("DeliveriesTableName")).for_change(args.change_id), key=_recipient)
-    if args.json:
-        out(json.dumps(items, indent=2, default=_json_number))
-        return
-    if not items:
-        out(f"no deliveries for change {args.change_id}")
-        return
-    out(f"{'RECIPIENT':<44} {'STATUS':<10} {'ATTEMPTS':>8}  {'WHEN':<26} DETAIL")
-    for item in items:
-        status = item.get("status", "?")
-        if status == "sent":
-            when = item.get("sent_at", "")
-        elif status == "retrying" and item.get("next_attempt_at"):
-            when = "next " + item["next_attempt_at"]
-        else:
-            when = item.get("updated_at", "")
-        detail = item.get("last_error") if status in ("retrying", "failed") else None
-        detail = detail or item.get("detail") or item.get("message_id") or ""
-        if is_overdue(item):  # in flight past its time: a crash, or a retry job that never came
-            detail = f"STUCK: {status} past {item.get('overdue_at')}; the reconciler settles it. {detail}".strip()
-        out(f"{_recipient(item):<44} {status:<10} {int(item.get('attempts', 0)):>8}  {when:<26} {detail}")
-    out(f"{len(items)} deliver{'ies' if len(items) != 1 else 'y'}: {_counts(i.get('status', '?') for i in items)}")
 
 
 # ---------------------------------------------------------------- helpers
@@ -301,11 +276,11 @@ def mask_phone(phone: str | None) -> str | None:
     return prefix + "*" * max(len(phone) - len(prefix) - 4, 0) + phone[-4:]
 
 
-def _platforms(stack: Any) -> list[str]:
+def _platforms(stack: Stack) -> list[str]:
     return current_catalog(stack.archive()).platform_ids()
 
 
-def _allowlist(stack: Any) -> frozenset[str]:
+def _allowlist(stack: Stack) -> frozenset[str]:
     """The http receivers the stack trusts (its WebhookHttpAllowlist output), as its functions read them."""
     try:
         raw = stack.outputs.get("WebhookHttpAllowlist", "")
@@ -338,19 +313,3 @@ def _differences(before: Subscriber, after: Subscriber) -> list[str]:
     kept = {e.endpoint_id for e in after.webhooks}
     lines += [f"webhook removed: {e.endpoint_id} {e.url}" for e in before.webhooks if e.endpoint_id not in kept]
     return lines  # added webhooks are printed with their secret
-
-
-def _counts(statuses: Iterable[str]) -> str:
-    """ "1 pending, 2 active": statuses in the order of their lifecycle."""
-    counts, order = Counter(statuses), [*STATUSES, *DELIVERY_STATUSES]
-    ranked = sorted(counts, key=lambda s: order.index(s) if s in order else len(order))
-    return ", ".join(f"{counts[s]} {s}" for s in ranked)
-
-
-def _recipient(item: dict[str, Any]) -> str:
-    return f"{item.get('subscriber_id', '?')} {item.get('channel', '?')}"
-
-
-def _json_number(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal."""
-    return int(value) if value == int(value) else float(value)

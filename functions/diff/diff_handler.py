@@ -6,19 +6,21 @@ from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch.analysis.changes import process_version
-from policywatch.core.settings import require, settings
+from policywatch.analysis.settings import DiffSettings
+from policywatch.core.settings import check_at_cold_start
 from policywatch.storage.archive import Archive
+from policywatch.storage.topics import Topic
 
 logger = Logger()
 metrics = Metrics()
+check_at_cold_start(DiffSettings)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @event_source(data_class=S3Event)
 def handler(event: S3Event, context: LambdaContext) -> dict:
-    config = settings()
-    topic = require(config.change_topic_arn, "CHANGE_TOPIC_ARN")
+    topic = Topic(DiffSettings.from_env().change_topic_arn)
     changes = []
     for record in event.records:
         key = record.s3.get_object.key

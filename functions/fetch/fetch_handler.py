@@ -13,14 +13,18 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch.catalog import Document
-from policywatch.core.settings import Settings, require, settings
-from policywatch.fetch.archivist import Archivist, Outcome
+from policywatch.core.settings import check_at_cold_start
+from policywatch.fetch.alerts import OperatorAlerts
+from policywatch.fetch.archivist import Archivist, FetchOutcome
 from policywatch.fetch.jobs import run_batch
+from policywatch.fetch.settings import FetchSettings
 from policywatch.storage.archive import Archive
 from policywatch.storage.documents import DocumentStates
-from policywatch.storage.topics import OperatorAlerts
+from policywatch.storage.queues import Queue
+from policywatch.storage.topics import Topic
 
 logger = Logger()
+check_at_cold_start(FetchSettings)
 metrics = Metrics()
 
 _METRICS = {
@@ -33,28 +37,33 @@ _METRICS = {
 _ALERT_METRICS = {"failing": "DocumentsFailing", "recovered": "DocumentsRecovered"}
 
 
-def _archivist(config: Settings) -> Archivist:
+def _archivist(config: FetchSettings) -> Archivist:
     return Archivist(
-        archive=Archive(require(config.archive_bucket, "ARCHIVE_BUCKET")),
-        states=DocumentStates(require(config.documents_table, "DOCUMENTS_TABLE")),
+        archive=Archive(config.archive_bucket),
+        states=DocumentStates(config.documents_table),
         settings=config,
-        alerts=OperatorAlerts(config.operator_topic_arn) if config.operator_topic_arn else None,
+        alerts=OperatorAlerts(Topic(config.operator_topic_arn)) if config.operator_topic_arn else None,
     )
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    config = settings()
+    config = FetchSettings.from_env()
     archivist = _archivist(config)
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000  # the invocation's end
 
-    def work(record: dict, job_deadline: float | None) -> Outcome:
+    def work(record: dict, job_deadline: float | None) -> FetchOutcome:
         document = Document.from_job(record["body"])
         sweep = json.loads(record["body"]).get("sweep")
         return archivist.run(document, sweep=sweep, deadline=job_deadline)
 
-    report = run_batch(event.get("Records", []), work, queue_url=config.fetch_queue_url, deadline=deadline)
+    report = run_batch(
+        event.get("Records", []),
+        work,
+        queue=Queue(config.fetch_queue_url) if config.fetch_queue_url else None,
+        deadline=deadline,
+    )
     for outcome in report.outcomes:
         metrics.add_metric(name=_METRICS[outcome.status], unit=MetricUnit.Count, value=1)
         if outcome.alert:

@@ -4,24 +4,27 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.core.settings import require, settings
+from policywatch.core.settings import check_at_cold_start
+from policywatch.fetch.settings import SweepSettings
 from policywatch.fetch.sweep import current_catalog, enqueue
 from policywatch.storage.archive import Archive
+from policywatch.storage.queues import Queue
 
 logger = Logger()
 metrics = Metrics()
+check_at_cold_start(SweepSettings)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    config = settings()
-    catalog = current_catalog(Archive(require(config.archive_bucket, "ARCHIVE_BUCKET")))
+    config = SweepSettings.from_env()
+    catalog = current_catalog(Archive(config.archive_bucket))
     # The invocation's request id names the sweep: a retried invocation keeps it, so its
     # jobs are deduplicated by the FIFO queue; each scheduled or manual sweep gets a new one.
     count = enqueue(
         catalog,
-        require(config.fetch_queue_url, "FETCH_QUEUE_URL"),
+        Queue(config.fetch_queue_url),
         sweep=context.aws_request_id,
         per_host=config.host_concurrency,
     )

@@ -6,28 +6,30 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.core.settings import require, settings
+from policywatch.core.settings import check_at_cold_start
 from policywatch.notify.digest import DigestIncomplete, send_digests
-from policywatch.notify.dispatch import Channels
+from policywatch.notify.dispatch import DeliveryOptions
+from policywatch.notify.settings import DigestSettings
 from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries
-from policywatch.subscribers import Subscribers
+from policywatch.storage.subscribers import Subscribers
 
 logger = Logger()
 metrics = Metrics()
+check_at_cold_start(DigestSettings)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    config = settings()
+    config = DigestSettings.from_env()
     # The schedule's own time, not the invocation's: a retried Monday run still summarises the same week.
     scheduled = event.get("time")
     run = send_digests(
-        archive=Archive(require(config.archive_bucket, "ARCHIVE_BUCKET")),
-        subscribers=Subscribers(require(config.subscribers_table, "SUBSCRIBERS_TABLE")),
-        deliveries=Deliveries(require(config.deliveries_table, "DELIVERIES_TABLE"), config.delivery_ttl_days),
-        channels=Channels.from_settings(config),
+        archive=Archive(config.archive_bucket),
+        subscribers=Subscribers(config.subscribers_table),
+        deliveries=Deliveries(config.deliveries_table, config.delivery_ttl_days),
+        options=DeliveryOptions.from_settings(config),
         now=datetime.fromisoformat(scheduled) if scheduled else None,
     )
     metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(run.sent))

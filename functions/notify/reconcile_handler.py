@@ -6,13 +6,15 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.core.settings import require, settings
+from policywatch.core.settings import check_at_cold_start
 from policywatch.notify.reconcile import reconcile
 from policywatch.notify.retries import RetryQueue
+from policywatch.notify.settings import ReconcileSettings
 from policywatch.storage.deliveries import Deliveries
 
 logger = Logger()
 metrics = Metrics()
+check_at_cold_start(ReconcileSettings)
 
 MARGIN_SECONDS = 10  # stop taking records this long before the timeout: each costs two calls at most
 
@@ -20,9 +22,9 @@ MARGIN_SECONDS = 10  # stop taking records this long before the timeout: each co
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    config = settings()
+    config = ReconcileSettings.from_env()
     run = reconcile(
-        deliveries=Deliveries(require(config.deliveries_table, "DELIVERIES_TABLE"), config.delivery_ttl_days),
+        deliveries=Deliveries(config.deliveries_table, config.delivery_ttl_days),
         retries=RetryQueue.from_settings(config),
         deadline=time.monotonic() + context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS,
     )

@@ -11,31 +11,34 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from policywatch.core.errors import InputError, TransientError
 from policywatch.core.links import Links
-from policywatch.core.settings import require, settings
+from policywatch.core.settings import check_at_cold_start
 from policywatch.storage.archive import Archive
-from policywatch.subscribers import Subscribers
+from policywatch.storage.subscribers import Subscribers
 from policywatch.web import pages as web
+from policywatch.web.settings import WebSettings
 
 logger = Logger()
 app = LambdaFunctionUrlResolver()
+check_at_cold_start(WebSettings)
 
 # The methods each page answers, for the 405 of any other.
 _ALLOWED = (("/unsubscribe", "GET, POST"), ("/changes/", "GET"), ("/versions/", "GET"))
 
 
-def _respond(page: web.Page) -> Response:
+def _respond(page: web.PageResponse) -> Response:
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **dict(page.headers)}
     return Response(status_code=page.status, content_type=page.content_type, body=page.body, headers=headers)
 
 
 def _links() -> Links:
     """Links on these pages point back here, unless the stack names a public base URL."""
-    return Links(settings().public_base_url or f"https://{app.current_event.request_context.domain_name}")
+    return Links(WebSettings.from_env().public_base_url or f"https://{app.current_event.request_context.domain_name}")
 
 
 def _archive() -> Archive:
-    return Archive(require(settings().archive_bucket, "ARCHIVE_BUCKET"))
+    return Archive(WebSettings.from_env().archive_bucket)
 
 
 @app.get("/changes/<platform>/<document>/<stamp>")
@@ -51,7 +54,7 @@ def version(platform: str, document: str, stamp: str) -> Response:
 def _unsubscribe(confirmed: bool) -> Response:
     query = app.current_event.query_string_parameters or {}
     subscriber_id, token = query.get("s", ""), query.get("t", "")
-    subscribers = Subscribers(require(settings().subscribers_table, "SUBSCRIBERS_TABLE"))
+    subscribers = Subscribers(WebSettings.from_env().subscribers_table)
     action = "?" + urlencode({"s": subscriber_id, "t": token})  # shown only once the link checked out
     page = web.unsubscribe(subscribers, subscriber_id, token, confirmed=confirmed, action=action)
     if confirmed and page.status == 200:
@@ -77,6 +80,19 @@ def not_found(_: NotFoundError) -> Response:
         if (path == prefix or (prefix.endswith("/") and path.startswith(prefix))) and method not in allowed:
             return _respond(web.method_not_allowed(allowed))
     return _respond(web.not_found("page"))
+
+
+@app.exception_handler(InputError)
+def refused(exc: InputError) -> Response:
+    """What the request asked for cannot be: its one line, as a 400 page."""
+    logger.info("web request refused", extra={"error": type(exc).__name__})
+    return _respond(web.bad_request(str(exc).splitlines()[0]))
+
+
+@app.exception_handler(TransientError)
+def unavailable(exc: TransientError) -> Response:
+    logger.warning("web request failed for now", extra={"error": type(exc).__name__, "detail": str(exc)})
+    return _respond(web.unavailable())
 
 
 @app.exception_handler(Exception)

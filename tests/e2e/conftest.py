@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import subprocess
 import threading
 import time
@@ -23,6 +22,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from devstack.ministack import ROOT, VENV_BIN, MiniStack, build, deploy, free_port, verify_sender
+from devstack.outbox import outbox
 
 SENDER = "alerts@policywatch.test"
 STACK = "policywatch-e2e"
@@ -68,7 +68,8 @@ class Deployed:
         return f"{self.ministack.endpoint}/_aws/lambda-url/{url_id}/{rest.partition('/')[2]}"
 
     def outbox(self) -> dict[str, list[dict[str, Any]]]:
-        return json.loads(self.cli("outbox", "--json").stdout)
+        emails, sms = outbox(self.ministack.endpoint)
+        return {"emails": emails, "sms": sms}
 
 
 @pytest.fixture(scope="session")

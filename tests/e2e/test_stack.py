@@ -16,6 +16,7 @@ import requests
 from standardwebhooks import Webhook
 from werkzeug import Request, Response
 
+from bench.coldstart import functions as built_functions
 from devstack import demo_site
 from devstack.ministack import VENV_BIN
 from tests.e2e.conftest import wait_for
@@ -260,20 +261,10 @@ def test_handlers_import_from_the_build_with_only_what_the_lambda_runtime_provid
     for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"):
         source = site_packages / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, runtime / name)
-    layer = deployed.build_dir / "PolicywatchLayer" / "python"
-    for function, module in [
-        ("SweepFunction", "sweep_handler"),
-        ("FetchFunction", "fetch_handler"),
-        ("DiffFunction", "diff_handler"),
-        ("NotifyFunction", "notify_handler"),
-        ("DigestFunction", "digest_handler"),
-        ("DeliveryFunction", "delivery_handler"),
-        ("WebFunction", "web_handler"),
-    ]:
-        code = (
-            f"import sys; sys.path[:0] = [{str(deployed.build_dir / function)!r}, {str(layer)!r}, {str(runtime)!r}]; "
-            f"import {module}; assert callable({module}.handler)"
-        )
+    for function in built_functions(deployed.build_dir):  # each with its own layers, as Lambda loads it
+        paths = [str(function.code), *(str(layer / "python") for layer in function.layers), str(runtime)]
+        module = function.module
+        code = f"import sys; sys.path[:0] = {paths!r}; import {module}; assert callable({module}.handler)"
         result = subprocess.run(
             [sys.executable, "-I", "-S", "-c", code],
             capture_output=True,
@@ -284,7 +275,7 @@ def test_handlers_import_from_the_build_with_only_what_the_lambda_runtime_provid
                 "AWS_DEFAULT_REGION": "us-east-1",
             },
         )
-        assert result.returncode == 0, f"{function}: {result.stderr.strip()[-500:]}"
+        assert result.returncode == 0, f"{function.name}: {result.stderr.strip()[-500:]}"
 
 
 def test_the_deployed_roles_can_do_what_the_recovery_paths_need(deployed, site, tmp_path):

@@ -8,12 +8,12 @@ import re
 import boto3
 import pytest
 from moto import mock_aws
-from policywatch_cli.main import main
 
 from devstack.tables import create_tables
 from policywatch.storage import clients as aws
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
-from policywatch.subscribers import Subscribers
+from policywatch.storage.subscribers import Subscribers
+from policywatch_cli.main import main
 
 REGION = "us-east-1"
 BUCKET = "policywatch-archive-123456789012-us-east-1"

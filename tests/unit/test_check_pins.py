@@ -21,7 +21,7 @@ def test_boto3_is_left_to_the_lambda_runtime():
 def test_every_kind_of_disagreement_is_named():
     problems = differences(PYPROJECT, "requests==2.34.1\njinja2==3.1.6\n")
     assert problems == [
-        "lxml==6.1.3 is in pyproject.toml but not in requirements.txt",
-        "jinja2==3.1.6 is in requirements.txt but not in pyproject.toml",
-        "requests: pyproject.toml pins ==2.34.2, requirements.txt pins ==2.34.1",
+        "lxml==6.1.3 is in pyproject.toml but not in the layers' requirements",
+        "jinja2==3.1.6 is in the layers' requirements but not in pyproject.toml",
+        "requests: pyproject.toml pins ==2.34.2, the layers' requirements pins ==2.34.1",
     ]

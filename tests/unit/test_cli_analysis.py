@@ -6,8 +6,7 @@ Policy texts: Open Terms Archive GenAI collection, ODC-By 1.0.
 import json
 
 from policywatch_cli.main import main
-
-from tests.conftest import CORPUS, HISTORIES
+from tests.helpers.corpus import CORPUS, HISTORIES
 
 
 def test_diff_of_two_real_snapshots_extracts_them_as_the_pipeline_does(capsys):

@@ -1,18 +1,16 @@
 """The sample events in events/ are what the handlers expect (sam local invoke -e events/...)."""
 
 import json
-from pathlib import Path
 
 from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent, S3Event, SQSEvent
 
 from policywatch.catalog import Document
 from policywatch.core.links import Links
 from policywatch.messages.render import alert_email, alert_sms
-from policywatch.notify.channels.sms import segments
+from policywatch.messages.sms import segments
 from policywatch.notify.retries import parse_job
 from policywatch.subscribers.tiers import tier
-
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+from tests.helpers.paths import EVENTS
 
 
 def _load(name: str) -> dict:
@@ -56,7 +54,7 @@ def test_schedule_events():
 
 
 def test_notify_event_follows_the_change_schema():
-    from policywatch.analysis.changes import validate
+    from policywatch.core.events import validate
 
     change = json.loads(next(SQSEvent(_load("notify.json")).records).body)
     validate(change)

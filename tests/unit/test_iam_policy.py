@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.iam_policy import ACCOUNT, REGION, Call, calls, denial, handler_functions
+from tests.helpers.iam_policy import ACCOUNT, REGION, Call, calls, denial, handler_functions
 
 BUCKET = "policywatch-archive-123456789012-us-east-1"
 QUEUE = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}"

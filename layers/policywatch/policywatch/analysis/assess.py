@@ -119,7 +119,7 @@ class Analysis:
 
     @property
     def limits(self) -> list[dict[str, str]]:
-        """The steps done coarsely for want of budget (diff.Budget): empty for real versions."""
+        """The steps done coarsely for want of budget (diff.DiffBudget): empty for real versions."""
         return self.comparison.limits
 
     def to_dict(self) -> dict[str, Any]:
@@ -249,11 +249,11 @@ def _assess(analysis: Analysis) -> None:
         )
     _drop_moved_statements(analysis, rollup)
     for entry in rollup.values():
-        findings: list[Finding] = entry.pop("findings")
-        worse = [f.severity for f in findings if f.direction == "worse"]
+        findings = entry.pop("findings")  # list[Finding], as collected above
+        worse_severities = [f.severity for f in findings if f.direction == "worse"]
         default = provisions.categories[entry["id"]].severity
-        entry["severity"] = max(worse, key=rank) if worse else ("low" if findings else default)
-        entry["direction"] = "worse" if worse else ("better" if findings else "neutral")
+        entry["severity"] = max(worse_severities, key=rank) if worse_severities else ("low" if findings else default)
+        entry["direction"] = "worse" if worse_severities else ("better" if findings else "neutral")
         entry["says"] = _says(findings)
         entry["quotes"] = [q for *_, q in sorted(entry["quotes"], key=lambda t: t[:3])[:MAX_QUOTES_PER_PROVISION]]
         entry["regulations"] = regulatory_mapping(entry["id"])

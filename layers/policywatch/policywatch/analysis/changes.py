@@ -1,42 +1,25 @@
-"""Change records and change events: what the diff stage writes to S3 and publishes to SNS.
+"""Change records: what the diff stage builds, writes to the archive and publishes to the change topic.
 
-Both follow ``data/change.schema.json`` (docs/change.schema.json; explained in
-docs/change-event.md) and are validated before anything is written or published;
-``schema_version`` changes when a field's meaning does.
+Records and events follow the contract in ``policywatch.core.events`` and are validated before
+anything is written or published.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
-import jsonschema
 from aws_lambda_powertools import Logger
 
 from policywatch.analysis.assess import FLAP_WINDOW, analyse
 from policywatch.catalog import CatalogError, load_packaged
 from policywatch.core import clock
-from policywatch.storage import clients as aws
+from policywatch.core.events import SCHEMA_VERSION, change_id, event_from_record, validate
 from policywatch.storage.archive import Archive, VersionRef, parse_key
-
-SCHEMA_VERSION = "2"
-MAX_EVENT_BLOCKS = 20
-MAX_EVENT_BYTES = 200_000  # SNS takes 256 KB with attributes; keep a margin
+from policywatch.storage.topics import Topic
 
 logger = Logger(child=True)
-
-
-class ChangeRecordError(ValueError):
-    """A change record or event does not follow docs/change.schema.json: nothing is written or sent."""
-
-
-def change_id(previous_sha: str, current_sha: str) -> str:
-    """Same pair of versions, same id: the idempotency key of everything downstream."""
-    return hashlib.sha256(f"{previous_sha}:{current_sha}".encode()).hexdigest()[:24]
 
 
 def platform_name(platform_id: str) -> str:
@@ -78,39 +61,8 @@ def build_record(
     }
 
 
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads((resources.files("policywatch.core") / "change.schema.json").read_text())
-    return jsonschema.Draft202012Validator(schema)
-
-
-def validate(document: dict[str, Any]) -> None:
-    """Refuse a record or event that does not follow the schema, naming the first problem."""
-    error = next(iter(_validator().iter_errors(document)), None)
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
-        raise ChangeRecordError(f"change {document.get('change_id', '?')}: {where}: {error.message}")
-
-
-def event_from_record(record: dict[str, Any], record_key: str) -> dict[str, Any]:
-    """The SNS message: the record with only its substantive passages, as many as fit a message."""
-    passages = [b for b in record["blocks"] if b["class"] == "text"]
-    limit = MAX_EVENT_BLOCKS
-    while True:
-        event = {**record, "blocks": passages[:limit], "record_key": record_key}
-        event["blocks_truncated"] = len(passages) > limit
-        if limit == 0 or len(json.dumps(event, ensure_ascii=False).encode()) <= MAX_EVENT_BYTES:
-            return event
-        limit //= 2
-
-
-def load_event(archive: Archive, record_key: str) -> dict[str, Any]:
-    """The change event of a recorded change, as it was published (retries read it again from here)."""
-    return event_from_record(json.loads(archive.get(record_key)), record_key)
-
-
 def process_version(
-    archive: Archive, version_key: str, topic_arn: str, now: datetime | None = None
+    archive: Archive, version_key: str, topic: Topic, now: datetime | None = None
 ) -> dict[str, Any] | None:
     """Diff a newly archived version against its predecessor; record and publish the change.
 
@@ -145,7 +97,7 @@ def process_version(
     )
     validate(record)
     if record["alert"]:
-        publish(record, record_key, topic_arn)
+        publish(record, record_key, topic)
     # Written after publishing: a crash in between republishes on retry, and the
     # delivery records downstream make the second publication a no-op.
     archive.put_json(record_key, record)
@@ -158,17 +110,14 @@ def process_version(
     return record
 
 
-def publish(record: dict[str, Any], record_key: str, topic_arn: str) -> None:
-    attributes = {
-        "platform": {"DataType": "String", "StringValue": record["platform"]},
-        "document_type": {"DataType": "String", "StringValue": record["document_type"]},
-        "severity": {"DataType": "String", "StringValue": record["severity"]},
-        "categories": {"DataType": "String.Array", "StringValue": json.dumps(record["categories"])},
-    }
+def publish(record: dict[str, Any], record_key: str, topic: Topic) -> None:
+    """The change event on the change topic, with the attributes subscriptions filter on."""
     event = event_from_record(record, record_key)
     validate(event)
-    aws.client("sns").publish(
-        TopicArn=topic_arn,
-        Message=json.dumps(event, ensure_ascii=False),
-        MessageAttributes=attributes,
-    )
+    attributes = {
+        "platform": record["platform"],
+        "document_type": record["document_type"],
+        "severity": record["severity"],
+        "categories": list(record["categories"]),
+    }
+    topic.publish(json.dumps(event, ensure_ascii=False), attributes=attributes)

@@ -25,15 +25,16 @@ The change is still recorded and classified; nothing is dropped for being big.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from policywatch.analysis import dates
 from policywatch.analysis.blocks import Block, parse, plain_words
 from policywatch.analysis.pairing import MIN_PAIR_RATIO, exact_pairs, near_pairs
 from policywatch.text.matching import Allowance, BudgetedMatcher, Overrun, coarse_opcodes, common_length
-from policywatch.text.wordchanges import word_delta
+from policywatch.text.wordchanges import DELTA_STEPS, word_delta
 
-__all__ = ["MIN_PAIR_RATIO", "BlockChange", "Budget", "Comparison", "compare", "quote"]
+__all__ = ["MIN_PAIR_RATIO", "BlockChange", "DiffBudget", "Comparison", "compare", "quote"]
 
 MAX_QUOTE_CHARS = 600
 # Matching steps one comparison may spend (``matching.Allowance``): five times what the most
@@ -41,7 +42,6 @@ MAX_QUOTE_CHARS = 600
 # histories; the largest, Llama API's privacy policy rewritten: 1,900 and 1,327 blocks).
 ALIGN_STEPS = 600_000  # aligning the blocks of the two versions (the largest real pair: 119,000)
 PAIR_STEPS = 800_000  # pairing removed and added blocks, every run together (real: 159,000)
-DELTA_STEPS = 750_000  # word-level changes, every modified block together (real: 144,000)
 # Changed blocks compared one by one (the largest real change has 1,287); past them each run
 # of blocks is one change.
 MAX_DETAILED_CHANGES = 3_000
@@ -50,7 +50,7 @@ _DATE_MARGIN = 100  # characters of unchanged text kept either side of that stre
 
 
 @dataclass
-class Budget:
+class DiffBudget:
     """What one comparison may spend, and each step it had to do coarsely (the record's ``limits``)."""
 
     align: Allowance = field(default_factory=lambda: Allowance(ALIGN_STEPS))
@@ -71,7 +71,7 @@ class BlockChange:
     old: Block | None
     new: Block | None
     at: float = 0.0  # place in document order (set by compare)
-    budget: Budget | None = field(default=None, repr=False)  # the comparison's, for the word-level change
+    budget: DiffBudget | None = field(default=None, repr=False)  # the comparison's, for the word-level change
     _delta: list[dict[str, str]] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -102,7 +102,7 @@ class BlockChange:
         if self.op != "modified" or not self.old or not self.new:
             return []
         if self._delta is None:
-            budget = self.budget or Budget()
+            budget = self.budget or DiffBudget()
             self._delta = word_delta(self.old.plain, self.new.plain, budget.delta, budget.limit)
         return list(self._delta)
 
@@ -112,7 +112,7 @@ class Comparison:
     old_blocks: list[Block]
     new_blocks: list[Block]
     changes: list[BlockChange] = field(default_factory=list)
-    budget: Budget = field(default_factory=Budget)
+    budget: DiffBudget = field(default_factory=DiffBudget)
 
     @property
     def substantive(self) -> list[BlockChange]:
@@ -124,8 +124,8 @@ class Comparison:
         return self.budget.limits
 
 
-def compare(old_text: str, new_text: str, *, budget: Budget | None = None) -> Comparison:
-    budget = budget or Budget()
+def compare(old_text: str, new_text: str, *, budget: DiffBudget | None = None) -> Comparison:
+    budget = budget or DiffBudget()
     old, new = parse(old_text), parse(new_text)
     comparison = Comparison(old, new, budget=budget)
     runs = [(a1, a2, b1, b2) for op, a1, a2, b1, b2 in _align(old, new, budget) if op != "equal"]
@@ -165,7 +165,7 @@ def compare(old_text: str, new_text: str, *, budget: Budget | None = None) -> Co
     return comparison
 
 
-def _align(old: list[Block], new: list[Block], budget: Budget) -> list[tuple[str, int, int, int, int]]:
+def _align(old: list[Block], new: list[Block], budget: DiffBudget) -> Sequence[tuple[str, int, int, int, int]]:
     """``SequenceMatcher`` opcodes of the blocks' noise-rule forms; past ``ALIGN_STEPS``, coarse ones."""
     a, b = [block.norm for block in old], [block.norm for block in new]
     try:
@@ -247,7 +247,7 @@ def _moves(pending: list[tuple[list[Block], list[Block], int]]) -> dict[Block, B
     return moved
 
 
-def _pair(removed: list[Block], added: list[Block], budget: Budget) -> list[BlockChange]:
+def _pair(removed: list[Block], added: list[Block], budget: DiffBudget) -> list[BlockChange]:
     """Pair removed and added blocks of one run, in order, when their words are alike (``pairing``)."""
     try:
         pairs = exact_pairs(removed, added, budget.pair)

@@ -28,7 +28,8 @@ NEAR_RARE = 4  # more candidates, by the removed block's rarest words
 
 
 class Words(Protocol):
-    words: tuple[str, ...]
+    @property
+    def words(self) -> tuple[str, ...]: ...  # read-only: Block's is a cached_property
 
 
 class _Bag:

@@ -1,6 +1,6 @@
 """Provisions: which matter a changed passage is about, and which way the change moves it.
 
-The taxonomy is data (``data/provisions.json``, validated against its schema when loaded;
+The taxonomy is data (``analysis/data/provisions.json``, validated against its schema when loaded;
 docs/provisions.md explains it). Each category has patterns that recognise it in a passage
 or in the headings above it, a default severity, and direction rules:
 
@@ -17,6 +17,7 @@ Worse findings carry their rule's severity; improvements are recorded with sever
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from dataclasses import dataclass, field
@@ -24,17 +25,16 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import jsonschema
-
 from policywatch.analysis.blocks import plain, plain_words, sentences
 from policywatch.analysis.negation import Scopes
+from policywatch.core.errors import InternalError
 
 SEVERITIES = ("none", "low", "medium", "high")
 MAX_CACHED_HEADINGS = 5_000  # heading titles whose categories are kept between passages (a policy has ~100)
 _PLACEHOLDER = re.compile(r"\{([a-z-]+)\}")
 
 
-class ProvisionsError(Exception):
+class ProvisionsError(InternalError):
     """The taxonomy or regulations data file is invalid."""
 
 
@@ -99,7 +99,8 @@ class Rule:
     list: re.Pattern[str] | None = None  # new wordings of this term widen the statement
     moot_if: tuple[str, ...] = ()  # no finding when one of these rules finds an improvement
 
-    def count(self, text_sentences: list[Text], heading: Text) -> list[Text]:
+    # builtins.list: in the class body ``list`` is the field above.
+    def count(self, text_sentences: builtins.list[Text], heading: Text) -> builtins.list[Text]:
         """The sentences this rule's statement appears in."""
         return [s for s in text_sentences if self._says(s, heading)]
 
@@ -115,7 +116,7 @@ class Rule:
         anchors = [p for p in self.all if sentence.has(p)][-1:] or list(self.any)
         return any(sentence.negated(m.start()) == self.negated for p in anchors for m in p.finditer(sentence.text))
 
-    def items(self, sentences: list[Text]) -> set[str]:
+    def items(self, sentences: builtins.list[Text]) -> set[str]:
         """Distinct wordings of the ``list`` term in the sentences (recipients of sharing, ...)."""
         if self.list is None:
             return set()
@@ -440,6 +441,8 @@ def _load(name: str) -> dict[str, Any]:
     package = resources.files(__package__) / "data"
     data = json.loads((package / f"{name}.json").read_text())
     schema = json.loads((package / f"{name}.schema.json").read_text())
+    import jsonschema  # here: the data is checked once, when first loaded
+
     try:
         jsonschema.validate(data, schema)
     except jsonschema.ValidationError as exc:
@@ -460,10 +463,10 @@ def regulations() -> dict[str, Any]:
     for category, mapping in data["categories"].items():
         unknown = {e["regulation"] for e in mapping["engages"]} - known
         if unknown:
-            raise ProvisionsError(f"data/regulations.json: {category}: unknown regulations {sorted(unknown)}")
+            raise ProvisionsError(f"analysis/data/regulations.json: {category}: unknown regulations {sorted(unknown)}")
     missing = set(taxonomy().categories) - set(data["categories"])
     if missing:
-        raise ProvisionsError(f"data/regulations.json: no mapping for categories {sorted(missing)}")
+        raise ProvisionsError(f"analysis/data/regulations.json: no mapping for categories {sorted(missing)}")
     return data
 
 

@@ -14,14 +14,16 @@ import difflib
 import json
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-import jsonschema
-import soupsieve
+from policywatch.core.errors import InputError
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -43,13 +45,13 @@ _SCHEMA: dict[str, Any] = json.loads(resources.files(__package__).joinpath("sche
 
 #: Open Terms Archive's document type names (``@opentermsarchive/terms-types``), the only allowed ``type`` values.
 DOCUMENT_TYPES: tuple[str, ...] = tuple(_SCHEMA["$defs"]["documentType"]["enum"])
-#: What a document's optional ``filters`` may name (applied while rendering, by ``extract``).
+#: What a document's optional ``filters`` may name (applied while rendering, by ``policywatch.fetch.extraction``).
 FILTERS: tuple[str, ...] = tuple(_SCHEMA["$defs"]["filter"]["enum"])
 #: ``http``: fetched and extracted here; ``browser``: the page only renders with scripts.
 RENDER_MODES: tuple[str, ...] = tuple(_SCHEMA["$defs"]["document"]["properties"]["render"]["enum"])
 
 
-class CatalogError(ValueError):
+class CatalogError(InputError):
     """A catalog declaration is invalid; the message names the source and the field."""
 
 
@@ -69,7 +71,7 @@ class Document:
     type: str
     pages: tuple[Page, ...]
     render: str = "http"  # one of RENDER_MODES
-    filters: tuple[str, ...] = ()  # names from FILTERS; extract applies them when rendering the page
+    filters: tuple[str, ...] = ()  # names from FILTERS; the extraction applies them when rendering
 
     @property
     def id(self) -> str:
@@ -145,6 +147,8 @@ FieldPath = tuple[str | int, ...]  # a field's location in a declaration: ("docu
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # here: a catalog is checked when first loaded, not when a function starts
+
     return jsonschema.Draft202012Validator(_SCHEMA)
 
 
@@ -177,7 +181,8 @@ def _schema_problems(error: jsonschema.ValidationError) -> list[tuple[FieldPath,
         match = re.match(r"^'(.+)' is a required property$", error.message)
         return [((*path, match.group(1) if match else "?"), "required field is missing")]
     if error.validator == "additionalProperties" and isinstance(value, dict):
-        allowed = list(error.schema.get("properties", {}))
+        schema = cast("Mapping[str, Any]", error.schema)  # the object schema that has additionalProperties
+        allowed = list(schema.get("properties", {}))
         return [
             ((*path, key), f"unknown field (allowed: {', '.join(allowed)}){_suggest(key, allowed)}")
             for key in sorted(k for k in value if k not in allowed)
@@ -206,6 +211,8 @@ def _schema_problems(error: jsonschema.ValidationError) -> list[tuple[FieldPath,
 @cache
 def _selector_problem(selector: str) -> str | None:
     """Why ``selector`` is not a CSS selector soupsieve (BeautifulSoup's ``select``) accepts, or None."""
+    import soupsieve  # here: it imports Beautiful Soup, which only catalog checks and the fetch stage need
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. ':contains' is deprecated but still works
         try:

@@ -19,13 +19,15 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+from policywatch.core.errors import InputError
+
 MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"https": 443, "http": 80}
 
 IPAddress = IPv4Address | IPv6Address
 
 
-class AddressError(ValueError):
+class AddressError(InputError):
     """A webhook URL or the address it resolves to is not allowed; the message names what and why."""
 
 
@@ -87,8 +89,8 @@ def blocked_reason(address: str | IPv4Address | IPv6Address) -> str | None:
     if embedded := _embedded_ipv4(ip):
         kind, inner = embedded
         for candidate in inner:
-            if reason := _blocked_ipv4(candidate):
-                return f"{kind} of {candidate}, {reason}"
+            if inner_reason := _blocked_ipv4(candidate):
+                return f"{kind} of {candidate}, {inner_reason}"
         return None
     return _generic_reason(ip)
 

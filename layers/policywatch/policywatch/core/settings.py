@@ -1,97 +1,84 @@
-"""Configuration from environment variables, read in one place (the template sets them)."""
+"""Typed settings, one class per function, read from the environment the template gives it.
+
+A settings class is a frozen, keyword-only dataclass whose fields name their variable once::
+
+    @dataclass(frozen=True, kw_only=True)
+    class DiffSettings(Settings):
+        change_topic_arn: str = env("CHANGE_TOPIC_ARN")
+        fetch_budget: float = env("FETCH_BUDGET_SECONDS", 60)
+        read_timeout: float = env("READ_TIMEOUT_MS", 10.0, per=1000)  # given in ms, kept in seconds
+
+``DiffSettings.from_env()`` parses each field as its annotated type (``str``, ``int``, ``float``)
+and raises ``ConfigError`` naming the first variable that is missing or malformed, never its
+value. Handlers call ``check_at_cold_start`` at import, so a broken deployment fails its cold start
+with that one line, and read their settings with ``from_env()`` on each invocation (cached while
+the environment is the same). Tests build settings directly: ``DiffSettings(change_topic_arn=...)``.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from functools import cache
+from typing import Any, Self, get_type_hints
+
+from policywatch.core.errors import ConfigError
+
+_PARSERS = {str: str, int: int, float: float}
 
 
-class ConfigError(RuntimeError):
-    """A required environment variable is missing or malformed."""
+def env(name: str, default: Any = MISSING, *, per: int | None = None) -> Any:
+    """A field read from the environment variable ``name``; a number given in units of 1/``per`` (ms: 1000)."""
+    return field(default=default, metadata={"env": name, "per": per})
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from None
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Settings:
-    archive_bucket: str
-    documents_table: str
-    subscribers_table: str
-    deliveries_table: str
-    fetch_queue_url: str
-    change_topic_arn: str
-    operator_topic_arn: str
-    sender_email: str
-    user_agent: str
-    max_page_bytes: int
-    connect_timeout: float
-    read_timeout: float
-    min_text_chars: int
-    delivery_ttl_days: int
-    failure_alert_after: int
-    fetch_attempts: int
-    retry_base_delay: float
-    host_concurrency: int
-    fetch_allowlist: str
-    fetch_budget: float
-    delivery_queue_url: str
-    delivery_dead_letter_url: str
-    public_base_url: str
-    webhook_http_allowlist: str
-    webhook_connect_timeout: float
-    webhook_read_timeout: float
-    webhook_deadline: float
-    delivery_attempts: int
-    delivery_backoff_base: float
-    notify_concurrency: int
+    """The base of every function's settings (see the module docstring)."""
+
+    @classmethod
+    def variables(cls) -> list[str]:
+        return [f.metadata["env"] for f in fields(cls) if "env" in f.metadata]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        environ = os.environ if environ is None else environ
+        values = tuple((name, environ.get(name)) for name in cls.variables())
+        return _load(cls, values)  # type: ignore[arg-type]  # mypy: a class is never "Hashable" (python/mypy#11470)
 
 
-def settings() -> Settings:
-    """Read the settings now. Variables a given function does not use may be absent."""
-    return Settings(
-        archive_bucket=os.environ.get("ARCHIVE_BUCKET", ""),
-        documents_table=os.environ.get("DOCUMENTS_TABLE", ""),
-        subscribers_table=os.environ.get("SUBSCRIBERS_TABLE", ""),
-        deliveries_table=os.environ.get("DELIVERIES_TABLE", ""),
-        fetch_queue_url=os.environ.get("FETCH_QUEUE_URL", ""),
-        change_topic_arn=os.environ.get("CHANGE_TOPIC_ARN", ""),
-        operator_topic_arn=os.environ.get("OPERATOR_TOPIC_ARN", ""),
-        sender_email=os.environ.get("SENDER_EMAIL", ""),
-        user_agent=os.environ.get("USER_AGENT", ""),  # empty: the fetcher's default, which names the version
-        max_page_bytes=_int("MAX_PAGE_BYTES", 5 * 1024 * 1024),
-        connect_timeout=_int("CONNECT_TIMEOUT_SECONDS", 5),
-        read_timeout=_int("READ_TIMEOUT_SECONDS", 20),
-        min_text_chars=_int("MIN_TEXT_CHARS", 500),
-        delivery_ttl_days=_int("DELIVERY_TTL_DAYS", 400),
-        failure_alert_after=_int("FAILURE_ALERT_AFTER", 3),  # sweeps in a row
-        fetch_attempts=_int("FETCH_ATTEMPTS", 3),  # within one invocation; then the queue retries
-        retry_base_delay=_int("RETRY_BASE_DELAY_MS", 1000) / 1000,
-        host_concurrency=_int("HOST_CONCURRENCY", 2),  # concurrent requests per host, at most
-        fetch_allowlist=os.environ.get("FETCH_ALLOWLIST", ""),  # host:port fetched over http, at private addresses
-        fetch_budget=_int("FETCH_BUDGET_SECONDS", 60),  # one document's fetch, retries included, at most
-        delivery_queue_url=os.environ.get("DELIVERY_QUEUE_URL", ""),
-        delivery_dead_letter_url=os.environ.get("DELIVERY_DLQ_URL", ""),
-        public_base_url=os.environ.get("PUBLIC_BASE_URL", ""),  # the web function's URL: links in alerts
-        webhook_http_allowlist=os.environ.get("WEBHOOK_HTTP_ALLOWLIST", ""),  # host:port receivers allowed over http
-        webhook_connect_timeout=_int("WEBHOOK_CONNECT_TIMEOUT_MS", 3000) / 1000,
-        webhook_read_timeout=_int("WEBHOOK_READ_TIMEOUT_MS", 10000) / 1000,
-        webhook_deadline=_int("WEBHOOK_DEADLINE_MS", 10000) / 1000,  # a whole attempt, however the receiver trickles
-        delivery_attempts=_int("DELIVERY_ATTEMPTS", 6),  # the first, then five from the delivery queue
-        delivery_backoff_base=_int("DELIVERY_BACKOFF_BASE_SECONDS", 30),
-        notify_concurrency=_int("NOTIFY_CONCURRENCY", 16),  # deliveries in flight per invocation
-    )
+@cache
+def _load[S: Settings](cls: type[S], values: tuple[tuple[str, str | None], ...]) -> S:
+    given = dict(values)
+    hints = get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for spec in fields(cls):
+        name = spec.metadata.get("env")
+        if name is None:
+            continue
+        raw = (given.get(name) or "").strip()
+        if not raw:
+            if spec.default is MISSING:
+                raise ConfigError(f"environment variable {name} is not set")
+            continue
+        kwargs[spec.name] = _parse(name, raw, hints[spec.name], spec.metadata["per"])
+    return cls(**kwargs)
 
 
-def require(value: str, name: str) -> str:
-    """Fail clearly when a setting this code path needs is missing."""
-    if not value:
-        raise ConfigError(f"environment variable {name} is not set")
-    return value
+def _parse(name: str, raw: str, kind: type, per: int | None) -> Any:
+    try:
+        value = _PARSERS[kind](raw)
+    except ValueError:
+        raise ConfigError(
+            f"environment variable {name} must be {'an integer' if kind is int else 'a number'}"
+        ) from None
+    if kind is not str and value < 0:
+        raise ConfigError(f"environment variable {name} must not be negative")
+    return value / per if per else value
+
+
+def check_at_cold_start(cls: type[Settings]) -> None:
+    """Validate ``cls`` now when running in Lambda: a broken deployment fails its cold start, naming the variable."""
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        cls.from_env()

@@ -23,27 +23,29 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
 
 from policywatch.catalog import Document, Page
 from policywatch.core import clock
+from policywatch.core.errors import ConfigError
 from policywatch.core.outbound import AddressError, parse_allowlist
-from policywatch.core.settings import ConfigError, Settings
-from policywatch.fetch.extraction.html import EXTRACTOR_VERSION, ExtractionError, check_text, html_to_markdown
-from policywatch.fetch.extraction.pdf import pdf_to_markdown
+from policywatch.fetch.alerts import OperatorAlerts
+from policywatch.fetch.extraction.checks import EXTRACTOR_VERSION, ExtractionError, check_text
 from policywatch.fetch.fetcher import FetchError, FetchResult, RetryPolicy, fetch
+from policywatch.fetch.result import Validators
+from policywatch.fetch.settings import ArchivistSettings
 from policywatch.storage.archive import STAMP_WIDTH, Archive, key_for, sha256
 from policywatch.storage.documents import DocumentState, DocumentStates
-from policywatch.storage.topics import OperatorAlerts
+from policywatch.storage.errors import StorageError
 from policywatch.text.noise import fingerprint, normalise
 
 logger = Logger(child=True)
 
 
 @dataclass(frozen=True)
-class Outcome:
+class FetchOutcome:
     """What one fetch of one document did."""
 
     document_key: str
@@ -70,7 +72,11 @@ def page_text(
     """The Markdown of one fetched page, exactly as the pipeline extracts it (``reextract`` too),
     within the extraction budgets (docs/extraction.md) and ``deadline`` (``time.monotonic()``)."""
     if content_type == "application/pdf":
+        from policywatch.fetch.extraction.pdf import pdf_to_markdown  # here: pypdf only for PDF documents
+
         return pdf_to_markdown(body, deadline=deadline)
+    from policywatch.fetch.extraction.html import html_to_markdown  # here: the parsers only when a page changed
+
     return html_to_markdown(body, page.select, page.remove, base_url=base_url, filters=filters, deadline=deadline)
 
 
@@ -95,7 +101,7 @@ class Archivist:
         *,
         archive: Archive,
         states: DocumentStates,
-        settings: Settings,
+        settings: ArchivistSettings,
         alerts: OperatorAlerts | None = None,
     ) -> None:
         self.archive = archive
@@ -111,7 +117,7 @@ class Archivist:
         sweep: str | None = None,
         now: datetime | None = None,
         deadline: float | None = None,
-    ) -> Outcome:
+    ) -> FetchOutcome:
         """Fetch ``document`` and archive a new version if its text changed.
 
         A retryable fetch failure (network, 429, 5xx, the deadline) is recorded and re-raised
@@ -136,7 +142,7 @@ class Archivist:
         progress = _Progress()
         try:
             return self._archive(document, results, state, declared, now, sweep, progress, deadline)
-        except (BotoCoreError, ClientError) as error:
+        except StorageError as error:
             self._archive_failed(state, now, sweep, progress.doing, error)
             raise
 
@@ -150,13 +156,13 @@ class Archivist:
         sweep: str | None,
         progress: _Progress,
         deadline: float | None = None,
-    ) -> Outcome:
+    ) -> FetchOutcome:
         """Everything after the fetch: snapshots, extraction, the version and the state."""
         if results is None:
             progress.doing = "saving the document's state"
             outcome = self._succeeded(state, now)
             self.states.put(state)
-            return Outcome(document.key, "not-modified", alert=outcome)
+            return FetchOutcome(document.key, "not-modified", alert=outcome)
         raw_sha = self._keep_snapshots(document, results, state, now)
         progress.doing = "saving the document's state"
         if raw_sha == state.extracted_sha256 and state.declaration == declared:
@@ -164,7 +170,7 @@ class Archivist:
             self._keep_validators(results, state)
             alert = self._succeeded(state, now)
             self.states.put(state)
-            return Outcome(document.key, "unchanged", alert=alert)
+            return FetchOutcome(document.key, "unchanged", alert=alert)
         try:
             text = document_text(document, [(r.body, r.content_type, r.final_url) for r in results], deadline=deadline)
             normalised = normalise(text)
@@ -181,15 +187,15 @@ class Archivist:
         return self._record(document, results, text, fp, len(normalised), state=state, declared=declared, now=now)
 
     def _archive_failed(
-        self, state: DocumentState, now: datetime, sweep: str | None, doing: str, error: Exception
+        self, state: DocumentState, now: datetime, sweep: str | None, doing: str, error: StorageError
     ) -> None:
         """Record on the document why the archive path failed (the caller re-raises ``error``)."""
         try:
-            self._fail(state, now, sweep, "archive-failed", aws_reason(error, doing))
-        except (BotoCoreError, ClientError) as again:  # the state table is what fails: nothing can hold it
+            self._fail(state, now, sweep, "archive-failed", error.reason(doing))
+        except StorageError as again:  # the state table is what fails: nothing can hold it
             logger.warning(
                 "the failure could not be recorded on the document",
-                extra={"document": state.document_key, "error": aws_reason(again)},
+                extra={"document": state.document_key, "error": again.reason()},
             )
 
     def _rebuild_previous(self, document: Document, state: DocumentState, now: datetime) -> None:
@@ -198,7 +204,8 @@ class Archivist:
         text shows what the site changed and not what we changed."""
         from policywatch.fetch.reextract import latest_snapshot, rebuild  # reextract builds on this module
 
-        version_stamp = state.last_version_key.rsplit("/", 1)[1][:STAMP_WIDTH]
+        last_version_key = cast(str, state.last_version_key)  # called only when there is a last version
+        version_stamp = last_version_key.rsplit("/", 1)[1][:STAMP_WIDTH]
         keys = latest_snapshot(self.archive, document, until=version_stamp)
         if not keys:
             return
@@ -231,7 +238,7 @@ class Archivist:
         for page in document.pages:
             result = fetch(
                 page.url,
-                validators=state.validators if conditional else None,
+                validators=Validators(state.etag, state.last_modified) if conditional else None,
                 user_agent=self.settings.user_agent,
                 max_bytes=self.settings.max_page_bytes,
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout),
@@ -291,7 +298,7 @@ class Archivist:
         state: DocumentState,
         declared: str,
         now: datetime,
-    ) -> Outcome:
+    ) -> FetchOutcome:
         version_key = None
         if fp != state.fingerprint:
             meta = self._metadata(results, now)
@@ -300,13 +307,13 @@ class Archivist:
                 meta["snapshot-key"] = state.last_snapshot_key
             version_key = self.archive.put_version(document.key, now, text, meta)
             state.last_change_at = clock.iso(now)
-        state.record_extraction(fp, text_chars, declared, version_key)
+        state.record_extraction(fp, text_chars, declared, EXTRACTOR_VERSION, version_key)
         state.extracted_sha256 = state.raw_sha256
         self._keep_validators(results, state)
         alert = self._succeeded(state, now)
         self.states.put(state)
         logger.info("document fetched", extra={"document": document.key, "changed": bool(version_key)})
-        return Outcome(
+        return FetchOutcome(
             document.key, "new-version" if version_key else "unchanged", version_key=version_key, alert=alert
         )
 
@@ -324,7 +331,7 @@ class Archivist:
         state.alerted = False
         return alert
 
-    def _fail(self, state: DocumentState, now: datetime, sweep: str | None, kind: str, detail: str) -> Outcome:
+    def _fail(self, state: DocumentState, now: datetime, sweep: str | None, kind: str, detail: str) -> FetchOutcome:
         if sweep is None or sweep != state.last_failed_sweep:
             state.consecutive_failures += 1
         state.last_failed_sweep = sweep
@@ -341,7 +348,7 @@ class Archivist:
         logger.warning(
             "document not archived", extra={"document": state.document_key, "failure": kind, "detail": detail}
         )
-        return Outcome(
+        return FetchOutcome(
             state.document_key,
             "needs-browser" if kind == "needs-browser" else "failed",
             error=f"{kind}: {detail}",
@@ -354,21 +361,6 @@ class _Progress:
     """What the archive path is doing, so that a failure can say where it happened."""
 
     doing: str = "storing the raw pages"
-
-
-def aws_reason(error: Exception, doing: str = "") -> str:
-    """One line naming an S3 or DynamoDB failure: operation, error code, what was being done, the
-    message ("ListObjectsV2 AccessDenied while re-extracting the previous version: ..."); AWS
-    error messages hold no secrets. ``status`` shows the first 100 characters: the message last."""
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        code = details.get("Code") or "error"
-        head, message = f"{error.operation_name} {code}", details.get("Message") or ""
-        message = "" if message == code else message
-    else:
-        head, message = type(error).__name__, str(error)
-    text = head + (f" while {doing}" if doing else "") + (f": {message}" if message else "")
-    return " ".join(text.split())[:300]
 
 
 def fetch_allowlist(raw: str) -> frozenset[str]:

@@ -14,11 +14,10 @@ to the checked address (``policywatch.fetch.network``, which explains both).
 
 from __future__ import annotations
 
-import random
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -28,6 +27,8 @@ from requests.utils import requote_uri
 from urllib3.exceptions import NameResolutionError, ReadTimeoutError
 
 from policywatch import __version__
+from policywatch.core.backoff import RetryPolicy
+from policywatch.core.errors import TransientError
 from policywatch.fetch.network import PinnedAdapter, Refused, Resolver, Unresolved, Watchdog, check_hop
 from policywatch.fetch.result import HTML_TYPES, PDF_TYPE, FetchError, FetchResult, Validators, redact_url
 
@@ -41,41 +42,11 @@ _PDF_MAGIC = b"%PDF-"
 _CHUNK = 64 * 1024
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How one ``fetch`` call retries transient failures before giving up to the caller.
-
-    The wait before retry ``n`` (1 for the first) is ``base_delay * 2 ** (n - 1)`` capped at
-    ``max_delay``, minus up to ``jitter`` of itself at random; a server's ``Retry-After`` is
-    honoured when it asks for longer. ``max_delay`` is the longest wait done in-process: a
-    server asking for more ends the call with a retryable error instead.
-    """
-
-    attempts: int = 3
-    base_delay: float = 1.0
-    max_delay: float = 20.0
-    jitter: float = 0.5
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError(f"RetryPolicy.attempts must be at least 1, not {self.attempts}")
-        if self.base_delay < 0 or self.max_delay < 0:
-            raise ValueError("RetryPolicy delays must not be negative")
-        if not 0 <= self.jitter <= 1:
-            raise ValueError(f"RetryPolicy.jitter must be between 0 and 1, not {self.jitter}")
-
-    def backoff(self, retry: int, rand: float | None = None) -> float:
-        """Seconds to wait before retry number ``retry`` (1 for the first)."""
-        delay = min(self.max_delay, self.base_delay * 2 ** (retry - 1))
-        rand = random.random() if rand is None else rand  # noqa: S311 (jitter, not cryptography)
-        return delay * (1 - self.jitter * rand)
-
-
 def default_user_agent() -> str:
     return f"policywatch/{__version__} (+https://github.com/policywatch/policywatch)"
 
 
-class _Transient(Exception):
+class _Transient(TransientError):
     """One attempt failed in a way a later attempt may not."""
 
     def __init__(self, reason: str, *, status: int | None = None, retry_after: float | None = None) -> None:

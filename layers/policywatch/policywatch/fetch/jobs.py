@@ -29,9 +29,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from policywatch.fetch.archivist import Outcome
+from policywatch.fetch.archivist import FetchOutcome
 from policywatch.fetch.fetcher import FetchError
-from policywatch.storage import clients as aws
+from policywatch.storage.queues import Queue
 
 logger = Logger(child=True)
 
@@ -43,7 +43,7 @@ DEADLINE_MARGIN_SECONDS = FINISH_SECONDS + 15  # do not start a job with less ti
 
 @dataclass
 class BatchReport:
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[FetchOutcome] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # message ids
 
     def response(self) -> dict[str, Any]:
@@ -58,9 +58,9 @@ def backoff_seconds(receive_count: int, retry_after: float | None) -> int:
 
 def run_batch(
     records: list[dict[str, Any]],
-    work: Callable[[dict[str, Any], float | None], Outcome],
+    work: Callable[[dict[str, Any], float | None], FetchOutcome],
     *,
-    queue_url: str | None,
+    queue: Queue | None,
     deadline: float | None = None,
     max_workers: int = 10,
 ) -> BatchReport:
@@ -77,7 +77,7 @@ def run_batch(
     if not groups:
         return report
     with ThreadPoolExecutor(max_workers=min(max_workers, len(groups))) as pool:
-        results = list(pool.map(lambda jobs: _run_group(jobs, work, queue_url, deadline), groups.values()))
+        results = list(pool.map(lambda jobs: _run_group(jobs, work, queue, deadline), groups.values()))
     for outcomes, failures in results:
         report.outcomes.extend(outcomes)
         report.failures.extend(failures)
@@ -86,17 +86,17 @@ def run_batch(
 
 def _run_group(
     jobs: list[dict[str, Any]],
-    work: Callable[[dict[str, Any], float | None], Outcome],
-    queue_url: str | None,
+    work: Callable[[dict[str, Any], float | None], FetchOutcome],
+    queue: Queue | None,
     deadline: float | None,
-) -> tuple[list[Outcome], list[str]]:
-    outcomes: list[Outcome] = []
+) -> tuple[list[FetchOutcome], list[str]]:
+    outcomes: list[FetchOutcome] = []
     for index, record in enumerate(jobs):
         if deadline is not None and time.monotonic() > deadline - DEADLINE_MARGIN_SECONDS:
             logger.warning(
                 "job not started before the invocation's deadline", extra={"message_id": record["messageId"]}
             )
-            defer(record, queue_url, 0)
+            defer(record, queue, 0)
             return outcomes, [r["messageId"] for r in jobs[index:]]
         try:
             outcomes.append(work(record, None if deadline is None else deadline - FINISH_SECONDS))
@@ -104,7 +104,7 @@ def _run_group(
             receives = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
             delay = backoff_seconds(receives, exc.retry_after)
             logger.warning("fetch will be retried", extra={"error": str(exc), "retry_in_seconds": delay})
-            defer(record, queue_url, delay)
+            defer(record, queue, delay)
             return outcomes, [r["messageId"] for r in jobs[index:]]
         except Exception:
             logger.exception("fetch job failed", extra={"message_id": record["messageId"]})
@@ -112,13 +112,11 @@ def _run_group(
     return outcomes, []
 
 
-def defer(record: dict[str, Any], queue_url: str | None, seconds: int) -> None:
+def defer(record: dict[str, Any], queue: Queue | None, seconds: int) -> None:
     """Make a failed job visible again after ``seconds`` (best effort: else the queue's timeout applies)."""
-    if not queue_url or not record.get("receiptHandle"):
+    if queue is None or not record.get("receiptHandle"):
         return
     try:
-        aws.client("sqs").change_message_visibility(
-            QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=seconds
-        )
+        queue.defer(record["receiptHandle"], seconds)
     except Exception as exc:  # the retry still happens, on the queue's own visibility timeout
         logger.warning("could not set the retry delay", extra={"error": str(exc)})

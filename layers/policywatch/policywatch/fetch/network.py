@@ -2,7 +2,7 @@
 
 Policy URLs come from the catalog (or the operator's override) and redirects from the
 sites: input we do not control, fetched from inside our AWS account, so every hop is held
-to the webhook rules of ``channels.addresses``. ``check_hop`` resolves the host once and
+to the outbound address rules of ``policywatch.core.outbound``. ``check_hop`` resolves the host once and
 refuses the hop if any address it resolves to is not public (loopback, private, link-local
 and cloud metadata, CGNAT...); the connection then goes to a checked address, never to the
 name again, so a DNS answer that changes between the check and the connect (rebinding)
@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from requests import PreparedRequest
@@ -46,12 +46,13 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError
 
+from policywatch.core.errors import InputError, TransientError
 from policywatch.core.outbound import DEFAULT_PORTS, blocked_reason
 
 Resolver = Callable[..., list[tuple[Any, ...]]]
 
 
-class Refused(Exception):
+class Refused(InputError):
     """The hop breaks the address rules: trying again will not help. ``reason`` is one line."""
 
     def __init__(self, reason: str) -> None:
@@ -59,7 +60,7 @@ class Refused(Exception):
         self.reason = reason
 
 
-class Unresolved(Exception):
+class Unresolved(TransientError):
     """The hop's host name did not resolve (DNS may answer later)."""
 
 
@@ -81,7 +82,7 @@ class Hop:
 
 
 def allowlist_key(host: str, port: int) -> str:
-    """``host:port`` as ``addresses.parse_allowlist`` writes its entries (IPv6 in brackets)."""
+    """``host:port`` as ``outbound.parse_allowlist`` writes its entries (IPv6 in brackets)."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
@@ -211,7 +212,13 @@ def _shut(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-class _Guarded:
+if TYPE_CHECKING:  # a mixin of urllib3's connections: type-check it as one
+    _Connection = HTTPConnection
+else:
+    _Connection = object
+
+
+class _Guarded(_Connection):
     """A urllib3 connection to the hop's checked addresses (in order), guarded by the watchdog."""
 
     def __init__(self, *args: Any, watchdog: Watchdog, addresses: tuple[str, ...], **kwargs: Any) -> None:
@@ -220,7 +227,7 @@ class _Guarded:
         self._addresses = addresses
 
     def _new_conn(self) -> socket.socket:
-        connect_timeout = self.timeout  # type: ignore[attr-defined]
+        connect_timeout = self.timeout
         failure: Exception = ConnectTimeoutError(self, "no time left to connect before the fetch deadline")
         for address in self._addresses:
             left = self._watchdog.deadline - time.monotonic()
@@ -230,7 +237,7 @@ class _Guarded:
             if isinstance(connect_timeout, int | float):
                 self.timeout = min(connect_timeout, left)
             try:
-                sock = super()._new_conn()  # type: ignore[misc]
+                sock = super()._new_conn()
             except ConnectTimeoutError as error:  # NewConnectionError included: try the next address
                 failure = error
                 continue

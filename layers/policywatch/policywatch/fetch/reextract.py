@@ -15,9 +15,9 @@ from datetime import datetime
 
 from policywatch.catalog import Document
 from policywatch.core import clock
-from policywatch.core.settings import Settings
 from policywatch.fetch.archivist import declaration_hash, document_text
-from policywatch.fetch.extraction.html import EXTRACTOR_VERSION, ExtractionError, check_text
+from policywatch.fetch.extraction.checks import EXTRACTOR_VERSION, ExtractionError, check_text
+from policywatch.fetch.settings import ArchivistSettings
 from policywatch.storage.archive import STAMP_WIDTH, Archive
 from policywatch.storage.documents import DocumentState, DocumentStates
 from policywatch.text.noise import fingerprint, normalise
@@ -59,7 +59,7 @@ def reextract(
     *,
     archive: Archive,
     states: DocumentStates,
-    settings: Settings,
+    settings: ArchivistSettings,
     now: datetime | None = None,
 ) -> Rebuilt:
     """Extract ``document``'s latest snapshot with its current declaration; archive it if the text differs."""
@@ -75,7 +75,7 @@ def rebuild(
     *,
     archive: Archive,
     states: DocumentStates,
-    settings: Settings,
+    settings: ArchivistSettings,
     now: datetime | None = None,
     state: DocumentState | None = None,
 ) -> Rebuilt:
@@ -116,7 +116,7 @@ def rebuild(
             "reextracted-at": clock.iso(now),
         },
     )
-    state.record_extraction(fp, len(normalised), declaration_hash(document), version_key)
+    state.record_extraction(fp, len(normalised), declaration_hash(document), EXTRACTOR_VERSION, version_key)
     state.extracted_sha256 = None  # the next sweep extracts again, with this declaration
     states.put(state)
     return Rebuilt(document.key, "rebuilt", f"from snapshot {keys[0]}", version_key)

@@ -9,17 +9,29 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from policywatch.core.errors import InputError, PolicywatchError, TransientError
+
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 PDF_TYPE = "application/pdf"
 _SECRET_PARAM = re.compile(r"token|key|sig|secret|passw|auth|credential|session|amz-", re.IGNORECASE)
 
 
-class FetchError(Exception):
+class FetchError(PolicywatchError):
     """The page could not be fetched; ``retryable`` says whether trying later may help.
+
+    Its branch follows: ``FetchError(..., retryable=True)`` is a ``FetchUnavailable`` (a
+    ``TransientError``: timeouts, 5xx, 429, network failures) and ``retryable=False`` a ``FetchRefused``
+    (an ``InputError``: the declared page answered 4xx, with a type or size we do not take, or at an
+    address the SSRF rules refuse). ``except FetchError`` catches both.
 
     ``status`` is the last HTTP status seen (None for network failures), ``retry_after`` the
     seconds the server asked the client to wait (None when it did not say).
     """
+
+    def __new__(cls, *args: object, retryable: bool, **kwargs: object) -> FetchError:
+        if cls is FetchError:
+            cls = FetchUnavailable if retryable else FetchRefused
+        return super().__new__(cls, *args)
 
     def __init__(
         self,
@@ -39,6 +51,14 @@ class FetchError(Exception):
         self.status = status
         self.retry_after = retry_after
         self.attempts = attempts
+
+
+class FetchUnavailable(FetchError, TransientError):
+    """Trying later may help (the job is retried through the queue)."""
+
+
+class FetchRefused(FetchError, InputError):
+    """Trying again will not help until the declaration or the page changes (recorded, never retried)."""
 
 
 @dataclass(frozen=True)

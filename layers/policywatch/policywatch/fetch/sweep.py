@@ -15,13 +15,12 @@ from collections import defaultdict
 from urllib.parse import urlsplit
 
 from policywatch.catalog import Catalog, Document, load_packaged, parse_catalog_json
-from policywatch.storage import clients as aws
+from policywatch.core.errors import TransientError
 from policywatch.storage.archive import CATALOG_KEY, Archive
+from policywatch.storage.queues import Message, Queue
 
-BATCH = 10  # SQS SendMessageBatch limit
 
-
-class SweepError(RuntimeError):
+class SweepError(TransientError):
     """Some fetch jobs could not be enqueued."""
 
 
@@ -53,33 +52,23 @@ def job(document: Document, sweep: str) -> str:
     return json.dumps({**document.to_dict(), "sweep": sweep})
 
 
-def enqueue(catalog: Catalog, queue_url: str, *, sweep: str, per_host: int = 2) -> int:
-    """Send one job per document, ten to a batch; raise if any job was refused.
+def enqueue(catalog: Catalog, queue: Queue, *, sweep: str, per_host: int = 2) -> int:
+    """Send one job per document; raise if any job was refused.
 
     The deduplication id is per sweep and document: a sweep invoked twice (an at-least-once
     schedule, a retried invocation) enqueues each document once.
     """
     documents = catalog.documents()
     groups = message_groups(documents, per_host)
-    sqs = aws.client("sqs")
-    failed: list[str] = []
-    for start in range(0, len(documents), BATCH):
-        batch = documents[start : start + BATCH]
-        response = sqs.send_message_batch(
-            QueueUrl=queue_url,
-            Entries=[
-                {
-                    "Id": str(i),
-                    "MessageBody": job(doc, sweep),
-                    "MessageGroupId": groups[doc.key],
-                    "MessageDeduplicationId": hashlib.sha256(f"{sweep}:{doc.key}".encode()).hexdigest()[:64],
-                }
-                for i, doc in enumerate(batch)
-            ],
+    messages = [
+        Message(
+            job(doc, sweep),
+            group_id=groups[doc.key],
+            deduplication_id=hashlib.sha256(f"{sweep}:{doc.key}".encode()).hexdigest()[:64],
         )
-        failed.extend(
-            f"{batch[int(f['Id'])].key}: {f.get('Message', f.get('Code'))}" for f in response.get("Failed", [])
-        )
+        for doc in documents
+    ]
+    failed = [f"{documents[index].key}: {reason}" for index, reason in queue.send_batch(messages)]
     if failed:
         raise SweepError(f"{len(failed)} of {len(documents)} fetch jobs not enqueued: {'; '.join(failed)}")
     return len(documents)

@@ -20,17 +20,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from policywatch.analysis.blocks import Block, plain
-from policywatch.analysis.diff import BlockChange
 from policywatch.core.links import Links
-from policywatch.notify.channels import sms
+from policywatch.messages import sms
 from policywatch.storage.archive import parse_key
 from policywatch.subscribers.tiers import Tier
+from policywatch.text.plain import plain
+from policywatch.text.wordchanges import quote_delta
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 SUBJECT_MAX_CHARS = 119
 SUMMARY_MAX_CHARS = 1000  # in a body; real summaries are a sentence or three
@@ -60,6 +62,8 @@ class Email:
 
 @cache
 def _env() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape  # here: at the first rendering
+
     env = Environment(
         loader=PackageLoader("policywatch.messages", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -211,7 +215,7 @@ def _quote(quote: dict[str, Any], passages: list[tuple[Any, ...]], document: str
             return {**view, "key": ("passage", index), "delta": delta}
     delta = None
     if before and after:  # a passage the event left out (at most 20 go in): same runs as the diff stage's
-        delta = BlockChange("modified", "text", Block("paragraph", before, ""), Block("paragraph", after, "")).delta()
+        delta = quote_delta(plain(before), plain(after))
     return {**view, "key": ("quote", before, after), "delta": delta}
 
 

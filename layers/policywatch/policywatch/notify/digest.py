@@ -16,21 +16,23 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from policywatch.analysis.changes import event_from_record
 from policywatch.core import clock
+from policywatch.core.errors import TransientError
+from policywatch.core.events import event_from_record
 from policywatch.messages.render import digest_email
 from policywatch.notify import dispatch
 from policywatch.notify.channels import email
-from policywatch.notify.dispatch import Channels
+from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.storage.archive import Archive, parse_key, parse_stamp
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
-from policywatch.subscribers import Subscriber, Subscribers, digest_plan
+from policywatch.storage.subscribers import Subscribers
+from policywatch.subscribers import Subscriber, digest_plan
 from policywatch.subscribers.tiers import Tier
 
 logger = Logger(child=True)
 
 
-class DigestIncomplete(RuntimeError):
+class DigestIncomplete(TransientError):
     """Some digests failed; a rerun (the schedule's retry) sends those and nothing twice."""
 
 
@@ -71,7 +73,7 @@ def send_digests(
     archive: Archive,
     subscribers: Subscribers,
     deliveries: Deliveries,
-    channels: Channels,
+    options: DeliveryOptions,
     now: datetime | None = None,
 ) -> DigestRun:
     start, end = week_window(now or clock.now())
@@ -90,10 +92,10 @@ def send_digests(
         if not deliveries.claim(key, reclaim_failed=True):
             run.duplicates += 1
             continue
-        unsubscribe = channels.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
-        message = digest_email(changes, start.date().isoformat(), plan, channels.links).for_recipient(unsubscribe)
+        unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
+        message = digest_email(changes, start.date().isoformat(), plan, options.links).for_recipient(unsubscribe)
         try:
-            message_id = email.send_email(channels.sender, subscriber.email, message, unsubscribe)
+            message_id = email.send_email(options.mailer, options.sender, subscriber.email, message, unsubscribe)
         except Exception as exc:  # one failed digest never stops the others
             reason = dispatch.describe(exc)
             _record_failure(deliveries, key, reason)

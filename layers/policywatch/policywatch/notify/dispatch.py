@@ -13,12 +13,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from policywatch.core import outbound as addresses
+from policywatch.core import outbound
+from policywatch.core.errors import TransientError
 from policywatch.core.links import Links
-from policywatch.core.settings import Settings, require
 from policywatch.messages.render import Email, alert_email, alert_sms
 from policywatch.notify.channels import email, sms, webhook
+from policywatch.notify.settings import ChannelSettings
 from policywatch.storage.deliveries import DeliveryKey
+from policywatch.storage.errors import StorageError
+from policywatch.storage.outbound import Mailer, SmsSender
 from policywatch.subscribers import Subscriber
 from policywatch.subscribers.tiers import Tier
 
@@ -26,13 +29,13 @@ _EMAIL = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+")
 _PHONE = re.compile(r"\+\d[\d ()-]{6,}\d")
 
 
-class DeliveryError(Exception):
+class DeliveryError(TransientError):
     """A send failed; the message says why in one line, without personal data or secrets."""
 
 
 @dataclass(frozen=True)
-class Channels:
-    """How subscribers are reached: the sender address, public links, the webhook policy."""
+class DeliveryOptions:
+    """How subscribers are reached: the sender address, public links, the webhook policy, the senders."""
 
     sender: str
     links: Links = field(default_factory=Links)
@@ -40,13 +43,15 @@ class Channels:
     webhook_connect_timeout: float = 3.0
     webhook_read_timeout: float = 10.0
     webhook_deadline: float = 10.0  # the whole attempt: resolve, connect, send, read the answer
+    mailer: Mailer = field(default_factory=Mailer)
+    texts: SmsSender = field(default_factory=SmsSender)
 
     @classmethod
-    def from_settings(cls, config: Settings) -> Channels:
+    def from_settings(cls, config: ChannelSettings) -> DeliveryOptions:
         return cls(
-            sender=require(config.sender_email, "SENDER_EMAIL"),
+            sender=config.sender_email,
             links=Links(config.public_base_url),
-            webhook_allowlist=addresses.parse_allowlist(config.webhook_http_allowlist),
+            webhook_allowlist=outbound.parse_allowlist(config.webhook_http_allowlist),
             webhook_connect_timeout=config.webhook_connect_timeout,
             webhook_read_timeout=config.webhook_read_timeout,
             webhook_deadline=config.webhook_deadline,
@@ -90,17 +95,19 @@ def webhook_message_id(key: DeliveryKey) -> str:
 
 
 def send(
-    key: DeliveryKey, subscriber: Subscriber, plan: Tier, renderings: Renderings, channels: Channels
+    key: DeliveryKey, subscriber: Subscriber, plan: Tier, renderings: Renderings, options: DeliveryOptions
 ) -> tuple[str, str]:
     """Send one delivery; returns (message id, detail). Raises DeliveryError (or the client's error)."""
     if key.channel == "email":
-        unsubscribe = channels.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
+        unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
         message = renderings.email(plan).for_recipient(unsubscribe)
-        return email.send_email(channels.sender, subscriber.email, message, unsubscribe), "accepted by SES"
+        return email.send_email(
+            options.mailer, options.sender, subscriber.email, message, unsubscribe
+        ), "accepted by SES"
     if key.channel == "sms":
         if not subscriber.phone:
             raise DeliveryError("no phone number on file")
-        return sms.send_sms(subscriber.phone, renderings.sms()), "accepted by SNS"
+        return sms.send_sms(options.texts, subscriber.phone, renderings.sms()), "accepted by SNS"
     if key.channel.startswith("webhook:"):
         endpoint_id = key.channel.removeprefix("webhook:")
         endpoint = next((e for e in subscriber.webhooks if e.endpoint_id == endpoint_id), None)
@@ -113,10 +120,10 @@ def send(
                 endpoint.secret,
                 message_id,
                 renderings.webhook_body(),
-                allowlist=channels.webhook_allowlist,
-                connect_timeout=channels.webhook_connect_timeout,
-                read_timeout=channels.webhook_read_timeout,
-                deadline=channels.webhook_deadline,
+                allowlist=options.webhook_allowlist,
+                connect_timeout=options.webhook_connect_timeout,
+                read_timeout=options.webhook_read_timeout,
+                deadline=options.webhook_deadline,
             )
         except webhook.WebhookError as exc:
             raise DeliveryError(exc.reason) from None
@@ -128,9 +135,8 @@ def describe(exc: BaseException) -> str:
     """One line on why a send failed, fit for a delivery record and the logs."""
     if isinstance(exc, DeliveryError):
         text = str(exc)
-    elif isinstance(getattr(exc, "response", None), dict) and "Error" in exc.response:  # type: ignore[attr-defined]
-        error = exc.response["Error"]  # type: ignore[attr-defined]
-        text = f"{error.get('Code', type(exc).__name__)}: {error.get('Message', '')}".strip()
+    elif isinstance(exc, StorageError):
+        text = f"{exc.code}: {exc.aws_message}".strip()
     else:
         text = f"{type(exc).__name__}: {exc}"
     # Providers quote the address they refused; records and logs must not carry it.

@@ -16,7 +16,6 @@ first attempt; only what could not even be handed over makes the change fail and
 
 from __future__ import annotations
 
-import json
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -26,11 +25,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from policywatch.core.errors import TransientError
 from policywatch.notify import dispatch
-from policywatch.notify.dispatch import Channels, Renderings
+from policywatch.notify.dispatch import DeliveryOptions, Renderings
 from policywatch.notify.retries import RetryQueue
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
-from policywatch.subscribers import Subscriber, Subscribers, entitlement
+from policywatch.storage.subscribers import Subscribers
+from policywatch.subscribers import Subscriber, entitlement
 from policywatch.subscribers.tiers import Tier
 
 logger = Logger(child=True)
@@ -40,45 +41,13 @@ HAND_OVER_RESERVE_SECONDS = 5  # handing deliveries over stops this long before 
 PER_SUBSCRIBER_IN_FLIGHT = 2  # one subscriber's deliveries in flight at once, at most
 HAND_OVER_CHUNK = 10  # deliveries claimed and put on the delivery queue together (one SQS batch)
 
-# What the notify stage reads of a change event (docs/change-event.md).
-REQUIRED_FIELDS = (
-    "change_id",
-    "platform",
-    "platform_name",
-    "document_type",
-    "detected_at",
-    "alert",
-    "severity",
-    "summary",
-    "blocks",
-    "evidence",
-    "record_key",
-)
 
-
-class ChangeEventError(ValueError):
-    """A message on the notify queue is not a change event; it goes to the DLQ, nothing is sent."""
-
-
-class UnfinishedFanOut(RuntimeError):
+class UnfinishedFanOut(TransientError):
     """Some deliveries were neither made nor handed over; the change is retried and what went out is not sent again."""
 
 
-class RetryNotScheduled(RuntimeError):
+class RetryNotScheduled(TransientError):
     """A failed first attempt could not be handed to the delivery queue; its claim was given back."""
-
-
-def parse_change_event(body: str) -> dict[str, Any]:
-    try:
-        change = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise ChangeEventError(f"change event is not JSON: {exc}") from None
-    if not isinstance(change, dict):
-        raise ChangeEventError(f"change event is a JSON {type(change).__name__}, not an object")
-    missing = [name for name in REQUIRED_FIELDS if name not in change]
-    if missing:
-        raise ChangeEventError(f"change event {change.get('change_id', '(no id)')} lacks {', '.join(missing)}")
-    return change
 
 
 class Result(Enum):
@@ -160,7 +129,7 @@ def deliver_change(
     *,
     subscribers: Subscribers,
     deliveries: Deliveries,
-    channels: Channels,
+    options: DeliveryOptions,
     retries: RetryQueue,
     concurrency: int = 16,
     deadline: float | None = None,
@@ -188,11 +157,11 @@ def deliver_change(
                     for channel in granted.channels
                 )
             )
-    renderings = Renderings(change, channels.links)
+    renderings = Renderings(change, options.links)
     cutoff = None if deadline is None else deadline - DEADLINE_MARGIN_SECONDS
 
     def run(task: Task) -> Result:
-        return attempt(task, change, renderings, deliveries=deliveries, channels=channels, retries=retries)
+        return attempt(task, change, renderings, deliveries=deliveries, options=options, retries=retries)
 
     turns = Turns(queues)
     workers = max(1, min(concurrency, sum(len(q) for q in queues)))
@@ -246,14 +215,14 @@ def attempt(
     renderings: Renderings,
     *,
     deliveries: Deliveries,
-    channels: Channels,
+    options: DeliveryOptions,
     retries: RetryQueue,
 ) -> Result:
     """The first attempt of one delivery: claim, send, record; a failure is handed to the delivery queue."""
     if not deliveries.claim(task.key, record_key=change["record_key"]):
         return Result.DUPLICATE
     try:
-        message_id, detail = dispatch.send(task.key, task.subscriber, task.plan, renderings, channels)
+        message_id, detail = dispatch.send(task.key, task.subscriber, task.plan, renderings, options)
     except Exception as exc:  # any failure of this channel: the others go on
         return _retry_later(task.key, change["record_key"], dispatch.describe(exc), deliveries, retries)
     try:

@@ -25,37 +25,36 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from policywatch.core.settings import Settings, require
-from policywatch.fetch.fetcher import RetryPolicy
+from policywatch.core.backoff import RetryPolicy
+from policywatch.core.errors import InputError
 from policywatch.notify import dispatch
-from policywatch.notify.dispatch import Channels, Renderings
-from policywatch.storage import clients as aws
+from policywatch.notify.dispatch import DeliveryOptions, Renderings
+from policywatch.notify.settings import RetrySettings
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
-from policywatch.subscribers import SubscriberError, Subscribers, entitlement
+from policywatch.storage.queues import Message, Queue
+from policywatch.storage.subscribers import Subscribers
+from policywatch.subscribers import SubscriberError, entitlement
 
 logger = Logger(child=True)
 
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds' limit, for the first hand-over
 MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS's limit for a message's visibility timeout
-MAX_BATCH = 10  # SQS SendMessageBatch's limit
 
 
 @dataclass(frozen=True)
 class RetryQueue:
-    queue_url: str
-    dead_letter_url: str
+    """The delivery queue (one job per attempt still to make) and its dead-letter queue."""
+
+    queue: Queue
+    dead_letters: Queue
     policy: RetryPolicy = RetryPolicy(attempts=6, base_delay=30, max_delay=4 * 3600, jitter=0.5)
 
     @classmethod
-    def from_settings(cls, config: Settings) -> RetryQueue:
+    def from_settings(cls, config: RetrySettings) -> RetryQueue:
         policy = RetryPolicy(
             attempts=config.delivery_attempts, base_delay=config.delivery_backoff_base, max_delay=4 * 3600, jitter=0.5
         )
-        return cls(
-            require(config.delivery_queue_url, "DELIVERY_QUEUE_URL"),
-            require(config.delivery_dead_letter_url, "DELIVERY_DLQ_URL"),
-            policy,
-        )
+        return cls(Queue(config.delivery_queue_url), Queue(config.delivery_dead_letter_url), policy)
 
     def delay(self, failed_attempt: int) -> float:
         """Seconds before the attempt after ``failed_attempt`` (exponential, with jitter)."""
@@ -65,34 +64,19 @@ class RetryQueue:
         self, key: DeliveryKey, record_key: str, delay: float, *, attempt: int = 2, after_failed: int | None = None
     ) -> None:
         """Put a job for attempt ``attempt`` on the delivery queue, visible after ``delay`` (at most 15 min)."""
-        aws.client("sqs").send_message(
-            QueueUrl=self.queue_url,
-            MessageBody=dispatch.job_body(key, record_key, attempt=attempt, after_failed=after_failed),
-            DelaySeconds=int(min(max(delay, 0), MAX_DELAY_SECONDS)),
-        )
+        body = dispatch.job_body(key, record_key, attempt=attempt, after_failed=after_failed)
+        self.queue.send(Message(body, delay=int(min(max(delay, 0), MAX_DELAY_SECONDS))))
 
     def hand_over(self, keys: list[DeliveryKey], record_key: str) -> list[DeliveryKey]:
         """Jobs for the first attempt of ``keys``, visible at once; returns the keys SQS did not take."""
-        refused = []
-        for start in range(0, len(keys), MAX_BATCH):
-            batch = keys[start : start + MAX_BATCH]
-            entries = [
-                {"Id": str(i), "MessageBody": dispatch.job_body(key, record_key, attempt=1)}
-                for i, key in enumerate(batch)
-            ]
-            response = aws.client("sqs").send_message_batch(QueueUrl=self.queue_url, Entries=entries)
-            refused += [batch[int(failure["Id"])] for failure in response.get("Failed", [])]
-        return refused
+        refused = self.queue.send_batch([Message(dispatch.job_body(key, record_key, attempt=1)) for key in keys])
+        return [keys[index] for index, _ in refused]
 
     def dead_letter(self, body: str, reason: str) -> None:
-        aws.client("sqs").send_message(
-            QueueUrl=self.dead_letter_url,
-            MessageBody=body,
-            MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:256]}},
-        )
+        self.dead_letters.send(Message(body, attributes=(("reason", reason[:256]),)))
 
 
-class Outcome(Enum):
+class RedeliveryOutcome(Enum):
     SENT = "sent"
     DUPLICATE = "duplicate"
     CANCELLED = "cancelled"
@@ -103,13 +87,13 @@ class Outcome(Enum):
 
 @dataclass(frozen=True)
 class Redelivery:
-    outcome: Outcome
+    outcome: RedeliveryOutcome
     attempt: int
     retry_in: float = 0.0
     reason: str = ""
 
 
-class DeliveryJobError(ValueError):
+class DeliveryJobError(InputError):
     """A message on the delivery queue is not a delivery job."""
 
 
@@ -155,7 +139,7 @@ def redeliver(
     *,
     subscribers: Subscribers,
     deliveries: Deliveries,
-    channels: Channels,
+    options: DeliveryOptions,
     retries: RetryQueue,
     load_change: Callable[[str], dict[str, Any]],
 ) -> Redelivery:
@@ -165,17 +149,17 @@ def redeliver(
     attempt = job.attempt + receive_count - 1
     change = load_change(job.record_key)  # before taking the delivery over: a missing record only waits
     if not deliveries.resume(key, attempt, record_key=job.record_key, after_failed=job.after_failed):
-        return Redelivery(Outcome.DUPLICATE, attempt)
+        return Redelivery(RedeliveryOutcome.DUPLICATE, attempt)
     try:
         subscriber = subscribers.get(key.subscriber_id)
         granted = entitlement(subscriber, change)
         if granted is None or key.channel not in granted.channels:
             deliveries.cancelled(key, "the subscription no longer covers this channel")
-            return Redelivery(Outcome.CANCELLED, attempt)
-        message_id, detail = dispatch.send(key, subscriber, granted.plan, Renderings(change, channels.links), channels)
+            return Redelivery(RedeliveryOutcome.CANCELLED, attempt)
+        message_id, detail = dispatch.send(key, subscriber, granted.plan, Renderings(change, options.links), options)
     except SubscriberError:
         deliveries.cancelled(key, "the subscriber was removed")
-        return Redelivery(Outcome.CANCELLED, attempt)
+        return Redelivery(RedeliveryOutcome.CANCELLED, attempt)
     except Exception as exc:  # the delivery is ours now: every failure is recorded as an attempt
         return _after_failure(job, body, attempt, dispatch.describe(exc), deliveries=deliveries, retries=retries)
     try:
@@ -185,7 +169,7 @@ def redeliver(
             "delivery sent but not recorded; the reconciler settles it",
             extra={**vars(key), "attempt": attempt, "error": dispatch.describe(exc)},
         )
-    return Redelivery(Outcome.SENT, attempt)
+    return Redelivery(RedeliveryOutcome.SENT, attempt)
 
 
 def _after_failure(
@@ -201,7 +185,7 @@ def _after_failure(
             body = dispatch.job_body(key, job.record_key, after_failed=attempt)
         retries.dead_letter(body, reason)  # raising, this message comes back and makes one more attempt
         logger.error("delivery failed for good", extra={**vars(key), "attempt": attempt, "error": reason})
-        return Redelivery(Outcome.FAILED, attempt, reason=reason)
+        return Redelivery(RedeliveryOutcome.FAILED, attempt, reason=reason)
     delay = retries.delay(attempt)
     try:
         deliveries.retrying(key, reason, delay)
@@ -210,6 +194,6 @@ def _after_failure(
         # a new job vouching for this attempt can. If that fails too, the reconciler has it.
         logger.warning("could not record the failure", extra={**vars(key), "error": dispatch.describe(exc)})
         retries.schedule(key, job.record_key, delay, attempt=attempt + 1, after_failed=attempt)
-        return Redelivery(Outcome.RESCHEDULED, attempt, retry_in=delay, reason=reason)
+        return Redelivery(RedeliveryOutcome.RESCHEDULED, attempt, retry_in=delay, reason=reason)
     logger.warning("delivery failed again", extra={**vars(key), "attempt": attempt, "error": reason})
-    return Redelivery(Outcome.RETRY, attempt, retry_in=delay, reason=reason)
+    return Redelivery(RedeliveryOutcome.RETRY, attempt, retry_in=delay, reason=reason)

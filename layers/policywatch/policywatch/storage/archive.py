@@ -17,7 +17,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from policywatch.core.errors import InputError
 from policywatch.storage import clients as aws
+from policywatch.storage.errors import adapter
 
 CATALOG_KEY = "config/catalog.json"
 
@@ -68,7 +70,7 @@ def parse_key(key: str) -> tuple[str, str, str, str]:
     """'versions/anthropic/privacy-policy/2025-...Z.md' -> (kind, platform, document, stamp)."""
     parts = key.split("/")
     if len(parts) != 4 or "." not in parts[3]:
-        raise ValueError(f"not an archive key: {key!r}")
+        raise InputError(f"not an archive key: {key!r}")
     return parts[0], parts[1], parts[2], parts[3].rsplit(".", 1)[0]
 
 
@@ -76,6 +78,7 @@ def _missing(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound")
 
 
+@adapter
 class Archive:
     """The archive bucket. Writes are whole objects: nothing is ever half-written."""
 
@@ -99,7 +102,7 @@ class Archive:
 
     def get_optional(self, key: str) -> bytes | None:
         try:
-            return self.get(key)
+            return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
                 return None

@@ -38,6 +38,7 @@ from botocore.exceptions import ClientError
 
 from policywatch.core import clock
 from policywatch.storage import clients as aws
+from policywatch.storage.errors import adapter
 
 STATUSES = ("queued", "sending", "sent", "retrying", "failed", "cancelled", "interrupted")
 UNSETTLED = ("queued", "sending", "retrying")
@@ -83,6 +84,7 @@ def _later(seconds: float, now: datetime | None = None) -> str:
     return clock.iso((now or clock.now()) + timedelta(seconds=seconds))
 
 
+@adapter
 class Deliveries:
     """Data access for the deliveries table (low-level client: safe to share across threads)."""
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from policywatch.fetch.extraction.html import EXTRACTOR_VERSION
-from policywatch.fetch.fetcher import Validators
 from policywatch.storage import clients as aws
+from policywatch.storage.errors import adapter
 
 RECENT_FINGERPRINTS = 10
 
@@ -35,9 +34,10 @@ class DocumentState:
     last_redirects: list[str] = field(default_factory=list)
 
     def record_extraction(
-        self, fingerprint: str, text_chars: int, declaration: str, version_key: str | None = None
+        self, fingerprint: str, text_chars: int, declaration: str, extractor: str, version_key: str | None = None
     ) -> None:
-        """The text now archived for this document (``version_key`` when a new version was written)."""
+        """The text now archived for this document, by ``extractor`` (its version), and
+        ``version_key`` when a new version was written."""
         if version_key:
             self.last_version_key = version_key
             recent = [fingerprint] + [f for f in self.recent_fingerprints if f != fingerprint]
@@ -45,11 +45,7 @@ class DocumentState:
         self.fingerprint = fingerprint
         self.text_chars = text_chars
         self.declaration = declaration
-        self.extractor_version = EXTRACTOR_VERSION
-
-    @property
-    def validators(self) -> Validators:
-        return Validators(etag=self.etag, last_modified=self.last_modified)
+        self.extractor_version = extractor
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> DocumentState:
@@ -65,6 +61,7 @@ class DocumentState:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
+@adapter
 class DocumentStates:
     """Data access for the documents table (partition key ``document_key``).
 

@@ -8,6 +8,7 @@ one transaction, guarded by the profile's version: all or nothing, and no lost u
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hmac
 import re
@@ -19,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from policywatch.core import clock
 from policywatch.storage import clients as aws
+from policywatch.storage.errors import adapter
 from policywatch.subscribers.model import Subscriber, SubscriberError
 
 PROFILE = "profile"
@@ -37,6 +39,7 @@ class ConcurrentUpdateError(SubscriberError):
     """The subscriber changed since it was read; read it again and retry."""
 
 
+@adapter
 class Subscribers:
     """Data access for the subscribers table (low-level client: safe to share across threads)."""
 
@@ -149,7 +152,8 @@ class Subscribers:
         key = aws.to_dynamodb({"subscriber_id": subscriber_id, "item": item})
         return {"Delete": {"TableName": self.table_name, "Key": key}}
 
-    def _transact(self, writes: list[dict[str, Any]], subscriber_id: str) -> None:
+    # builtins.list: in the class body ``list`` is the method above.
+    def _transact(self, writes: builtins.list[dict[str, Any]], subscriber_id: str) -> None:
         if len(writes) > MAX_TRANSACTION_ITEMS:
             raise SubscriberError(f"a subscriber watches at most {MAX_TRANSACTION_ITEMS - 1} platforms")
         try:

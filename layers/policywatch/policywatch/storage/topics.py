@@ -1,40 +1,33 @@
-"""Operator alerts: a document that keeps failing, and its recovery, on the operator topic.
-
-One alert when a document has failed ``FAILURE_ALERT_AFTER`` sweeps in a row and one when
-it next succeeds; the archivist keeps the ``alerted`` flag in the document's state so a
-document that stays broken does not page anyone again every six hours.
-"""
+"""SNS topics: the change topic the analysis stage publishes to, and the operator topic."""
 
 from __future__ import annotations
 
-from policywatch.storage import clients as aws
+import json
+from collections.abc import Sequence
+
+from policywatch.storage import clients
+from policywatch.storage.errors import adapter
 
 
-class OperatorAlerts:
-    def __init__(self, topic_arn: str) -> None:
-        self.topic_arn = topic_arn
+@adapter
+class Topic:
+    """One SNS topic. Attribute values are strings, or string arrays (``String.Array``)."""
 
-    def failing(self, document_key: str, *, failures: int, error: str | None) -> None:
-        self._publish(
-            f"policywatch: {document_key} is failing",
-            f"{document_key} has failed {failures} sweeps in a row.\n\n"
-            f"Last error: {error}\n\n"
-            "Nothing is archived for it until it recovers. `policywatch status` shows every document; "
-            "if the page changed its layout, fix the declaration and run `policywatch reextract`.",
-            "failing",
-        )
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
 
-    def recovered(self, document_key: str, *, failures: int) -> None:
-        self._publish(
-            f"policywatch: {document_key} recovered",
-            f"{document_key} was fetched and extracted again after {failures} failed sweeps.",
-            "recovered",
-        )
+    def publish(self, message: str, *, subject: str | None = None, attributes: dict[str, str | Sequence[str]]) -> str:
+        """Publish ``message``; returns SNS's message id."""
+        request: dict = {"TopicArn": self.arn, "Message": message, "MessageAttributes": _attributes(attributes)}
+        if subject:
+            request["Subject"] = subject[:100]  # SNS's limit
+        return clients.client("sns").publish(**request)["MessageId"]
 
-    def _publish(self, subject: str, message: str, event: str) -> None:
-        aws.client("sns").publish(
-            TopicArn=self.topic_arn,
-            Subject=subject[:100],
-            Message=message,
-            MessageAttributes={"event": {"DataType": "String", "StringValue": event}},
-        )
+
+def _attributes(values: dict[str, str | Sequence[str]]) -> dict[str, dict[str, str]]:
+    return {
+        name: {"DataType": "String", "StringValue": value}
+        if isinstance(value, str)
+        else {"DataType": "String.Array", "StringValue": json.dumps(list(value))}
+        for name, value in values.items()
+    }

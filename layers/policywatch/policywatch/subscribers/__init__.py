@@ -1,6 +1,7 @@
-"""Subscribers: the model and its rules (``model``), and the DynamoDB table they live in (``store``)."""
+"""Subscribers: who watches what, through which channels, within which tier (the model and its rules).
 
-from policywatch.storage.subscribers import ConcurrentUpdateError, Subscribers
+The table they live in is ``policywatch.storage.subscribers``."""
+
 from policywatch.subscribers.model import (
     Endpoint,
     Entitlement,
@@ -18,12 +19,10 @@ from policywatch.subscribers.model import (
 from policywatch.subscribers.tiers import TierError
 
 __all__ = [
-    "ConcurrentUpdateError",
     "Endpoint",
     "Entitlement",
     "Subscriber",
     "SubscriberError",
-    "Subscribers",
     "TierError",
     "digest_plan",
     "entitlement",

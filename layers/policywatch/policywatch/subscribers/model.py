@@ -14,11 +14,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-import phonenumbers
-
-from policywatch.core import clock
-from policywatch.core import outbound as addresses
-from policywatch.notify.channels import webhook
+from policywatch.core import clock, outbound
+from policywatch.core.errors import InputError
+from policywatch.subscribers.secrets import new_secret, validate_secret
 from policywatch.subscribers.tiers import Tier, TierError, tier
 
 STATUSES = ("pending", "active", "unsubscribed")
@@ -31,7 +29,7 @@ _EMAIL = re.compile(
 )
 
 
-class SubscriberError(ValueError):
+class SubscriberError(InputError):
     """Invalid subscriber data, or an unknown subscriber."""
 
 
@@ -108,6 +106,8 @@ def validate_email(email: str) -> str:
 
 def validate_phone(phone: str) -> str:
     """The number in E.164 (``+14155550123``); it must be written internationally and be a valid number."""
+    import phonenumbers  # here: only adding or changing a phone number checks one
+
     try:
         number = phonenumbers.parse(phone.strip(), None)
     except phonenumbers.NumberParseException:
@@ -120,11 +120,11 @@ def validate_phone(phone: str) -> str:
 def new_endpoint(url: str, secret: str | None = None, allowlist: frozenset[str] = frozenset()) -> Endpoint:
     """A webhook endpoint with a checked URL and a ``whsec_`` secret (generated when not given)."""
     try:
-        url = addresses.check_url(url, allowlist)
-    except addresses.AddressError as exc:
+        url = outbound.check_url(url, allowlist)
+    except outbound.AddressError as exc:
         raise SubscriberError(str(exc)) from None
     try:
-        secret = webhook.validate_secret(secret) if secret else webhook.new_secret()
+        secret = validate_secret(secret) if secret else new_secret()
     except ValueError as exc:
         raise SubscriberError(str(exc)) from None
     return Endpoint(endpoint_id="wh_" + secrets.token_hex(6), url=url, secret=secret)

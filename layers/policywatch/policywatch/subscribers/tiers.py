@@ -1,4 +1,4 @@
-"""Subscription tiers, loaded from ``data/tiers.json`` (data, not code) and schema-checked."""
+"""Subscription tiers, loaded from ``tiers.json`` (data, not code) and schema-checked."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import jsonschema
+from policywatch.core.errors import InputError
 
 
-class TierError(ValueError):
+class TierError(InputError):
     """Unknown tier, or a request beyond what a tier allows."""
 
 
@@ -42,17 +42,17 @@ def tiers() -> dict[str, Tier]:
 
 def parse(data: dict, schema: dict) -> dict[str, Tier]:
     """Tiers from their data, checked against ``schema`` and for what a schema cannot say; TierError naming the fault."""
+    import jsonschema  # here: the data is checked once, when first loaded
+
     try:
         jsonschema.validate(data, schema)
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise TierError(f"data/tiers.json: {where}: {exc.message}") from None
+        raise TierError(f"tiers.json: {where}: {exc.message}") from None
     for tier_id, spec in data.items():
         # A webhook limit without the channel (or the channel with no endpoint allowed) is a typo.
         if ("webhook" in spec["channels"]) != (spec["max_webhooks"] > 0):
-            raise TierError(
-                f"data/tiers.json: {tier_id}: max_webhooks must be above 0 exactly when 'webhook' is a channel"
-            )
+            raise TierError(f"tiers.json: {tier_id}: max_webhooks must be above 0 exactly when 'webhook' is a channel")
     return {
         tier_id: Tier(id=tier_id, **{**spec, "channels": tuple(spec["channels"])}) for tier_id, spec in data.items()
     }

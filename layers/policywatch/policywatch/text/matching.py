@@ -16,13 +16,15 @@ from bisect import bisect_left
 from collections.abc import Hashable, Sequence
 from itertools import accumulate
 
+from policywatch.core.errors import PolicywatchError
+
 # What one call of ``find_longest_match`` costs besides its loop, in steps (it makes two dicts).
 CALL_STEPS = 20
 # How deep ``coarse_opcodes`` looks for unique items again inside the gaps between anchors.
 COARSE_DEPTH = 4
 
 
-class Overrun(Exception):
+class Overrun(PolicywatchError):  # control flow: always caught inside the diff
     """A matcher would spend more than its allowance."""
 
 
@@ -49,6 +51,10 @@ class BudgetedMatcher(difflib.SequenceMatcher):
     The cost of ``find_longest_match`` over ``a[alo:ahi]`` is ``ahi - alo`` plus the number of
     positions in ``b`` of those elements: prefix sums over ``a`` give it in constant time.
     """
+
+    # Set by SequenceMatcher.set_seqs; typeshed does not declare them.
+    a: Sequence[Hashable]
+    b2j: dict[Hashable, list[int]]
 
     def __init__(self, a: Sequence[Hashable], b: Sequence[Hashable], allowance: Allowance) -> None:
         allowance.spend(len(a) + len(b) + 1)  # indexing b, summing over a

@@ -12,13 +12,16 @@ ends are found on the characters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from policywatch.text.matching import Allowance, BudgetedMatcher, Overrun, common_length
 
 MAX_DELTA_SEGMENTS = 60
 MAX_DELTA_CHARS = 4_000  # one removed or added run (real ones: 900 at most)
 DELTA_FULL_CHARS = 200_000  # a block longer than this gets the coarse change at once (real: 5,000)
+
+
+DELTA_STEPS = 750_000  # word-level changes of one comparison, every modified block together (real: 144,000)
 
 
 def word_delta(
@@ -30,6 +33,7 @@ def word_delta(
         return _coarse_delta(old_plain, new_plain)
     old_words, new_words = old_plain.split(), new_plain.split()
     a, b = [w.lower() for w in old_words], [w.lower() for w in new_words]
+    opcodes: Sequence[tuple[str, int, int, int, int]]
     try:
         opcodes = BudgetedMatcher(a, b, allowance).get_opcodes()
     except Overrun as exc:
@@ -119,3 +123,8 @@ def _edge_words(text: str, keep: int = 8) -> str:
         return _ellipsis(text)
     first, last = text[:MAX_DELTA_CHARS].split()[:keep], text[-MAX_DELTA_CHARS:].split()[-keep:]
     return _cut(" ".join(first)) + " \u2026 " + _cut(" ".join(last))
+
+
+def quote_delta(old_plain: str, new_plain: str) -> list[dict[str, str]]:
+    """The runs of one quoted sentence pair, within a comparison's whole allowance (as the diff stage shows them)."""
+    return word_delta(old_plain, new_plain, Allowance(DELTA_STEPS), lambda step, note: None)

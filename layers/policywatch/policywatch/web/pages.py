@@ -21,13 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
 
-from policywatch.analysis.changes import event_from_record
+from policywatch.core.events import event_from_record
 from policywatch.core.links import Links
 from policywatch.messages.render import alert_email, render
 from policywatch.storage.archive import Archive
-from policywatch.subscribers import ConcurrentUpdateError, SubscriberError, Subscribers
+from policywatch.storage.errors import StorageError
+from policywatch.storage.subscribers import ConcurrentUpdateError, Subscribers
+from policywatch.subscribers import SubscriberError
 from policywatch.subscribers.tiers import tier
 
 logger = Logger(child=True)
@@ -38,40 +39,49 @@ CHANGE_PATH = re.compile(rf"^changes/{_PART}/{_PART}/{_STAMP}$")
 VERSION_PATH = re.compile(rf"^versions/{_PART}/{_PART}/{_STAMP}\.md$")
 
 # S3 answers a missing key with 404, or with 403 to a reader that may not list the bucket.
-_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
-_FORBIDDEN = frozenset({"403", "AccessDenied", "Forbidden"})
 UNSUBSCRIBE_ATTEMPTS = 4  # a concurrent write moves the version; read again and retry this often
 
 
 @dataclass(frozen=True)
-class Page:
+class PageResponse:
     status: int
     body: str
     content_type: str = "text/html; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def message(status: int, title: str, text: str, form_action: str | None = None) -> Page:
+def message(status: int, title: str, text: str, form_action: str | None = None) -> PageResponse:
     """A plain page: a title and a sentence (and the unsubscribe button when ``form_action`` is given)."""
-    return Page(status, render("page.html", title=title, text=text, form_action=form_action))
+    return PageResponse(status, render("page.html", title=title, text=text, form_action=form_action))
 
 
-def not_found(what: str) -> Page:
+def not_found(what: str) -> PageResponse:
     return message(404, "Not found", f"There is no such {what}.")
 
 
-def method_not_allowed(allowed: str) -> Page:
+def method_not_allowed(allowed: str) -> PageResponse:
     return replace(
         message(405, "Method not allowed", f"This page answers {allowed} only."), headers=(("Allow", allowed),)
     )
 
 
-def server_error() -> Page:
+def bad_request(problem: str) -> PageResponse:
+    """A request we cannot answer as asked; ``problem`` is an InputError's one line (escaped by the template)."""
+    return message(400, "Bad request", problem)
+
+
+def unavailable() -> PageResponse:
+    """Storage did not answer just now (a TransientError): worth a retry, and browsers are told when."""
+    page = message(503, "Try again in a minute", "This page could not be read just now; please try again shortly.")
+    return replace(page, headers=(("Retry-After", "60"),))
+
+
+def server_error() -> PageResponse:
     """What a reader sees when something failed on our side: no detail (it is in the logs)."""
     return message(500, "Something went wrong", "This page could not be shown just now; please try again later.")
 
 
-def change_page(archive: Archive, path: str, links: Links) -> Page:
+def change_page(archive: Archive, path: str, links: Links) -> PageResponse:
     """The change at ``changes/...`` (no extension), as a Watcher alert shows it, plus the evidence."""
     if not CHANGE_PATH.match(path):
         return not_found("change")
@@ -82,10 +92,10 @@ def change_page(archive: Archive, path: str, links: Links) -> Page:
     change = event_from_record(json.loads(raw), record_key)
     # The public page shows what a Watcher alert shows, and the evidence (it is a public record).
     plan = replace(tier("watcher"), evidence_in_alerts=True)
-    return Page(200, alert_email(change, plan, links).for_recipient(None).html)
+    return PageResponse(200, alert_email(change, plan, links).for_recipient(None).html)
 
 
-def version_file(archive: Archive, path: str) -> Page:
+def version_file(archive: Archive, path: str) -> PageResponse:
     """The archived version at ``versions/...md`` exactly as recorded, with its SHA-256 in a header."""
     if not VERSION_PATH.match(path):
         return not_found("version")
@@ -94,10 +104,12 @@ def version_file(archive: Archive, path: str) -> Page:
     if head is None or body is None:  # gone between the two reads counts as gone
         return not_found("version")
     sha = head.get("Metadata", {}).get("sha256", "")
-    return Page(200, body.decode(), "text/markdown; charset=utf-8", (("X-Content-SHA256", sha),))
+    return PageResponse(200, body.decode(), "text/markdown; charset=utf-8", (("X-Content-SHA256", sha),))
 
 
-def unsubscribe(subscribers: Subscribers, subscriber_id: str, token: str, *, confirmed: bool, action: str) -> Page:
+def unsubscribe(
+    subscribers: Subscribers, subscriber_id: str, token: str, *, confirmed: bool, action: str
+) -> PageResponse:
     """GET (``confirmed=False``) asks; POST unsubscribes. Either way the link is checked first.
 
     Unsubscribing is idempotent: a POST that loses a race with another write (the same click
@@ -129,7 +141,7 @@ def unsubscribe(subscribers: Subscribers, subscriber_id: str, token: str, *, con
     )
 
 
-def _unsubscribed() -> Page:
+def _unsubscribed() -> PageResponse:
     return message(200, "Unsubscribed", "You are unsubscribed: policywatch sends you nothing more.")
 
 
@@ -147,11 +159,10 @@ def _absent_if_missing[T](read: Callable[[str], T], key: str) -> T | None:
     """
     try:
         return read(key)
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in _MISSING:
+    except StorageError as exc:
+        if exc.missing:
             return None
-        if code in _FORBIDDEN:
-            logger.warning("S3 refused a public page's key; answering 404", extra={"key": key, "code": code})
+        if exc.forbidden:
+            logger.warning("S3 refused a public page's key; answering 404", extra={"key": key, "code": exc.code})
             return None
         raise

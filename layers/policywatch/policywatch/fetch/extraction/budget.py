@@ -21,6 +21,8 @@ from contextlib import contextmanager
 
 from bs4 import BeautifulSoup, Tag
 
+from policywatch.fetch.extraction.checks import ExtractionError
+
 # HTML ---------------------------------------------------------------------------------
 # Every tag, end tag and comment starts with "<", and each becomes at most a node or two:
 # counted on the raw page before parsing, this bounds the tree (about 1 KB of memory and
@@ -60,14 +62,11 @@ EXTRACTION_SLOTS = 1
 _SLOTS = threading.BoundedSemaphore(EXTRACTION_SLOTS)
 
 
-def error(kind: str, detail: str) -> Exception:
-    """An ``ExtractionError`` (imported here, not at the top: the extraction module imports this one)."""
-    from policywatch.fetch.extraction.html import ExtractionError
-
+def error(kind: str, detail: str) -> ExtractionError:
     return ExtractionError(kind, detail)
 
 
-class Budget:
+class ExtractionBudget:
     """The time one extraction may take from its start; ``check`` raises ``too-slow`` past it.
 
     ``deadline`` (``time.monotonic()``), when given and sooner, is the invocation's: the page
@@ -113,14 +112,14 @@ def check_markup(html: bytes | str) -> None:
     Counted on the bytes (no decoding): the "<" byte is there in ASCII-compatible encodings
     and in UTF-16 and UTF-32 alike.
     """
-    count = html.count(b"<" if isinstance(html, bytes) else "<")
+    count = html.count(b"<") if isinstance(html, bytes) else html.count("<")
     if count > MAX_MARKUP:
         raise error(
             "too-large", f"the page has {count:,} tags and end tags (counted by '<'); the limit is {MAX_MARKUP:,}"
         )
 
 
-def check_depth(soup: BeautifulSoup | Tag, budget: Budget) -> None:
+def check_depth(soup: BeautifulSoup | Tag, budget: ExtractionBudget) -> None:
     """Refuse a tree whose elements nest deeper than ``MAX_DEPTH``; one pass, no recursion."""
     stack = [(soup, 0)]
     while stack:

@@ -19,27 +19,22 @@ from collections.abc import Callable, Sequence
 from bs4 import BeautifulSoup, Tag
 
 from policywatch.catalog import FILTERS  # declared in the catalog schema, applied here while rendering
-from policywatch.fetch.extraction.budget import Budget, check_depth, check_markup, extraction_slot
+from policywatch.fetch.extraction.budget import ExtractionBudget, check_depth, check_markup, extraction_slot
+from policywatch.fetch.extraction.checks import ExtractionError
 from policywatch.fetch.extraction.markdown import WHITESPACE as _WS
 from policywatch.fetch.extraction.markdown import Renderer
 from policywatch.text.noise import fingerprint, normalise
 
 __all__ = [
-    "EXTRACTOR_VERSION",
     "FILTERS",
     "ExtractionError",
     "check_page",
-    "check_text",
     "extract",
     "fingerprint",
     "html_to_markdown",
     "normalise",
     "parse",
 ]
-
-# Bump when a change here can change the Markdown of an unchanged page: versions carry it,
-# and `policywatch reextract` rebuilds them from snapshots as technical changes.
-EXTRACTOR_VERSION = "2"
 
 
 _DROP = {
@@ -90,15 +85,6 @@ _COOKIE_WORDS = re.compile(r"cookie|consent", re.I)
 _BANNER_ROLES = {"dialog", "alertdialog", "region", "banner"}
 
 
-class ExtractionError(Exception):
-    """The page was fetched but holds no usable policy text; ``kind`` names the failure."""
-
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind
-        self.detail = detail
-
-
 def parse(html: bytes | str) -> BeautifulSoup:
     """The page's tree. lxml's parser (libxml2, in C) builds it 25-40% faster than Python's
     html.parser on the corpus pages, and gives the same Markdown on every one of them.
@@ -121,12 +107,12 @@ def html_to_markdown(
     """One fetched HTML page's Markdown, as the pipeline extracts it, within the page's budget.
 
     Parses, refuses error pages and bot walls (``check_page``), then ``extract``: all under
-    one ``Budget`` (ending at ``deadline``, ``time.monotonic()``, if that is sooner) and in
+    one ``ExtractionBudget`` (ending at ``deadline``, ``time.monotonic()``, if that is sooner) and in
     one of the process's extraction slots, so that the fetch function's parallel jobs keep
     at most ``EXTRACTION_SLOTS`` page trees in memory at once.
     """
     with extraction_slot(deadline):
-        budget = Budget(deadline=deadline)
+        budget = ExtractionBudget(deadline=deadline)
         soup = parse(html)
         check_page(soup)
         return extract(soup, select, remove, base_url=base_url, filters=filters, budget=budget)
@@ -139,7 +125,7 @@ def extract(
     *,
     base_url: str | None = None,
     filters: Sequence[str] = (),
-    budget: Budget | None = None,
+    budget: ExtractionBudget | None = None,
 ) -> str:
     """Markdown of the elements matched by ``select`` minus ``remove``, in document order.
 
@@ -150,7 +136,7 @@ def extract(
     unknown = [f for f in filters if f not in FILTERS]
     if unknown:
         raise ExtractionError("unknown-filter", f"{unknown!r} (known: {list(FILTERS)})")
-    budget = budget or Budget()
+    budget = budget or ExtractionBudget()
     soup = html if isinstance(html, BeautifulSoup) else parse(html)
     check_depth(soup, budget)  # before selectors, whose matching can grow with depth
     # Selectors see the page as it was served (positional selectors like :nth-child count
@@ -189,14 +175,14 @@ def _select(soup: BeautifulSoup, selector: str) -> list[Tag]:
 
 
 def _roots_and_removals(
-    soup: BeautifulSoup, matched: set[int], removed: set[int], budget: Budget
+    soup: BeautifulSoup, matched: set[int], removed: set[int], budget: ExtractionBudget
 ) -> tuple[list[Tag], list[Tag]]:
     """The outermost matched elements not inside a removed one, in document order, and the
     outermost removed elements: one walk of the tree (bs4's ``decomposed`` and ``parents``
     would each cost a walk per element, quadratic in the page's depth)."""
     roots: list[Tag] = []
     doomed: list[Tag] = []
-    stack = [(soup, False)]
+    stack: list[tuple[Tag, bool]] = [(soup, False)]
     while stack:
         node, inside_root = stack.pop()
         budget.check("selecting")
@@ -210,7 +196,7 @@ def _roots_and_removals(
     return roots, doomed
 
 
-def _outermost(top: Tag, wanted: Callable[[Tag], bool], budget: Budget) -> list[Tag]:
+def _outermost(top: Tag, wanted: Callable[[Tag], bool], budget: ExtractionBudget) -> list[Tag]:
     """``top`` and the elements under it for which ``wanted`` holds, none inside another, in document order."""
     found: list[Tag] = []
     stack = [top]
@@ -238,7 +224,7 @@ def _is_hidden_or_banner(tag: Tag) -> bool:
 
 def _is_cookie_banner(tag: Tag) -> bool:
     ident = str(tag.get("id", "")).lower()
-    classes = {c.lower() for c in tag.get("class", [])}
+    classes = {c.lower() for c in tag.get_attribute_list("class")}
     if ident in _CMP_IDS or classes & _CMP_CLASSES or tag.has_attr("data-cookie-banner"):
         return True
     role = str(tag.get("role", "")).lower()
@@ -296,31 +282,3 @@ def check_page(soup: BeautifulSoup) -> None:
 
 # Words and phrases of policy and contract language. A page that hits fewer than
 # _MIN_POLICY_TERMS distinct ones is not a policy (a product page, a login page, a stub).
-_POLICY_TERMS = re.compile(
-    r"\b(privacy|personal (data|information)|terms|policy|agree(ment)?|consent|rights?|"
-    r"third[- ]part(y|ies)|law(s|ful)?|liab(le|ility)|warrant(y|ies)|indemnif\w*|arbitration|jurisdiction|"
-    r"terminat(e|ion)|licen[cs]e|intellectual property|disclos(e|ure)|collect(ion)?|retention|retain|"
-    r"process(ing)?|prohibited|comply|obligations?|governing|breach|cookies?|data protection|"
-    r"you (may|must|agree)|we (may|will|collect|use))\b",
-    re.I,
-)
-_MIN_POLICY_TERMS = 6
-
-
-def check_text(text: str, *, min_chars: int, previous_chars: int | None = None, normalised: str | None = None) -> None:
-    """Refuse text that cannot be the policy: too short, collapsed, or not policy language."""
-    size = len(normalised if normalised is not None else normalise(text))
-    if size < min_chars:
-        raise ExtractionError("text-too-short", f"{size} characters, below the minimum of {min_chars}")
-    if previous_chars and size < previous_chars * 0.2:
-        raise ExtractionError("text-collapsed", f"{size} characters against {previous_chars} in the previous version")
-    terms: set[str] = set()
-    for match in _POLICY_TERMS.finditer(text[:200_000]):
-        terms.add(match.group(0).lower())
-        if len(terms) >= _MIN_POLICY_TERMS:
-            break
-    if len(terms) < _MIN_POLICY_TERMS:
-        raise ExtractionError(
-            "not-a-policy",
-            f"only {len(terms)} distinct terms of policy language (at least {_MIN_POLICY_TERMS} expected)",
-        )

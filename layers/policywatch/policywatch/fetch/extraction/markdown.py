@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import NavigableString, Tag
 from bs4.element import Comment, Doctype, PageElement, ProcessingInstruction
 
-from policywatch.fetch.extraction.budget import Budget, TextAllowance
+from policywatch.fetch.extraction.budget import ExtractionBudget, TextAllowance
 
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
 BLOCKS = {
@@ -58,7 +59,7 @@ class Renderer:
     """Markdown rendering of selected roots, within one page's budget."""
 
     def __init__(
-        self, base_url: str | None, filters: set[str], budget: Budget, allowance: TextAllowance | None = None
+        self, base_url: str | None, filters: set[str], budget: ExtractionBudget, allowance: TextAllowance | None = None
     ) -> None:
         self.base_url = base_url
         self.drop_targets = "drop-link-targets" in filters
@@ -141,6 +142,7 @@ class Renderer:
             if isinstance(child, NavigableString):
                 out.text(WHITESPACE.sub(" ", str(child)))
                 continue
+            child = cast(Tag, child)  # a PageElement is a NavigableString or a Tag
             name = child.name
             if name in HEADINGS:
                 out.flush()

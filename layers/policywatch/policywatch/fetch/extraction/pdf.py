@@ -25,11 +25,12 @@ from policywatch.fetch.extraction.budget import (
     MAX_PDF_PAGE_CONTENT,
     MAX_PDF_PAGES,
     PDF_SECONDS,
-    Budget,
+    ExtractionBudget,
     TextAllowance,
     error,
     extraction_slot,
 )
+from policywatch.fetch.extraction.checks import ExtractionError
 
 _EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be header or footer
 _MIN_PAGES_FOR_EDGES = 3
@@ -58,7 +59,7 @@ def pdf_to_markdown(data: bytes, *, deadline: float | None = None) -> str:
     ``too-large`` / ``too-slow`` past the budget (which ends at ``deadline`` if that is sooner).
     """
     with extraction_slot(deadline):
-        pages = _pages(data, Budget(PDF_SECONDS, deadline=deadline))
+        pages = _pages(data, ExtractionBudget(PDF_SECONDS, deadline=deadline))
         paragraphs = _join_pages(_drop_running_lines(pages))
         if not _has_text(paragraphs):  # every line was a "header": keep them rather than nothing
             paragraphs = _join_pages(pages)
@@ -71,10 +72,8 @@ def _has_text(paragraphs: list[str]) -> bool:
     return any(ch.isalnum() for p in paragraphs for ch in p)
 
 
-def _pages(data: bytes, budget: Budget) -> list[list[str]]:
+def _pages(data: bytes, budget: ExtractionBudget) -> list[list[str]]:
     """The cleaned lines of every page (see ``_page_lines``)."""
-    from policywatch.fetch.extraction.html import ExtractionError  # here, not at the top: see ``error``
-
     try:
         reader = PdfReader(io.BytesIO(data))
         locked = reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED
@@ -136,7 +135,7 @@ def _content_size(page: PageObject) -> int:
         return 0
 
 
-def _page_text(page: PageObject, budget: Budget, allowance: TextAllowance) -> str:
+def _page_text(page: PageObject, budget: ExtractionBudget, allowance: TextAllowance) -> str:
     try:
         return page.extract_text(extraction_mode="layout")
     except Exception:  # layout mode is stricter about fonts than plain mode

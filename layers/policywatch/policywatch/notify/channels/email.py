@@ -17,8 +17,9 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from policywatch.core import clock
+from policywatch.core.errors import InternalError
 from policywatch.messages.render import Email, one_line
-from policywatch.storage import clients as aws
+from policywatch.storage.outbound import Mailer
 
 _WIRE = SMTP.clone(max_line_length=998)
 
@@ -31,7 +32,7 @@ def build_message(sender: str, recipient: str, email: Email, unsubscribe_url: st
     message["To"] = recipient
     message["Subject"] = subject = _header_text(filled.subject)
     if str(message["Subject"]) != subject:  # never expected: the email package read something into it
-        raise ValueError("the subject would not be sent as written")
+        raise InternalError("the subject would not be sent as written")
     message["Date"] = format_datetime(clock.now())
     # The sender's domain, not make_msgid's default (the host name, slow to look up and an internal name).
     message["Message-ID"] = make_msgid(idstring="policywatch", domain=_domain(sender))
@@ -54,11 +55,6 @@ def _domain(sender: str) -> str:
     return parseaddr(sender)[1].rpartition("@")[2] or "policywatch.invalid"
 
 
-def send_email(sender: str, recipient: str, email: Email, unsubscribe_url: str | None) -> str:
+def send_email(mailer: Mailer, sender: str, recipient: str, email: Email, unsubscribe_url: str | None) -> str:
     """Send one email; returns the SES message id."""
-    response = aws.client("ses").send_raw_email(
-        Source=sender,
-        Destinations=[recipient],
-        RawMessage={"Data": build_message(sender, recipient, email, unsubscribe_url)},
-    )
-    return response["MessageId"]
+    return mailer.send_raw(sender, recipient, build_message(sender, recipient, email, unsubscribe_url))

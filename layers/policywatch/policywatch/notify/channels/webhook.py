@@ -2,7 +2,7 @@
 
 One ``send`` is one attempt: redirects are not followed and nothing is retried here (the
 notify queue retries, with the same ``webhook-id`` so receivers can drop duplicates). The
-connection goes to the address ``addresses.resolve`` checked, never to the name again, so a
+connection goes to the address ``outbound.resolve`` checked, never to the name again, so a
 DNS answer that changes between the check and the connect (rebinding) cannot redirect it.
 
 An attempt has a deadline as a whole (resolving, connecting, TLS, sending, the answer), not
@@ -13,11 +13,8 @@ the name lookup is waited for only as long as the attempt has left.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import json
-import secrets
 import socket
 import threading
 import time
@@ -28,7 +25,6 @@ from typing import Any
 
 import certifi
 import urllib3
-from standardwebhooks import Webhook
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import (
     ConnectTimeoutError,
@@ -39,11 +35,10 @@ from urllib3.exceptions import (
     SSLError,
 )
 
+from policywatch.core.errors import InternalError, TransientError
 from policywatch.core.outbound import DEFAULT_PORTS, AddressError, Target, resolve
+from policywatch.subscribers.secrets import validate_secret
 
-SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
-MIN_SECRET_BYTES = 24  # the Standard Webhooks bounds
-MAX_SECRET_BYTES = 64
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "policywatch-webhooks/1.0"
 EVENT_TYPE = "policy.changed"
@@ -135,7 +130,7 @@ _POOLS = urllib3.PoolManager(num_pools=100, maxsize=50, block=False)
 _POOLS.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
-class WebhookError(Exception):
+class WebhookError(TransientError):
     """Delivery failed; ``reason`` is a one-line description (no secrets), ``status`` the HTTP status if any."""
 
     def __init__(self, reason: str, status: int | None = None) -> None:
@@ -144,30 +139,10 @@ class WebhookError(Exception):
         self.status = status
 
 
-def new_secret() -> str:
-    """A new signing secret: "whsec_" and the base64 of 32 random bytes."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-
-
-def validate_secret(secret: str) -> str:
-    """``secret`` if it is a usable Standard Webhooks secret; ValueError naming the problem (never the secret)."""
-    if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
-        raise ValueError(f"webhook secret must start with {SECRET_PREFIX!r}")
-    encoded = secret.removeprefix(SECRET_PREFIX)
-    try:
-        # Unpadded base64 is accepted, as the standardwebhooks library accepts it.
-        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError(f"webhook secret must be base64 after {SECRET_PREFIX!r}") from None
-    if not MIN_SECRET_BYTES <= len(key) <= MAX_SECRET_BYTES:
-        raise ValueError(f"webhook secret must decode to {MIN_SECRET_BYTES}..{MAX_SECRET_BYTES} bytes, not {len(key)}")
-    return secret
-
-
 def payload(change: dict[str, Any]) -> bytes:
     """The Standard Webhooks body for a change record: {"type", "timestamp", "data"}, compact UTF-8 JSON."""
     if "detected_at" not in change:
-        raise ValueError("change record has no 'detected_at'")
+        raise InternalError("change record has no 'detected_at'")
     body = {"type": EVENT_TYPE, "timestamp": change["detected_at"], "data": change}
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -175,6 +150,8 @@ def payload(change: dict[str, Any]) -> bytes:
 def signed_headers(secret: str, message_id: str, body: bytes, now: datetime | None = None) -> dict[str, str]:
     """The Standard Webhooks headers for one attempt (the timestamp is fresh for every attempt)."""
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    from standardwebhooks import Webhook  # here: only webhook deliveries sign
+
     signature = Webhook(secret).sign(message_id, moment, body.decode("utf-8"))
     return {
         "webhook-id": message_id,

@@ -1,0 +1,96 @@
+"""`policywatch sweep|status|reextract`: fetch the tracked documents, their fetch health, rebuild their versions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from policywatch.fetch.reextract import reextract
+from policywatch.fetch.settings import ArchivistSettings
+from policywatch.fetch.sweep import current_catalog
+from policywatch.storage.documents import DocumentStates
+from policywatch_cli.stack import CliError, Commands, Out, Stack
+
+
+def register(commands: Commands) -> None:
+    commands.add_parser("sweep", help="fetch every tracked document now").set_defaults(run=cmd_sweep)
+    status = commands.add_parser("status", help="fetch health of every document")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(run=cmd_status)
+    again = commands.add_parser(
+        "reextract", help="rebuild versions from stored snapshots after a declaration or extractor change"
+    )
+    again.add_argument("--document", action="append", help="a document key, e.g. anthropic/privacy-policy (repeat)")
+    again.set_defaults(run=cmd_reextract)
+
+
+def cmd_sweep(args: argparse.Namespace, out: Out) -> None:
+    result = Stack(args.stack).invoke("SweepFunctionName")
+    out(f"sweep queued {result['documents']} documents of {result['platforms']} platforms")
+
+
+def cmd_status(args: argparse.Namespace, out: Out) -> None:
+    """Every document of the catalog in effect (and any no longer in it), with its fetch health."""
+    stack = Stack(args.stack)
+    documents = {d.key: d for d in current_catalog(stack.archive()).documents()}
+    states = {s.document_key: s for s in DocumentStates(stack.output("DocumentsTableName")).all()}
+    rows: list[dict[str, Any]] = []
+    for key in sorted(documents.keys() | states.keys()):
+        state, document = states.get(key), documents.get(key)
+        if state is None:
+            health = "needs a browser" if document and document.render == "browser" else "not fetched yet"
+        elif document is None:
+            health = "no longer in the catalog"
+        elif document.render == "browser":
+            health = "needs a browser"
+        elif state.consecutive_failures:
+            health = f"FAILING x{state.consecutive_failures}"
+        else:
+            health = "ok"
+        rows.append(
+            {
+                "document": key,
+                "health": health,
+                "last_success": state.last_success_at if state else None,
+                "last_change": state.last_change_at if state else None,
+                "failures": state.consecutive_failures if state else 0,
+                "last_error": state.last_error if state else None,
+                "url": " ".join(p.url for p in document.pages) if document else None,
+            }
+        )
+    if args.json:
+        out(json.dumps(rows, indent=2))
+        return
+    failing = sum(1 for r in rows if r["health"].startswith("FAILING"))
+    out(f"{len(rows)} documents, {failing} failing")
+    out(f"{'DOCUMENT':<42} {'HEALTH':<16} {'LAST SUCCESS':<25} {'LAST CHANGE':<25} LAST ERROR")
+    for r in rows:
+        error = (r["last_error"] or "")[:100] if r["failures"] else ""
+        out(
+            f"{r['document']:<42} {r['health']:<16} {r['last_success'] or '-':<25} {r['last_change'] or '-':<25} {error}"
+        )
+
+
+def cmd_reextract(args: argparse.Namespace, out: Out) -> None:
+    stack = Stack(args.stack)
+    archive = stack.archive()
+    catalog = current_catalog(archive)
+    documents = catalog.documents()
+    if args.document:
+        known = {d.key: d for d in documents}
+        unknown = [k for k in args.document if k not in known]
+        if unknown:
+            raise CliError(
+                f"not in the catalog in effect: {', '.join(unknown)} (keys look like anthropic/privacy-policy)"
+            )
+        documents = [known[k] for k in args.document]
+    states = DocumentStates(stack.output("DocumentsTableName"))
+    counts: dict[str, int] = {}
+    for document in documents:
+        if document.render == "browser":
+            continue
+        result = reextract(document, archive=archive, states=states, settings=ArchivistSettings.from_env())
+        counts[result.status] = counts.get(result.status, 0) + 1
+        out(f"{result.document_key:<42} {result.status:<11} {result.detail}")
+    out(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to re-extract")

@@ -1,0 +1,56 @@
+"""The notification functions' settings, composed of what each part needs (see ``policywatch.core.settings``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from policywatch.core.settings import Settings, env
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelSettings(Settings):
+    """How subscribers are reached."""
+
+    sender_email: str = env("SENDER_EMAIL")
+    public_base_url: str = env("PUBLIC_BASE_URL", "")  # the web function's URL: links in alerts
+    webhook_http_allowlist: str = env("WEBHOOK_HTTP_ALLOWLIST", "")  # host:port receivers allowed over http
+    webhook_connect_timeout: float = env("WEBHOOK_CONNECT_TIMEOUT_MS", 3.0, per=1000)
+    webhook_read_timeout: float = env("WEBHOOK_READ_TIMEOUT_MS", 10.0, per=1000)
+    webhook_deadline: float = env("WEBHOOK_DEADLINE_MS", 10.0, per=1000)  # a whole attempt
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetrySettings(Settings):
+    """The delivery queue: one job per attempt still to make."""
+
+    delivery_queue_url: str = env("DELIVERY_QUEUE_URL")
+    delivery_dead_letter_url: str = env("DELIVERY_DLQ_URL")
+    delivery_attempts: int = env("DELIVERY_ATTEMPTS", 6)  # the first, then five from the delivery queue
+    delivery_backoff_base: float = env("DELIVERY_BACKOFF_BASE_SECONDS", 30.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableSettings(Settings):
+    subscribers_table: str = env("SUBSCRIBERS_TABLE")
+    deliveries_table: str = env("DELIVERIES_TABLE")
+    delivery_ttl_days: int = env("DELIVERY_TTL_DAYS", 400)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifySettings(ChannelSettings, RetrySettings, TableSettings):
+    notify_concurrency: int = env("NOTIFY_CONCURRENCY", 16)  # deliveries in flight per invocation
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverySettings(ChannelSettings, RetrySettings, TableSettings):
+    archive_bucket: str = env("ARCHIVE_BUCKET")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DigestSettings(ChannelSettings, TableSettings):
+    archive_bucket: str = env("ARCHIVE_BUCKET")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconcileSettings(RetrySettings, TableSettings):
+    pass
