@@ -8,7 +8,7 @@ cases: a page on the allowlisted demo server redirects to the cloud metadata add
 to another port of the loopback interface. Every connection the process attempts is seen
 through the ``socket.connect`` audit event, so a refused redirect provably connected nowhere.
 
-``tests/integration/test_fetch_hostile.py`` runs the same servers as regression tests.
+``tests/integration/fetch/test_fetch_hostile.py`` runs the same servers as regression tests.
 """
 
 from __future__ import annotations

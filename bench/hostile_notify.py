@@ -11,7 +11,7 @@
   claim and sent nothing, the record said ``retrying`` forever).
 - ``notify-stuck-sending``: a delivery claimed by a process that then died (nothing reported it).
 
-``tests/integration/test_webhook_channel.py``, ``test_notify.py``, ``test_delivery_faults.py`` and
+``tests/integration/notify/test_webhook_channel.py``, ``test_notify.py``, ``test_delivery_faults.py`` and
 ``test_reconcile.py`` run the same inputs as regression tests.
 """
 

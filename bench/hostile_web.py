@@ -8,7 +8,7 @@
 - ``web-encoded-word-subject``: a summary carrying an RFC 2047 encoded word with CR LF in it,
   which the ``email`` package decoded into a header of its own (a Bcc here).
 
-``tests/integration/test_web.py`` and ``tests/unit/test_render.py`` run the same inputs as
+``tests/integration/web/test_web.py`` and ``tests/unit/messages/test_render.py`` run the same inputs as
 regression tests.
 """
 

@@ -4,7 +4,7 @@ A negation covers a term if it comes before it in the sentence and no new clause
 between (``SCOPE_END``: ";", ", unless", ", but", ", we", "even if", "and will"...): "We will
 not use your Inputs ... to train" is negated; "If you do not opt out, we will use ... to
 train" is not. ``negated`` is the rule; ``Scopes`` answers it for every term of one sentence
-in about constant time each, with the same answers (tests/unit/test_provisions.py compares them).
+in about constant time each, with the same answers (tests/unit/analysis/test_negation.py compares them).
 """
 
 from __future__ import annotations

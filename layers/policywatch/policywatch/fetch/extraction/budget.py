@@ -9,7 +9,7 @@ page is a **recorded failure** (``ExtractionError`` with kind ``too-large``, ``t
 Every limit sits far above the real pages: the corpus's eleven pages (``../shared/corpus``,
 0.04-1.2 MB) have at most 3,880 ``<``, 1,975 elements, 27 levels of nesting and 225 KB of
 Markdown, and extract in 0.04-0.65 s each on a busy 2-core machine (docs/extraction.md,
-"Budgets"; ``tests/unit/test_extract_budget.py`` checks the tenfold headroom on every page).
+"Budgets"; ``tests/unit/fetch/extraction/test_budget.py`` checks the tenfold headroom on every page).
 """
 
 from __future__ import annotations
