@@ -47,7 +47,7 @@ validate: $(VENV)/.installed
 	$(VENV)/bin/sam validate --lint
 
 build: $(VENV)/.installed
-	$(VENV)/bin/sam build
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build  # python3.12 and pip for the builds: the venv's
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache

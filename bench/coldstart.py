@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import yaml
+
+from devstack import template as cfn
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".local/bench/coldstart"
@@ -58,23 +59,6 @@ TIMER = (
 )
 IMPORT_LIMIT_MS = 250.0
 MB = 1_000_000
-
-
-class _Loader(yaml.SafeLoader):
-    """CloudFormation YAML: a short-form intrinsic (!Ref X) reads as its long form ({"Ref": "X"})."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {suffix if suffix == "Ref" else f"Fn::{suffix}": value}
-
-
-_Loader.add_multi_constructor("!", _intrinsic)
 
 
 @dataclass(frozen=True)
@@ -165,11 +149,7 @@ def built(rev: str | None, python: Path, rebuild: bool) -> tuple[str, Path]:
 
 
 def _template(build_dir: Path) -> dict[str, Any]:
-    return yaml.load((build_dir / "template.yaml").read_text(), Loader=_Loader)  # noqa: S506 - a SafeLoader
-
-
-def _ref(value: Any) -> str | None:
-    return value.get("Ref") if isinstance(value, dict) else None
+    return cfn.load(build_dir / "template.yaml")
 
 
 def _env_value(name: str, value: Any, parameters: dict[str, Any]) -> str:
@@ -178,7 +158,7 @@ def _env_value(name: str, value: Any, parameters: dict[str, Any]) -> str:
         return str(value).lower()
     if isinstance(value, str | int | float):
         return str(value)
-    default = parameters.get(_ref(value) or "", {}).get("Default")
+    default = parameters.get(cfn.ref(value) or "", {}).get("Default")
     if default is not None:
         return str(default)
     return next((v for key, v in PLACEHOLDERS if key in name), "placeholder")
@@ -194,7 +174,7 @@ def _function(name: str, properties: dict[str, Any], template: dict[str, Any], b
     defaults = (template.get("Globals") or {}).get("Function") or {}
     parameters = template.get("Parameters") or {}
     resources = template["Resources"]
-    layers = [_ref(layer) for layer in [*defaults.get("Layers", []), *properties.get("Layers", [])]]
+    layers = [cfn.ref(layer) for layer in [*defaults.get("Layers", []), *properties.get("Layers", [])]]
     handler = properties.get("Handler", defaults.get("Handler", ""))
     return Function(
         name=name,

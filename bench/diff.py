@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "layers/policywatch"))
+from bench.timing import median_seconds
+from policywatch.analysis.assess import analyse
+from policywatch.fetch.extraction.html import extract
+from policywatch_cli.replay import load, replay
 
-from bench.timing import median_seconds  # noqa: E402
-from policywatch.analysis.assess import analyse  # noqa: E402
-from policywatch.fetch.extraction.html import extract  # noqa: E402
-from policywatch_cli.replay import load, replay  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 CORPUS = ROOT.parent / "shared/corpus"
 PAIR_TARGET_MS = 50

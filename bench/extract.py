@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from bs4 import BeautifulSoup
+
+from bench.timing import median_seconds
+from policywatch.fetch.extraction.checks import check_text
+from policywatch.fetch.extraction.html import check_page, extract, html_to_markdown
+from policywatch.text.noise import fingerprint, normalise
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "layers/policywatch"))
 
-from bs4 import BeautifulSoup  # noqa: E402
-
-from bench.timing import median_seconds  # noqa: E402
-from policywatch.fetch.extraction.checks import check_text  # noqa: E402
-from policywatch.fetch.extraction.html import check_page, extract, html_to_markdown  # noqa: E402
-from policywatch.text.noise import fingerprint, normalise  # noqa: E402
 
 CORPUS = ROOT.parent / "shared/corpus/snapshots"
 TARGET_MS = 150

@@ -23,15 +23,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from devstack.ministack import MiniStack, free_port
+from devstack.tables import create_tables
+from policywatch.core.links import Links
+from policywatch.notify.dispatch import DeliveryOptions
+from policywatch.notify.fanout import deliver_change
+from policywatch.notify.retries import RetryQueue
+from policywatch.storage import clients as aws
+from policywatch.storage.deliveries import Deliveries
+from policywatch.storage.queues import Queue
+from policywatch.storage.subscribers import Subscribers
+from policywatch.subscribers import Endpoint, Subscriber
+from policywatch.subscribers.secrets import new_secret
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "layers/policywatch")]
 os.environ.update(
     {
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -42,17 +53,6 @@ os.environ.update(
     }
 )
 
-from devstack.ministack import MiniStack, free_port  # noqa: E402
-from devstack.tables import create_tables  # noqa: E402
-from policywatch.core.links import Links  # noqa: E402
-from policywatch.notify.dispatch import DeliveryOptions  # noqa: E402
-from policywatch.notify.fanout import deliver_change  # noqa: E402
-from policywatch.notify.retries import RetryQueue  # noqa: E402
-from policywatch.storage import clients as aws  # noqa: E402
-from policywatch.storage.deliveries import Deliveries  # noqa: E402
-from policywatch.storage.queues import Queue  # noqa: E402
-from policywatch.subscribers import Endpoint, Subscriber, Subscribers  # noqa: E402
-from policywatch.subscribers.secrets import new_secret  # noqa: E402
 
 SENDER = "alerts@policywatch.bench"
 EVENT = ROOT / "events" / "notify.json"  # the real Claude.ai training change (Open Terms Archive, ODC-By 1.0)

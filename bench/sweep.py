@@ -33,8 +33,13 @@ from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from devstack.events import sqs_event
+from devstack.ministack import MiniStack, free_port
+from policywatch.catalog import parse_catalog
+from policywatch.fetch.sweep import enqueue
+from policywatch.storage import clients as aws
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "layers/policywatch"), str(ROOT / "functions/fetch")]
 os.environ.update(
     {
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -48,11 +53,6 @@ os.environ.update(
     }
 )
 
-from devstack.events import sqs_event  # noqa: E402
-from devstack.ministack import MiniStack, free_port  # noqa: E402
-from policywatch.catalog import parse_catalog  # noqa: E402
-from policywatch.fetch.sweep import enqueue  # noqa: E402
-from policywatch.storage import clients as aws  # noqa: E402
 
 PAGE = ROOT.parent / "shared/corpus/snapshots/deepseek/privacy-policy/2026-02-10.html"
 HOSTS = 40
@@ -163,7 +163,7 @@ def _stack(run: str) -> str:
 def _poller(queue: str, batch: int, ready, start, stop, done) -> None:
     """One Lambda instance behind the event source: receive a batch, invoke, delete what succeeded."""
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the handlers' logs and metrics, for the whole process
-    import fetch_handler
+    from functions.fetch import fetch_handler
 
     sqs = aws.client("sqs")
     for service in ("sqs", "s3", "dynamodb"):  # a warm instance: imports done, clients made

@@ -5,24 +5,16 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import yaml
-
 from devstack.ministack import ROOT
+from devstack.template import load
 
 _KEPT = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
-
-
-class _TemplateLoader(yaml.SafeLoader):
-    """Reads CloudFormation YAML; intrinsic functions (!Ref, !Sub ...) are not needed here and read as None."""
-
-
-_TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
 @cache
 def table_definitions() -> dict[str, dict[str, Any]]:
     """Logical id -> the create_table arguments template.yaml gives it (keys, indexes, billing)."""
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_TemplateLoader)  # noqa: S506 - safe loader
+    template = load(ROOT / "template.yaml")
     return {
         name: {k: v for k, v in resource["Properties"].items() if k in _KEPT}
         for name, resource in template["Resources"].items()

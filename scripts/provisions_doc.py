@@ -10,10 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "layers/policywatch"))
+from policywatch.analysis.provisions import regulations, taxonomy
 
-from policywatch.analysis.provisions import regulations, taxonomy  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 PAGE = ROOT / "docs/provisions.md"
 

@@ -1,8 +1,10 @@
 """Diff: when a new version lands in the archive, record and publish what changed."""
 
+from collections.abc import Iterator
+from urllib.parse import unquote_plus
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch.analysis.changes import process_version
@@ -16,18 +18,27 @@ metrics = Metrics()
 check_at_cold_start(DiffSettings)
 
 
+def new_objects(event: dict) -> Iterator[tuple[str, str]]:
+    """(bucket, key) of each record of an S3 notification; S3 sends keys URL-encoded, spaces as "+".
+
+    Read here rather than through Powertools' ``S3Event``: two fields, and its data classes add
+    a tenth to this function's cold start.
+    """
+    for record in event.get("Records", []):
+        s3 = record["s3"]
+        yield s3["bucket"]["name"], unquote_plus(s3["object"]["key"])
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
-@event_source(data_class=S3Event)
-def handler(event: S3Event, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     topic = Topic(DiffSettings.from_env().change_topic_arn)
     changes = []
-    for record in event.records:
-        key = record.s3.get_object.key
+    for bucket, key in new_objects(event):
         if not key.startswith("versions/"):
             logger.warning("ignoring an object outside versions/", extra={"key": key})
             continue
-        change = process_version(Archive(record.s3.bucket.name), key, topic)
+        change = process_version(Archive(bucket), key, topic)
         if change:
             changes.append(change["change_id"])
             metrics.add_metric(name="Changes", unit=MetricUnit.Count, value=1)

@@ -254,7 +254,9 @@ def test_operator_errors_are_one_clear_line(deployed):
 
 
 def test_handlers_import_from_the_build_with_only_what_the_lambda_runtime_provides(deployed, tmp_path):
-    """MiniStack runs Lambdas on its own interpreter, where the dev venv hides missing dependencies."""
+    """MiniStack runs Lambdas on its own interpreter, where the dev venv hides missing dependencies;
+    each function with only its own layers and its template variables (its settings checked).
+    """
     runtime = tmp_path / "runtime"  # what the python3.12 Lambda runtime ships: boto3 and its dependencies
     runtime.mkdir()
     site_packages = Path(boto3.__file__).parent.parent
@@ -269,11 +271,9 @@ def test_handlers_import_from_the_build_with_only_what_the_lambda_runtime_provid
             [sys.executable, "-I", "-S", "-c", code],
             capture_output=True,
             text=True,
-            env={
-                "POWERTOOLS_SERVICE_NAME": "policywatch",
-                "POWERTOOLS_METRICS_NAMESPACE": "policywatch",
-                "AWS_DEFAULT_REGION": "us-east-1",
-            },
+            # The template's variables (placeholders for what only CloudFormation knows) and the name
+            # Lambda sets: each handler checks its settings at import, as in a cold start.
+            env={**function.env, "AWS_LAMBDA_FUNCTION_NAME": function.name, "AWS_DEFAULT_REGION": "us-east-1"},
         )
         assert result.returncode == 0, f"{function.name}: {result.stderr.strip()[-500:]}"
 

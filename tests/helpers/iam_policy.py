@@ -32,9 +32,9 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from devstack.ministack import ROOT
+from devstack.template import Intrinsic
+from devstack.template import load as load_template
 
 PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
 
@@ -49,31 +49,9 @@ class Call:
     any_of: bool = False  # SES: allowed when either identity (address or domain) is
 
 
-class _Tag:
-    def __init__(self, tag: str, value: Any) -> None:
-        self.tag, self.value = tag, value
-
-
-class _Loader(yaml.SafeLoader):
-    """CloudFormation YAML, intrinsic functions kept as tagged values to resolve later."""
-
-
-def _construct(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> _Tag:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return _Tag(suffix, value)
-
-
-_Loader.add_multi_constructor("!", _construct)
-
-
 @cache
 def template() -> dict[str, Any]:
-    return yaml.load((ROOT / "template.yaml").read_text(), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    return load_template(ROOT / "template.yaml")
 
 
 @cache
@@ -106,7 +84,7 @@ class Resolver:
             **self.resources[function]["Properties"].get("Environment", {}).get("Variables", {}),
         }
         for variable, value in variables.items():
-            if isinstance(value, _Tag) and value.tag == "Ref" and variable in environ:
+            if isinstance(value, Intrinsic) and value.name == "Ref" and variable in environ:
                 self.bound[value.value] = environ[variable]
         self.pseudo = {
             "AWS::Partition": PARTITION,
@@ -138,14 +116,14 @@ class Resolver:
             return [self.resolve(v) for v in value]
         if isinstance(value, dict):
             return {k: self.resolve(v) for k, v in value.items()}
-        if not isinstance(value, _Tag):
+        if not isinstance(value, Intrinsic):
             return value
-        if value.tag == "Ref":
+        if value.name == "Ref":
             return self.ref(value.value)
-        if value.tag == "GetAtt":
+        if value.name == "GetAtt":
             name, _, attribute = value.value.partition(".")
             return self.get_att(name, attribute)
-        if value.tag == "Sub":
+        if value.name == "Sub":
             text, extra = (value.value, {}) if isinstance(value.value, str) else value.value
             extra = {k: self.resolve(v) for k, v in extra.items()}
 
@@ -158,13 +136,13 @@ class Resolver:
                 return self.ref(name)
 
             return re.sub(r"\$\{([^}]+)\}", substitute, text)
-        if value.tag == "Select":
+        if value.name == "Select":
             index, items = value.value
             return self.resolve(items)[int(index)]
-        if value.tag == "Split":
+        if value.name == "Split":
             separator, text = value.value
             return self.resolve(text).split(separator)
-        raise NotImplementedError(f"!{value.tag} in a policy statement")
+        raise NotImplementedError(f"!{value.name} in a policy statement")
 
 
 def statements(function: str, environ: dict[str, str]) -> list[dict[str, Any]]:

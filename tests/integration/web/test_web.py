@@ -11,6 +11,7 @@ from moto.dynamodb.models import DynamoDBBackend
 
 from functions.notify import notify_handler
 from functions.web import web_handler
+from policywatch.core.errors import InputError
 from policywatch.storage.archive import Archive
 from policywatch.storage.subscribers import Subscribers
 from policywatch.web import pages as web_pages
@@ -241,3 +242,14 @@ def test_a_corrupt_change_record_is_a_plain_500_page(stack, context):
     stack.s3.put_object(Bucket=stack.bucket, Key=key + ".json", Body=b"{not json")
     response = _answer("GET", "/" + key, None, context)
     assert response["statusCode"] == 500 and "JSONDecodeError" not in response["body"]
+
+
+def test_a_request_refused_as_input_is_a_400_page_with_its_one_line(stack, context, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise InputError("not an archive key: '<b>changes/x</b>'\nsecond line never shown")
+
+    monkeypatch.setattr(web_pages, "change_page", refuse)
+    response = _answer("GET", "/changes/anthropic/privacy-policy/2025-08-29T003202.000Z", None, context)
+    assert response["statusCode"] == 400 and response["headers"]["Content-Type"].startswith("text/html")
+    assert "Bad request" in response["body"] and "not an archive key" in response["body"]
+    assert "<b>changes" not in response["body"] and "second line" not in response["body"]
