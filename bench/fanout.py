@@ -34,7 +34,7 @@ from devstack.tables import create_tables
 from policywatch.core.links import Links
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.notify.fanout import deliver_change
-from policywatch.notify.retries import RetryQueue
+from policywatch.notify.jobs import RetryQueue
 from policywatch.storage import clients as aws
 from policywatch.storage.deliveries import Deliveries
 from policywatch.storage.queues import Queue

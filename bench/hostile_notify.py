@@ -157,7 +157,7 @@ def fanout_monopoly() -> str:
     from policywatch.core.links import Links
     from policywatch.notify.dispatch import DeliveryOptions
     from policywatch.notify.fanout import UnfinishedFanOut, deliver_change
-    from policywatch.notify.retries import RetryQueue
+    from policywatch.notify.jobs import RetryQueue
     from policywatch.storage.deliveries import Deliveries
     from policywatch.storage.queues import Queue
     from policywatch.storage.subscribers import Subscribers
@@ -202,7 +202,7 @@ def retry_not_scheduled() -> str:
     from policywatch.core.links import Links
     from policywatch.notify.dispatch import DeliveryOptions
     from policywatch.notify.fanout import deliver_change
-    from policywatch.notify.retries import RetryQueue
+    from policywatch.notify.jobs import RetryQueue
     from policywatch.storage.deliveries import Deliveries
     from policywatch.storage.queues import Queue
     from policywatch.storage.subscribers import Subscribers
@@ -237,8 +237,8 @@ def stuck_sending() -> str:
             from datetime import timedelta
 
             from policywatch.core import clock
+            from policywatch.notify.jobs import RetryQueue
             from policywatch.notify.reconcile import reconcile
-            from policywatch.notify.retries import RetryQueue
             from policywatch.storage.queues import Queue
         except ImportError:
             status = deliveries.for_change(change["change_id"])[0]["status"]

@@ -14,7 +14,8 @@ from policywatch.core.errors import InputError, TransientError
 from policywatch.core.events import event_from_record
 from policywatch.core.settings import check_at_cold_start
 from policywatch.notify.dispatch import DeliveryOptions
-from policywatch.notify.retries import RedeliveryOutcome, RetryQueue, redeliver
+from policywatch.notify.jobs import RetryQueue
+from policywatch.notify.retries import RedeliveryOutcome, redeliver
 from policywatch.notify.settings import DeliverySettings
 from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries

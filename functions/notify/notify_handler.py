@@ -13,7 +13,7 @@ from policywatch.core.events import parse_change_event
 from policywatch.core.settings import check_at_cold_start
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.notify.fanout import deliver_change
-from policywatch.notify.retries import RetryQueue
+from policywatch.notify.jobs import RetryQueue
 from policywatch.notify.settings import NotifySettings
 from policywatch.storage.deliveries import Deliveries
 from policywatch.storage.subscribers import Subscribers

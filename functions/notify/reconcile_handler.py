@@ -7,8 +7,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch.core.settings import check_at_cold_start
+from policywatch.notify.jobs import RetryQueue
 from policywatch.notify.reconcile import reconcile
-from policywatch.notify.retries import RetryQueue
 from policywatch.notify.settings import ReconcileSettings
 from policywatch.storage.deliveries import Deliveries
 

@@ -16,8 +16,8 @@ from devstack.events import sqs_event as lambda_event
 from functions.notify import delivery_handler
 from policywatch.analysis.provisions import taxonomy
 from policywatch.core import clock
+from policywatch.notify.jobs import RetryQueue
 from policywatch.notify.reconcile import Reconciliation, reconcile
-from policywatch.notify.retries import RetryQueue
 from policywatch.storage.deliveries import Deliveries
 from policywatch.storage.queues import Queue
 from policywatch.storage.subscribers import Subscribers

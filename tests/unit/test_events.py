@@ -8,7 +8,7 @@ from policywatch.catalog import Document
 from policywatch.core.links import Links
 from policywatch.messages.render import alert_email, alert_sms
 from policywatch.messages.sms import segments
-from policywatch.notify.retries import parse_job
+from policywatch.notify.jobs import parse_job
 from policywatch.subscribers.tiers import tier
 from tests.helpers.paths import EVENTS
 

@@ -22,7 +22,7 @@ from policywatch.core.links import Links
 from policywatch.messages.render import alert_sms
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.notify.fanout import DEADLINE_MARGIN_SECONDS, deliver_change
-from policywatch.notify.retries import RetryQueue
+from policywatch.notify.jobs import RetryQueue
 from policywatch.notify.settings import NotifySettings
 from policywatch.storage.deliveries import Deliveries
 from policywatch.storage.subscribers import Subscribers

@@ -17,8 +17,8 @@ from devstack.tables import table_definitions
 from functions.notify import reconcile_handler
 from policywatch.core import clock
 from policywatch.notify import dispatch
+from policywatch.notify.jobs import RetryQueue
 from policywatch.notify.reconcile import MAX_RESCUES, reconcile
-from policywatch.notify.retries import RetryQueue
 from policywatch.storage import clients as aws
 from policywatch.storage.deliveries import (
     OVERDUE_GRACE_SECONDS,

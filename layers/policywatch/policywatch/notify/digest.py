@@ -20,7 +20,7 @@ from policywatch.core import clock
 from policywatch.core.errors import TransientError
 from policywatch.core.events import event_from_record
 from policywatch.messages.render import digest_email
-from policywatch.notify import dispatch
+from policywatch.notify import jobs
 from policywatch.notify.channels import email
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.storage.archive import Archive, parse_key, parse_stamp
@@ -97,7 +97,7 @@ def send_digests(
         try:
             message_id = email.send_email(options.mailer, options.sender, subscriber.email, message, unsubscribe)
         except Exception as exc:  # one failed digest never stops the others
-            reason = dispatch.describe(exc)
+            reason = jobs.describe(exc)
             _record_failure(deliveries, key, reason)
             run.failed += 1
             logger.warning("digest failed", extra={"subscriber_id": subscriber.subscriber_id, "error": reason})
@@ -116,10 +116,8 @@ def _record_failure(deliveries: Deliveries, key: DeliveryKey, reason: str) -> No
     try:
         deliveries.failed(key, reason)
     except Exception as exc:  # a record left "sending" would be settled as interrupted: never sent
-        logger.warning(
-            "could not record a failed digest; giving its claim back", extra={"error": dispatch.describe(exc)}
-        )
+        logger.warning("could not record a failed digest; giving its claim back", extra={"error": jobs.describe(exc)})
         try:
             deliveries.release(key, "sending", 1)
         except Exception as again:  # left "sending": the reconciler settles it as interrupted (never sent twice)
-            logger.error("could not give a digest's claim back", extra={"error": dispatch.describe(again)})
+            logger.error("could not give a digest's claim back", extra={"error": jobs.describe(again)})

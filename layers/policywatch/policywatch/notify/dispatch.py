@@ -7,30 +7,20 @@ once per change and tier, not once per subscriber: only the unsubscribe link dif
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from policywatch.core import outbound
-from policywatch.core.errors import TransientError
 from policywatch.core.links import Links
 from policywatch.messages.render import Email, alert_email, alert_sms
 from policywatch.notify.channels import email, sms, webhook
+from policywatch.notify.jobs import DeliveryError
 from policywatch.notify.settings import ChannelSettings
 from policywatch.storage.deliveries import DeliveryKey
-from policywatch.storage.errors import StorageError
 from policywatch.storage.outbound import Mailer, SmsSender
 from policywatch.subscribers import Subscriber
 from policywatch.subscribers.tiers import Tier
-
-_EMAIL = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+")
-_PHONE = re.compile(r"\+\d[\d ()-]{6,}\d")
-
-
-class DeliveryError(TransientError):
-    """A send failed; the message says why in one line, without personal data or secrets."""
 
 
 @dataclass(frozen=True)
@@ -129,30 +119,3 @@ def send(
             raise DeliveryError(exc.reason) from None
         return message_id, f"answered {status}"
     raise DeliveryError(f"unknown channel {key.channel!r}")
-
-
-def describe(exc: BaseException) -> str:
-    """One line on why a send failed, fit for a delivery record and the logs."""
-    if isinstance(exc, DeliveryError):
-        text = str(exc)
-    elif isinstance(exc, StorageError):
-        text = f"{exc.code}: {exc.aws_message}".strip()
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    # Providers quote the address they refused; records and logs must not carry it.
-    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))[:500]
-
-
-def job_body(key: DeliveryKey, record_key: str, *, attempt: int = 2, after_failed: int | None = None) -> str:
-    """The delivery queue's message for one delivery (ids only: addresses and secrets are read again).
-
-    ``attempt``: the attempt its first receive makes (2: the fan-out made the first; 1: the fan-out
-    handed it over unsent). ``after_failed``: the attempt that is known to have ended unsent although
-    its record could not say so; the job may take that record over.
-    """
-    job: dict[str, Any] = {**key.message(), "record_key": record_key}
-    if attempt != 2:
-        job["attempt"] = attempt
-    if after_failed is not None:
-        job["after_failed"] = after_failed
-    return json.dumps(job)

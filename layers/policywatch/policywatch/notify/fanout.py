@@ -26,9 +26,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from policywatch.core.errors import TransientError
-from policywatch.notify import dispatch
+from policywatch.notify import dispatch, jobs
 from policywatch.notify.dispatch import DeliveryOptions, Renderings
-from policywatch.notify.retries import RetryQueue
+from policywatch.notify.jobs import RetryQueue
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import Subscriber, entitlement
@@ -205,7 +205,7 @@ def _result(future: Future[Result], task: Task) -> Result:
     try:
         return future.result()
     except Exception as exc:
-        logger.error("delivery broke off", extra={**vars(task.key), "error": dispatch.describe(exc)})
+        logger.error("delivery broke off", extra={**vars(task.key), "error": jobs.describe(exc)})
         return Result.ERROR
 
 
@@ -224,13 +224,13 @@ def attempt(
     try:
         message_id, detail = dispatch.send(task.key, task.subscriber, task.plan, renderings, options)
     except Exception as exc:  # any failure of this channel: the others go on
-        return _retry_later(task.key, change["record_key"], dispatch.describe(exc), deliveries, retries)
+        return _retry_later(task.key, change["record_key"], jobs.describe(exc), deliveries, retries)
     try:
         deliveries.sent(task.key, message_id, detail)
     except Exception as exc:  # it went out: the change, retried, must not send it twice (the claim stays)
         logger.error(
             "delivery sent but not recorded; the reconciler settles it",
-            extra={**vars(task.key), "error": dispatch.describe(exc)},
+            extra={**vars(task.key), "error": jobs.describe(exc)},
         )
     return Result.SENT
 
@@ -247,14 +247,14 @@ def _retry_later(key: DeliveryKey, record_key: str, reason: str, deliveries: Del
         deliveries.retrying(key, reason, delay)
     except Exception as exc:  # the record still says sending: the job below vouches that attempt 1 ended unsent
         recorded = False
-        logger.warning("could not record the failure", extra={**vars(key), "error": dispatch.describe(exc)})
+        logger.warning("could not record the failure", extra={**vars(key), "error": jobs.describe(exc)})
     try:
         retries.schedule(key, record_key, delay, after_failed=None if recorded else 1)
     except Exception as exc:
         # Nobody would make attempt 2: give the claim back, so the change's redelivery makes attempt 1
         # again. If that fails too, the record stays unsettled and the reconciler finds it.
         deliveries.release(key, "retrying" if recorded else "sending", 1)
-        raise RetryNotScheduled(f"could not schedule the retry: {dispatch.describe(exc)}") from exc
+        raise RetryNotScheduled(f"could not schedule the retry: {jobs.describe(exc)}") from exc
     return Result.RETRYING
 
 
@@ -282,7 +282,7 @@ def hand_over(
                     results.append(Result.DUPLICATE)
             refused = set(retries.hand_over(claimed, record_key))
         except Exception as exc:  # nothing of this chunk is known to be on the queue
-            logger.error("could not hand deliveries over", extra={"error": dispatch.describe(exc)})
+            logger.error("could not hand deliveries over", extra={"error": jobs.describe(exc)})
             refused = set(claimed)
             results += [Result.NOT_STARTED] * (len(chunk) - len(results) - len(claimed))  # not even claimed
         for key in claimed:
@@ -293,7 +293,7 @@ def hand_over(
                 deliveries.release(key, "queued", 0)
                 results.append(Result.NOT_STARTED)
             except Exception as exc:  # left queued: the reconciler puts it on the queue
-                logger.error("could not give a claim back", extra={**vars(key), "error": dispatch.describe(exc)})
+                logger.error("could not give a claim back", extra={**vars(key), "error": jobs.describe(exc)})
                 results.append(Result.ERROR)
         return results
 

@@ -30,8 +30,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from policywatch.notify import dispatch
-from policywatch.notify.retries import RetryQueue
+from policywatch.notify import jobs
+from policywatch.notify.jobs import RetryQueue
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
 
 logger = Logger(child=True)
@@ -113,6 +113,6 @@ def _settle(record: dict[str, Any], deliveries: Deliveries, retries: RetryQueue,
     try:
         retries.schedule(DeliveryKey.of(record), record_key, 0, attempt=int(record.get("attempts", 0)) + 1)
     except Exception as exc:  # the record is overdue again after the grace: the next run tries again
-        logger.error("could not hand a stuck delivery over", extra={"error": dispatch.describe(exc)})
+        logger.error("could not hand a stuck delivery over", extra={"error": jobs.describe(exc)})
         return "errors"
     return "resent"

@@ -17,7 +17,6 @@ the reconciler (``reconcile``), which finds what a crash left behind.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -25,55 +24,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from policywatch.core.backoff import RetryPolicy
-from policywatch.core.errors import InputError
-from policywatch.notify import dispatch
+from policywatch.notify import dispatch, jobs
 from policywatch.notify.dispatch import DeliveryOptions, Renderings
-from policywatch.notify.settings import RetrySettings
-from policywatch.storage.deliveries import Deliveries, DeliveryKey
-from policywatch.storage.queues import Message, Queue
+from policywatch.notify.jobs import Job, RetryQueue, read_job
+from policywatch.storage.deliveries import Deliveries
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import SubscriberError, entitlement
 
 logger = Logger(child=True)
-
-MAX_DELAY_SECONDS = 900  # SQS DelaySeconds' limit, for the first hand-over
-MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS's limit for a message's visibility timeout
-
-
-@dataclass(frozen=True)
-class RetryQueue:
-    """The delivery queue (one job per attempt still to make) and its dead-letter queue."""
-
-    queue: Queue
-    dead_letters: Queue
-    policy: RetryPolicy = RetryPolicy(attempts=6, base_delay=30, max_delay=4 * 3600, jitter=0.5)
-
-    @classmethod
-    def from_settings(cls, config: RetrySettings) -> RetryQueue:
-        policy = RetryPolicy(
-            attempts=config.delivery_attempts, base_delay=config.delivery_backoff_base, max_delay=4 * 3600, jitter=0.5
-        )
-        return cls(Queue(config.delivery_queue_url), Queue(config.delivery_dead_letter_url), policy)
-
-    def delay(self, failed_attempt: int) -> float:
-        """Seconds before the attempt after ``failed_attempt`` (exponential, with jitter)."""
-        return min(self.policy.backoff(failed_attempt), MAX_VISIBILITY_SECONDS)
-
-    def schedule(
-        self, key: DeliveryKey, record_key: str, delay: float, *, attempt: int = 2, after_failed: int | None = None
-    ) -> None:
-        """Put a job for attempt ``attempt`` on the delivery queue, visible after ``delay`` (at most 15 min)."""
-        body = dispatch.job_body(key, record_key, attempt=attempt, after_failed=after_failed)
-        self.queue.send(Message(body, delay=int(min(max(delay, 0), MAX_DELAY_SECONDS))))
-
-    def hand_over(self, keys: list[DeliveryKey], record_key: str) -> list[DeliveryKey]:
-        """Jobs for the first attempt of ``keys``, visible at once; returns the keys SQS did not take."""
-        refused = self.queue.send_batch([Message(dispatch.job_body(key, record_key, attempt=1)) for key in keys])
-        return [keys[index] for index, _ in refused]
-
-    def dead_letter(self, body: str, reason: str) -> None:
-        self.dead_letters.send(Message(body, attributes=(("reason", reason[:256]),)))
 
 
 class RedeliveryOutcome(Enum):
@@ -91,46 +49,6 @@ class Redelivery:
     attempt: int
     retry_in: float = 0.0
     reason: str = ""
-
-
-class DeliveryJobError(InputError):
-    """A message on the delivery queue is not a delivery job."""
-
-
-@dataclass(frozen=True)
-class Job:
-    key: DeliveryKey
-    record_key: str
-    attempt: int = 2  # the attempt this job's first receive makes
-    after_failed: int | None = None  # an attempt known to have ended unsent, though its record says sending
-
-
-def parse_job(body: str) -> tuple[DeliveryKey, str]:
-    """The delivery and the change record a job names (``read_job`` has its attempt numbers too)."""
-    job = read_job(body)
-    return job.key, job.record_key
-
-
-def read_job(body: str) -> Job:
-    """A delivery queue message as a Job; DeliveryJobError naming what is wrong with it."""
-    try:
-        job = json.loads(body)
-        parsed = Job(
-            DeliveryKey(job["change_id"], job["subscriber_id"], job["channel"]),
-            job["record_key"],
-            job.get("attempt", 2),
-            job.get("after_failed"),
-        )
-    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        raise DeliveryJobError(f"not a delivery job: {type(exc).__name__}: {exc}") from None
-    fields = (parsed.key.change_id, parsed.key.subscriber_id, parsed.key.channel, parsed.record_key)
-    if not all(isinstance(value, str) and value for value in fields):
-        raise DeliveryJobError("not a delivery job: ids must be non-empty strings")
-    for name in ("attempt", "after_failed"):
-        value = getattr(parsed, name)
-        if value is not None and (type(value) is not int or value < 1):
-            raise DeliveryJobError(f"not a delivery job: {name} must be a positive integer, not {value!r}")
-    return parsed
 
 
 def redeliver(
@@ -161,13 +79,13 @@ def redeliver(
         deliveries.cancelled(key, "the subscriber was removed")
         return Redelivery(RedeliveryOutcome.CANCELLED, attempt)
     except Exception as exc:  # the delivery is ours now: every failure is recorded as an attempt
-        return _after_failure(job, body, attempt, dispatch.describe(exc), deliveries=deliveries, retries=retries)
+        return _after_failure(job, body, attempt, jobs.describe(exc), deliveries=deliveries, retries=retries)
     try:
         deliveries.sent(key, message_id, detail)
     except Exception as exc:  # it went out: receiving this job again must not send it twice
         logger.error(
             "delivery sent but not recorded; the reconciler settles it",
-            extra={**vars(key), "attempt": attempt, "error": dispatch.describe(exc)},
+            extra={**vars(key), "attempt": attempt, "error": jobs.describe(exc)},
         )
     return Redelivery(RedeliveryOutcome.SENT, attempt)
 
@@ -181,8 +99,8 @@ def _after_failure(
         try:
             deliveries.failed(key, reason)
         except Exception as exc:  # the record still says sending: the dead letter vouches for this attempt
-            logger.warning("could not record the failure", extra={**vars(key), "error": dispatch.describe(exc)})
-            body = dispatch.job_body(key, job.record_key, after_failed=attempt)
+            logger.warning("could not record the failure", extra={**vars(key), "error": jobs.describe(exc)})
+            body = jobs.job_body(key, job.record_key, after_failed=attempt)
         retries.dead_letter(body, reason)  # raising, this message comes back and makes one more attempt
         logger.error("delivery failed for good", extra={**vars(key), "attempt": attempt, "error": reason})
         return Redelivery(RedeliveryOutcome.FAILED, attempt, reason=reason)
@@ -192,7 +110,7 @@ def _after_failure(
     except Exception as exc:
         # This message, received again, could not tell the record's "sending" from a crash mid-send;
         # a new job vouching for this attempt can. If that fails too, the reconciler has it.
-        logger.warning("could not record the failure", extra={**vars(key), "error": dispatch.describe(exc)})
+        logger.warning("could not record the failure", extra={**vars(key), "error": jobs.describe(exc)})
         retries.schedule(key, job.record_key, delay, attempt=attempt + 1, after_failed=attempt)
         return Redelivery(RedeliveryOutcome.RESCHEDULED, attempt, retry_in=delay, reason=reason)
     logger.warning("delivery failed again", extra={**vars(key), "attempt": attempt, "error": reason})

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from policywatch.notify.retries import DeliveryJobError, read_job
+from policywatch.notify.jobs import DeliveryJobError, read_job
 
 
 def test_jobs_name_their_first_attempt_and_what_they_vouch_for():
