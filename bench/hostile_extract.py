@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from policywatch.fetch.extraction.checks import ExtractionError
 from policywatch.fetch.extraction.html import check_page, extract, parse
 from policywatch.fetch.extraction.pdf import pdf_to_markdown
-from tests.pdfs import shared_stream_pdf, text_stream
+from tests.helpers.pdfs import shared_stream_pdf, text_stream
 
 try:
     from policywatch.fetch.extraction.html import html_to_markdown

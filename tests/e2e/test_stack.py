@@ -19,7 +19,7 @@ from werkzeug import Request, Response
 from bench.coldstart import functions as built_functions
 from devstack import demo_site
 from devstack.ministack import VENV_BIN
-from tests.e2e.conftest import wait_for
+from tests.helpers.waiting import wait_for
 
 
 def _states(deployed) -> dict[str, dict]:

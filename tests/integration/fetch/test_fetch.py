@@ -16,7 +16,7 @@ from policywatch.storage.archive import CATALOG_KEY
 from tests.helpers.aws import REGION
 from tests.helpers.corpus import corpus_page
 from tests.helpers.events import sqs_event
-from tests.pdfs import pdf
+from tests.helpers.pdfs import pdf
 
 CLAUDE_28 = "claude-ai/privacy-policy/2025-08-28.html"
 CLAUDE_29 = "claude-ai/privacy-policy/2025-08-29.html"

@@ -17,7 +17,7 @@ from policywatch.fetch import fetcher
 from policywatch.fetch.extraction.checks import ExtractionError
 from policywatch.fetch.extraction.pdf import pdf_to_markdown
 from policywatch.fetch.fetcher import FetchError, FetchResult, RetryPolicy, Validators, default_user_agent
-from tests.pdfs import pdf
+from tests.helpers.pdfs import pdf
 
 HTML = b"<html><body><main><h1>Privacy Policy</h1><p>We keep little.</p></main></body></html>"
 MB = 1024 * 1024

@@ -1,7 +1,7 @@
 """PDF extraction: budgets on hostile PDFs (issue 11, finding 6): pages and content are counted
 before any text is read, the clock and the text page by page; and damaged PDFs are recorded failures.
 
-The PDFs are written by tests/pdfs.py. Bounds are ceilings several times what the fixed code
+The PDFs are written by tests/helpers/pdfs.py. Bounds are ceilings several times what the fixed code
 takes on a busy machine; the code before the budgets took far longer (stated per test).
 """
 
@@ -22,8 +22,8 @@ from policywatch.fetch.extraction.budget import (
 )
 from policywatch.fetch.extraction.checks import ExtractionError
 from policywatch.fetch.extraction.pdf import pdf_to_markdown
+from tests.helpers.pdfs import form_pdf, pdf, shared_stream_pdf, text_stream
 from tests.helpers.strategies import PROPERTY
-from tests.pdfs import form_pdf, pdf, shared_stream_pdf, text_stream
 
 # 6,000 lines of text: a 160 KB content stream, 4-5 s of pypdf's work each time a page draws it.
 _HEAVY = text_stream(["policy words line"] * 6_000)

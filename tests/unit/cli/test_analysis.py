@@ -54,7 +54,7 @@ def test_replay_of_a_folder_that_is_not_a_history(tmp_path, capsys):
 
 def test_diff_of_pdf_versions_goes_through_the_pipelines_pdf_extraction(tmp_path, capsys):
     """A PDF policy compares like any other: its text is extracted the way the fetch stage does it."""
-    from tests.pdfs import pdf
+    from tests.helpers.pdfs import pdf
 
     lines = [
         "Privacy Policy",
