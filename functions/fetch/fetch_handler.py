@@ -24,8 +24,8 @@ from policywatch.storage.queues import Queue
 from policywatch.storage.topics import Topic
 
 logger = Logger()
-check_at_cold_start(FetchSettings)
 metrics = Metrics()
+check_at_cold_start(FetchSettings)
 
 _METRICS = {
     "new-version": "VersionsArchived",
