@@ -8,8 +8,8 @@ from pathlib import Path
 
 from policywatch.analysis.assess import analyse
 from policywatch.catalog import Page
-from policywatch.fetch.archivist import page_text
 from policywatch.fetch.extraction.checks import ExtractionError, check_text
+from policywatch.fetch.extraction.pages import page_text
 from policywatch.fetch.settings import ArchivistSettings
 from policywatch_cli.replay import HistoryError, replay
 from policywatch_cli.replay import load as load_history

@@ -18,8 +18,6 @@ version again, which the diff stage recognises as no change.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,13 +25,15 @@ from typing import cast
 
 from aws_lambda_powertools import Logger
 
-from policywatch.catalog import Document, Page
+from policywatch.catalog import Document
 from policywatch.core import clock
 from policywatch.core.errors import ConfigError
 from policywatch.core.outbound import AddressError, parse_allowlist
 from policywatch.fetch.alerts import OperatorAlerts
 from policywatch.fetch.extraction.checks import EXTRACTOR_VERSION, ExtractionError, check_text
+from policywatch.fetch.extraction.pages import declaration_hash, document_text
 from policywatch.fetch.fetcher import FetchError, FetchResult, RetryPolicy, fetch
+from policywatch.fetch.reextract import latest_snapshot, rebuild
 from policywatch.fetch.result import Validators
 from policywatch.fetch.settings import ArchivistSettings
 from policywatch.storage.archive import STAMP_WIDTH, Archive, key_for, sha256
@@ -53,44 +53,6 @@ class FetchOutcome:
     version_key: str | None = None
     error: str | None = None
     alert: str | None = None  # failing | recovered, when this fetch raised an operator alert
-
-
-def declaration_hash(document: Document) -> str:
-    """Identifies what the stored validators and fingerprint were extracted with."""
-    declared = {"document": document.to_dict(), "extractor": EXTRACTOR_VERSION}
-    return hashlib.sha256(json.dumps(declared, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def page_text(
-    page: Page,
-    body: bytes,
-    content_type: str,
-    base_url: str,
-    filters: tuple[str, ...] = (),
-    deadline: float | None = None,
-) -> str:
-    """The Markdown of one fetched page, exactly as the pipeline extracts it (``reextract`` too),
-    within the extraction budgets (docs/extraction.md) and ``deadline`` (``time.monotonic()``)."""
-    if content_type == "application/pdf":
-        from policywatch.fetch.extraction.pdf import pdf_to_markdown  # here: pypdf only for PDF documents
-
-        return pdf_to_markdown(body, deadline=deadline)
-    from policywatch.fetch.extraction.html import html_to_markdown  # here: the parsers only when a page changed
-
-    return html_to_markdown(body, page.select, page.remove, base_url=base_url, filters=filters, deadline=deadline)
-
-
-def document_text(document: Document, pages: list[tuple[bytes, str, str]], *, deadline: float | None = None) -> str:
-    """The pages' Markdown, in the declared order; ``pages`` are (body, content type, URL)."""
-    if len(pages) != len(document.pages):
-        raise ExtractionError(
-            "pages-mismatch", f"the declaration has {len(document.pages)} pages, {len(pages)} were given"
-        )
-    texts = [
-        page_text(page, body, content_type, url, document.filters, deadline).strip()
-        for page, (body, content_type, url) in zip(document.pages, pages, strict=True)
-    ]
-    return "\n\n".join(texts) + "\n"
 
 
 class Archivist:
@@ -202,8 +164,6 @@ class Archivist:
         """The declaration or extractor changed since the last version: first re-extract the
         page that version came from, as a technical version, so the diff against today's
         text shows what the site changed and not what we changed."""
-        from policywatch.fetch.reextract import latest_snapshot, rebuild  # reextract builds on this module
-
         last_version_key = cast(str, state.last_version_key)  # called only when there is a last version
         version_stamp = last_version_key.rsplit("/", 1)[1][:STAMP_WIDTH]
         keys = latest_snapshot(self.archive, document, until=version_stamp)

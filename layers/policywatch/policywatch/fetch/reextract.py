@@ -15,8 +15,8 @@ from datetime import datetime
 
 from policywatch.catalog import Document
 from policywatch.core import clock
-from policywatch.fetch.archivist import declaration_hash, document_text
 from policywatch.fetch.extraction.checks import EXTRACTOR_VERSION, ExtractionError, check_text
+from policywatch.fetch.extraction.pages import declaration_hash, document_text
 from policywatch.fetch.settings import ArchivistSettings
 from policywatch.storage.archive import STAMP_WIDTH, Archive
 from policywatch.storage.documents import DocumentState, DocumentStates

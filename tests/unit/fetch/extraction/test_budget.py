@@ -234,7 +234,7 @@ def test_the_fetch_stage_gets_every_budget_failure_as_an_extraction_error():
     # The archivist records an ExtractionError on the document (operator alert, no version);
     # anything else would be retried to the dead-letter queue unrecorded.
     from policywatch.catalog import Document, Page
-    from policywatch.fetch.archivist import document_text
+    from policywatch.fetch.extraction.pages import document_text
     from tests.helpers.pdfs import shared_stream_pdf, text_stream
 
     url = "https://x.test/privacy"
