@@ -29,7 +29,6 @@ from bench.hostile_fetch import (
 )
 from policywatch.fetch import fetcher
 from policywatch.fetch.fetcher import FetchError, RetryPolicy, fetch
-from policywatch.fetch.network import Watchdog
 from tests.helpers.tls import certificate_authority, server_context
 
 HTML = b"<html><body><main><h1>Privacy Policy</h1><p>We keep little.</p></main></body></html>"
@@ -86,20 +85,6 @@ def test_the_deadline_is_not_retried_past():
 
 
 @pytest.mark.timeout(10)
-def test_the_watchdog_wakes_a_blocked_read_and_guards_sockets_connected_after_it_struck():
-    left, right = socket.socketpair()
-    with left, right, Watchdog(time.monotonic() + 0.3) as watchdog:
-        watchdog.guard(left)
-        started = time.monotonic()
-        assert left.recv(10) == b""  # woken by the shutdown, not by data
-        assert 0.2 < time.monotonic() - started < 5 and watchdog.expired
-        assert watchdog.expired_while == "waiting for the response"
-        late, other = socket.socketpair()
-        with late, other:
-            watchdog.guard(late)
-            assert late.recv(10) == b""
-
-
 # --- every hop is checked -----------------------------------------------------------------
 
 

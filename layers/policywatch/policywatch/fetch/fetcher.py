@@ -29,7 +29,8 @@ from urllib3.exceptions import NameResolutionError, ReadTimeoutError
 from policywatch import __version__
 from policywatch.core.backoff import RetryPolicy
 from policywatch.core.errors import TransientError
-from policywatch.fetch.network import PinnedAdapter, Refused, Resolver, Unresolved, Watchdog, check_hop
+from policywatch.core.watchdog import Watchdog
+from policywatch.fetch.network import PinnedAdapter, Refused, Resolver, Unresolved, check_hop
 from policywatch.fetch.result import HTML_TYPES, PDF_TYPE, FetchError, FetchResult, Validators, redact_url
 
 __all__ = ["HTML_TYPES", "PDF_TYPE", "FetchError", "FetchResult", "RetryPolicy", "Validators", "fetch", "redact_url"]

@@ -11,7 +11,8 @@ Plain http is refused, and a redirect never goes from https to http. Only ``host
 entries on the operator's FETCH_ALLOWLIST (the local demo site, tests) may use http and
 private addresses. Environment proxies are ignored: a proxy would resolve the name itself.
 
-The deadline is a ``Watchdog``: at the deadline it shuts down every socket the fetch opened.
+The deadline is a ``Watchdog`` (``policywatch.core.watchdog``): at the deadline it shuts down every
+socket the fetch opened.
 A socket timeout bounds one ``recv``, not a response: http.client reads the status line and
 headers line by line through a buffered file, and a body with a Content-Length or ending at
 connection close in 64 KiB reads that only return when full, so a server sending a byte
@@ -29,10 +30,8 @@ the connect timeout, shortened to the time left.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from urllib3.exceptions import ConnectTimeoutError
 
 from policywatch.core.errors import InputError, TransientError
 from policywatch.core.outbound import DEFAULT_PORTS, blocked_reason
+from policywatch.core.watchdog import Watchdog
 
 Resolver = Callable[..., list[tuple[Any, ...]]]
 
@@ -154,64 +154,6 @@ def _normal_host(host: str) -> str:
         return host
 
 
-class Watchdog:
-    """Shuts down every socket it guards once ``deadline`` (a ``time.monotonic()`` value) passes.
-
-    ``phase`` is set by the caller ("reading the body"...) so that ``expired_while`` can say
-    where the deadline struck; ``expired`` says whether it did. Use as a context manager.
-    """
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.phase = "connecting"
-        self.expired_while = ""  # the phase when the deadline struck
-        self._lock = threading.Lock()
-        self._guarded: list[socket.socket] = []
-        self._expired = False
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-        self.release()
-
-    @property
-    def expired(self) -> bool:
-        return self._expired
-
-    def guard(self, sock: socket.socket) -> None:
-        """Watch ``sock``, just connected, until ``release``; shut it down now if already expired."""
-        duplicate = sock.dup()
-        with self._lock:
-            self.phase = "waiting for the response"
-            self._guarded.append(duplicate)
-            if self._expired:
-                _shut(duplicate)
-
-    def release(self) -> None:
-        """Forget the sockets guarded so far (their requests are over) and close the duplicates."""
-        with self._lock:
-            guarded, self._guarded = self._guarded, []
-        for duplicate in guarded:
-            duplicate.close()
-
-    def _expire(self) -> None:
-        with self._lock:
-            self._expired = True
-            self.expired_while = self.phase
-            for duplicate in self._guarded:
-                _shut(duplicate)
-
-
-def _shut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # already closed by the peer, or never fully connected
-        sock.shutdown(socket.SHUT_RDWR)
-
-
 if TYPE_CHECKING:  # a mixin of urllib3's connections: type-check it as one
     _Connection = HTTPConnection
 else:
@@ -243,7 +185,7 @@ class _Guarded(_Connection):
                 continue
             finally:
                 self.timeout = connect_timeout
-            self._watchdog.guard(sock)
+            self._watchdog.guard(sock, phase="waiting for the response")
             return sock
         raise failure
 

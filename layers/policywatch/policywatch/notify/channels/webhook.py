@@ -18,7 +18,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -37,6 +37,7 @@ from urllib3.exceptions import (
 
 from policywatch.core.errors import InternalError, TransientError
 from policywatch.core.outbound import DEFAULT_PORTS, AddressError, Target, resolve
+from policywatch.core.watchdog import Watchdog
 from policywatch.subscribers.secrets import validate_secret
 
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -48,48 +49,25 @@ DEFAULT_DEADLINE_SECONDS = 10.0
 _CA_CERTS = certifi.where()  # the same trust store as requests (and the fetcher)
 
 
-class _Watchdog:
-    """Shuts the attempt's socket down when its time is up, whatever the socket is waiting for."""
-
-    def __init__(self, seconds: float) -> None:
-        self.expired = False
-        self._socket: socket.socket | None = None
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Watchdog:
-        _current.watchdog = self
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
-        _current.watchdog = None
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            if self.expired:
-                raise TimeoutError("the attempt's deadline passed")
-            self._socket = sock
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            if self._socket is not None:
-                # The plain socket's shutdown, also under TLS: a blocked read returns at once, and the
-                # TLS object (which another thread is inside) is left alone.
-                with contextlib.suppress(OSError):
-                    socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
-
-
 _current = threading.local()  # the attempt in progress on this thread: one send per thread at a time
+
+
+@contextlib.contextmanager
+def _attempt(watchdog: Watchdog) -> Iterator[None]:
+    """``watchdog`` is the one the connections of this thread's attempt report their sockets to."""
+    _current.watchdog = watchdog
+    try:
+        yield
+    finally:
+        _current.watchdog = None
 
 
 def _watch(sock: socket.socket | None) -> None:
     watchdog = getattr(_current, "watchdog", None)
     if watchdog is not None and sock is not None:
-        watchdog.watch(sock)
+        if watchdog.expired:
+            raise TimeoutError("the attempt's deadline passed")
+        watchdog.guard(sock)
 
 
 class _Watched:
@@ -197,7 +175,7 @@ def send(
 
     left = max(ends - time.monotonic(), 0.001)
     pool = _POOLS.connection_from_host(target.address, target.port, target.scheme, pool_kwargs=_tls(target))
-    with _Watchdog(left) as watchdog:
+    with Watchdog(time.monotonic() + left) as watchdog, _attempt(watchdog):
         try:
             response = pool.urlopen(
                 "POST",
