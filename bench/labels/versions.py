@@ -1,0 +1,107 @@
+"""What a labeller reads: the sample of versions to judge, and each one's word diff.
+
+    .venv/bin/python -m bench.labels.versions sample [--per-document 5] [--seed 13]   # the sample, JSON Lines
+    .venv/bin/python -m bench.labels.versions show "Claude.ai/Privacy Policy" 236     # one version's word diff
+
+A version *with new text* is a recorded version whose text differs from the previous recorded
+version's. ``show`` prints the words removed and added against that previous version, with a
+few words of context either side, and nothing of what the engine thinks of them: labels come
+from reading (docs/labelling.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import random
+import re
+import sys
+
+from bench.signal import clone, histories
+
+CONTEXT_WORDS = 12
+MAX_HUNKS = 60
+_WORD = re.compile(r"\S+")
+
+
+def new_text_versions() -> dict[str, list[int]]:
+    """Document -> the seq of each recorded version whose text differs from the one before (the first aside)."""
+    found: dict[str, list[int]] = {}
+    for name, history in histories(clone()).items():
+        changed = [seq for (_, _, before), (seq, _, text) in zip(history, history[1:], strict=False) if text != before]
+        if changed:
+            found[name] = changed
+    return found
+
+
+def sample(per_document: int, seed: int) -> list[dict[str, object]]:
+    """Up to ``per_document`` versions with new text from every document, drawn with a fixed seed."""
+    chooser = random.Random(seed)
+    picked = []
+    for name, seqs in sorted(new_text_versions().items()):
+        for seq in sorted(chooser.sample(seqs, min(per_document, len(seqs)))):
+            picked.append({"document": name, "seq": seq})
+    return picked
+
+
+def word_diff(before: str, after: str) -> list[str]:
+    """Each changed stretch as ``… context [-removed-] {+added+} context …``."""
+    old, new = _WORD.findall(before), _WORD.findall(after)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    hunks = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        left = " ".join(old[max(0, i1 - CONTEXT_WORDS) : i1])
+        right = " ".join(old[i2 : i2 + CONTEXT_WORDS])
+        removed = f"[-{' '.join(old[i1:i2])}-]" if i2 > i1 else ""
+        added = f"{{+{' '.join(new[j1:j2])}+}}" if j2 > j1 else ""
+        hunks.append(f"… {left} {removed} {added} {right} …")
+    return hunks
+
+
+def show(document: str, seq: int) -> str:
+    history = histories(clone(), document)[document]
+    by_seq = {s: (at, text) for s, at, text in history}
+    previous = max((s for s in by_seq if s < seq and by_seq[s][1] != by_seq[seq][1]), default=None)
+    at, text = by_seq[seq]
+    if previous is None:
+        return f"{document} #{seq} ({at}): the first version of this text, nothing to compare\n"
+    hunks = word_diff(by_seq[previous][1], text)
+    lines = [
+        f"{document} #{seq} ({at}) against #{previous} ({by_seq[previous][0]}): "
+        f"{len(hunks)} changed stretches, {len(_WORD.findall(by_seq[previous][1]))} → {len(_WORD.findall(text))} words"
+    ]
+    lines += hunks[:MAX_HUNKS]
+    if len(hunks) > MAX_HUNKS:
+        lines.append(f"… and {len(hunks) - MAX_HUNKS} more stretches (a rewrite: read the texts with `full`)")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    picking = commands.add_parser("sample")
+    picking.add_argument("--per-document", type=int, default=5)
+    picking.add_argument("--seed", type=int, default=13)
+    one = commands.add_parser("show")
+    one.add_argument("document")
+    one.add_argument("seq", type=int)
+    full = commands.add_parser("full", help="the whole text of one version")
+    full.add_argument("document")
+    full.add_argument("seq", type=int)
+    args = parser.parse_args(argv)
+    if args.command == "sample":
+        for entry in sample(args.per_document, args.seed):
+            print(json.dumps(entry, ensure_ascii=False))
+    elif args.command == "show":
+        sys.stdout.write(show(args.document, args.seq))
+    else:
+        history = histories(clone(), args.document)[args.document]
+        sys.stdout.write(next(text for s, _, text in history if s == args.seq))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
