@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.labels.versions sample [--per-document 5] [--seed 13]   # the sample, JSON Lines
     .venv/bin/python -m bench.labels.versions show "Claude.ai/Privacy Policy" 236     # one version's word diff
+    .venv/bin/python -m bench.labels.versions agreement                                # second readings vs first
 
 A version *with new text* is a recorded version whose text differs from the previous recorded
 version's. ``show`` prints the words removed and added against that previous version, with a
@@ -18,7 +19,7 @@ import random
 import re
 import sys
 
-from bench.signal import clone, histories
+from bench.signal import LABELS, clone, histories
 
 CONTEXT_WORDS = 12
 MAX_HUNKS = 60
@@ -79,6 +80,45 @@ def show(document: str, seq: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _read(pattern: str) -> dict[tuple[str, int], dict]:
+    found = {}
+    for path in sorted(LABELS.glob(pattern)):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                label = json.loads(line)
+                found[(label["document"], int(label["seq"]))] = label
+    return found
+
+
+def agreement() -> str:
+    """How the blind second readings agree with the first: the share of equal labels, Cohen's kappa, the disagreements."""
+    first, second = _read("*.jsonl"), _read("second-read/*.jsonl")
+    # A label settled after a disagreement keeps what its first reading said (first_label, first_severity).
+    pairs = [
+        ({**first[key], "label": first[key].get("first_label", first[key]["label"]),
+          "severity": first[key].get("first_severity", first[key]["severity"])}, again)
+        for key, again in second.items()
+        if key in first
+    ]  # fmt: skip
+    if not pairs:
+        return "no second readings yet\n"
+    kinds = ("alert", "no", "borderline")
+    agreed = sum(a["label"] == b["label"] for a, b in pairs) / len(pairs)
+    chance = sum(
+        (sum(a["label"] == k for a, _ in pairs) / len(pairs)) * (sum(b["label"] == k for _, b in pairs) / len(pairs))
+        for k in kinds
+    )
+    kappa = (agreed - chance) / (1 - chance) if chance < 1 else 1.0
+    lines = [f"{len(pairs)} versions read twice: labels agree on {agreed:.0%}, Cohen's kappa {kappa:.2f}"]
+    for a, b in pairs:
+        if a["label"] != b["label"] or (a["label"] == "alert" and a["severity"] != b["severity"]):
+            lines.append(
+                f"  {a['document']} #{a['seq']}: {a['label']}/{a['severity']} ({a['labeller']}) vs "
+                f"{b['label']}/{b['severity']} ({b['labeller']}): {b['reason']}"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     one = commands.add_parser("show")
     one.add_argument("document")
     one.add_argument("seq", type=int)
+    commands.add_parser("agreement", help="the second readings against the first")
     full = commands.add_parser("full", help="the whole text of one version")
     full.add_argument("document")
     full.add_argument("seq", type=int)
@@ -97,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(entry, ensure_ascii=False))
     elif args.command == "show":
         sys.stdout.write(show(args.document, args.seq))
+    elif args.command == "agreement":
+        sys.stdout.write(agreement())
     else:
         history = histories(clone(), args.document)[args.document]
         sys.stdout.write(next(text for s, _, text in history if s == args.seq))
