@@ -20,46 +20,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from tests.helpers.webhooks import Trickler
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENT = ROOT / "events" / "notify.json"  # the real Claude.ai training change (Open Terms Archive, ODC-By 1.0)
 SENDER = "alerts@policywatch.bench"
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # a fixed, valid test secret
-
-
-class Trickler:
-    """Reads a request, answers "200 OK" and then one header byte a second for ``seconds``, then closes."""
-
-    def __init__(self, every: float = 1.0, seconds: float = 100.0) -> None:
-        self.every, self.seconds = every, seconds
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.requests = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                connection, _ = self.listener.accept()
-                threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
-
-    def _serve(self, connection: socket.socket) -> None:
-        with contextlib.suppress(OSError), connection:
-            received = b""
-            while b"\r\n\r\n" not in received:
-                received += connection.recv(65536)
-            self.requests += 1
-            connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-            ends = time.monotonic() + self.seconds
-            while time.monotonic() < ends:
-                time.sleep(self.every)
-                connection.sendall(b"x")
 
 
 @contextlib.contextmanager
@@ -138,7 +109,7 @@ def _fail_once(service: str, operation: str, when=lambda params: True) -> None:
 def trickling_webhook() -> str:
     from policywatch.notify.channels.webhook import WebhookError, send
 
-    slow = Trickler()
+    slow = Trickler("headers", every=1.0)  # 200 OK, then a header line one byte a second
     try:
         status = send(
             f"http://127.0.0.1:{slow.port}/hook",
@@ -163,7 +134,7 @@ def fanout_monopoly() -> str:
     from policywatch.storage.subscribers import Subscribers
     from policywatch.subscribers import Endpoint
 
-    slow = Trickler()
+    slow = Trickler("headers", every=1.0)  # 200 OK, then a header line one byte a second
     with _stack() as queues:
         hostile = _subscriber("hostile@example.com", "professional")
         hooks = [Endpoint(f"wh_{i:02d}", f"http://127.0.0.1:{slow.port}/hook{i}", SECRET) for i in range(16)]

@@ -161,9 +161,10 @@ def replay_all(found: dict[str, History], workers: int) -> tuple[list[Document],
 # ---------------------------------------------------------------------------- labels and report
 
 
-def labels() -> dict[tuple[str, int], dict]:
+def labels(pattern: str = "*.jsonl") -> dict[tuple[str, int], dict]:
+    """(document, seq) -> label, from the files under bench/labels that ``pattern`` names."""
     found: dict[tuple[str, int], dict] = {}
-    for path in sorted(LABELS.glob("*.jsonl")):
+    for path in sorted(LABELS.glob(pattern)):
         for line in path.read_text().splitlines():
             if line.strip():
                 label = json.loads(line)

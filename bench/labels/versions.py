@@ -19,7 +19,7 @@ import random
 import re
 import sys
 
-from bench.signal import LABELS, clone, histories
+from bench.signal import clone, histories, labels
 
 CONTEXT_WORDS = 12
 MAX_HUNKS = 60
@@ -80,19 +80,9 @@ def show(document: str, seq: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _read(pattern: str) -> dict[tuple[str, int], dict]:
-    found = {}
-    for path in sorted(LABELS.glob(pattern)):
-        for line in path.read_text().splitlines():
-            if line.strip():
-                label = json.loads(line)
-                found[(label["document"], int(label["seq"]))] = label
-    return found
-
-
 def agreement() -> str:
     """How the blind second readings agree with the first: the share of equal labels, Cohen's kappa, the disagreements."""
-    first, second = _read("*.jsonl"), _read("second-read/*.jsonl")
+    first, second = labels(), labels("second-read/*.jsonl")
     # A label settled after a disagreement keeps what its first reading said (first_label, first_severity).
     pairs = [
         ({**first[key], "label": first[key].get("first_label", first[key]["label"]),
