@@ -176,7 +176,10 @@ def scores(documents: list[Document], labelled: dict[tuple[str, int], dict]) -> 
     """Precision and recall of the alerts against the labels (borderline left out), and high alerts labelled no."""
     alerted = {(d.name, seq) for d in documents for seq in d.alerts}
     high = {(d.name, seq) for d in documents for seq in d.high}
-    judged = {key: label["label"] for key, label in labelled.items() if label["label"] != "borderline"}
+    replayed = {d.name for d in documents}  # with --only, the labels of the documents replayed
+    judged = {
+        key: label["label"] for key, label in labelled.items() if label["label"] != "borderline" and key[0] in replayed
+    }
     true_positive = sum(1 for key, label in judged.items() if label == "alert" and key in alerted)
     false_positive = sum(1 for key, label in judged.items() if label == "no" and key in alerted)
     false_negative = sum(1 for key, label in judged.items() if label == "alert" and key not in alerted)
