@@ -62,8 +62,18 @@ def word_diff(before: str, after: str) -> list[str]:
     return hunks
 
 
+def _history(document: str, seq: int) -> list[tuple[int, str, str]]:
+    """The document's recorded versions; exits with one line when it or ``seq`` is not in the bundle."""
+    history = histories(clone(), document).get(document)
+    if history is None:
+        sys.exit(f"labels: no document {document!r} in the bundle (names are 'Service/Document type')")
+    if not any(s == seq for s, _, _ in history):
+        sys.exit(f"labels: {document} has versions 1 to {len(history)}, not {seq}")
+    return history
+
+
 def show(document: str, seq: int) -> str:
-    history = histories(clone(), document)[document]
+    history = _history(document, seq)
     by_seq = {s: (at, text) for s, at, text in history}
     previous = max((s for s in by_seq if s < seq and by_seq[s][1] != by_seq[seq][1]), default=None)
     at, text = by_seq[seq]
@@ -131,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "agreement":
         sys.stdout.write(agreement())
     else:
-        history = histories(clone(), args.document)[args.document]
+        history = _history(args.document, args.seq)
         sys.stdout.write(next(text for s, _, text in history if s == args.seq))
     return 0
 
