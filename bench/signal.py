@@ -13,7 +13,8 @@ diff stage's analysis: one implementation), documents in parallel, one process p
 Per document and in total it prints: recorded versions, versions with new text (archived),
 alerts and their severities, alerts on *noise versions* (archived versions whose words, as a
 reader reads them, equal those of the previous archived version or of an earlier one),
-extraction failures and the longest run of consecutive refused versions, and, when
+extraction failures and the longest run of consecutive versions refused as collapsed or not
+policy language (the checks that can lock a real policy out), and, when
 ``bench/labels/*.jsonl`` holds labels (``{"document", "seq", "label": "alert" | "no" |
 "borderline", "severity"}``), precision and recall against them (borderline left out) and the
 high alerts on versions labelled no. The wall time is of the whole replay.
@@ -22,6 +23,7 @@ high alerts on versions labelled no. The wall time is of the whole replay.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -38,6 +40,9 @@ WORK = ROOT / ".local" / "bench" / "signal"
 LABELS = ROOT / "bench" / "labels"
 
 History = list[tuple[int, str, str]]  # (seq, recorded_at, text), as replay takes it
+# The sanity checks that refuse a text which may be the policy itself (its longest run is the
+# lock-out measured): not an error page ("error-page") or a near-empty one ("text-too-short").
+REFUSALS_OF_TEXT = ("text-collapsed", "not-a-policy")
 
 
 @dataclass
@@ -121,13 +126,16 @@ def replay_document(name: str, history: History) -> Document:
     except ImportError:
         from policywatch.text.plain import words
         from policywatch_cli.replay import replay
+    with contextlib.suppress(ImportError):  # a version's words as the engine keeps them (by passage)
+        from policywatch.analysis.assess import words_key_of as words  # type: ignore[no-redef]
 
     result = Document(name, versions=len(history))
     texts = {seq: text for seq, _, text in history}
-    archived_words: set[tuple[str, ...]] = set()  # the words of every version archived so far
+    archived_words: set[object] = set()  # the words of every version archived so far
     refused = 0
     for step in replay(history):
-        refused = refused + 1 if step.kind == "extraction-failure" else 0
+        # A refusal of a text that may be the policy: not an error page or a near-empty text.
+        refused = refused + 1 if step.failure in REFUSALS_OF_TEXT else 0
         result.longest_refusal = max(result.longest_refusal, refused)
         if step.failure:
             result.failures[step.failure] = result.failures.get(step.failure, 0) + 1

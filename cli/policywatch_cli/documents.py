@@ -1,4 +1,5 @@
-"""`policywatch sweep|status|reextract`: fetch the tracked documents, their fetch health, rebuild their versions."""
+"""`policywatch sweep|status|reextract|accept`: fetch the tracked documents, their fetch health,
+rebuild their versions, accept a collapsed text as a document's new size."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def register(commands: Commands) -> None:
     )
     again.add_argument("--document", action="append", help="a document key, e.g. anthropic/privacy-policy (repeat)")
     again.set_defaults(run=cmd_reextract)
+    accept = commands.add_parser(
+        "accept", help="accept a document's collapsed text as its new size on the next fetch (a shorter page)"
+    )
+    accept.add_argument("document", help="a document key, e.g. mistral/developer-terms")
+    accept.set_defaults(run=cmd_accept)
 
 
 def cmd_sweep(args: argparse.Namespace, out: Out) -> None:
@@ -94,3 +100,20 @@ def cmd_reextract(args: argparse.Namespace, out: Out) -> None:
         counts[result.status] = counts.get(result.status, 0) + 1
         out(f"{result.document_key:<42} {result.status:<11} {result.detail}")
     out(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to re-extract")
+
+
+def cmd_accept(args: argparse.Namespace, out: Out) -> None:
+    """The next fetch of the document archives its text even if it collapsed against the last
+    version (the archivist does so on its own after ``COLLAPSE_ACCEPT_AFTER`` sweeps in a row)."""
+    stack = Stack(args.stack)
+    states = DocumentStates(stack.output("DocumentsTableName"))
+    state = states.get(args.document)
+    if state.fingerprint is None and not state.consecutive_failures:
+        raise CliError(f"{args.document}: no such document has been fetched (`policywatch status` lists them)")
+    state.accept_collapse = True
+    states.put(state)
+    refused = f" (last refused: {state.last_error})" if state.last_error else ""
+    out(
+        f"{args.document}: the next fetch accepts its text as the document's new size{refused}; "
+        "`policywatch sweep` fetches now"
+    )

@@ -25,7 +25,10 @@ from policywatch_cli.stack import Commands
 GROUPS = (catalog, subscribers, deliveries, documents, redrive, analysis)
 
 # The order `policywatch --help` lists the commands in, whichever group adds them.
-ORDER = ("catalog", "subscribers", "deliveries", "sweep", "redrive", "digest", "status", "reextract", "diff", "replay")
+ORDER = (
+    "catalog", "subscribers", "deliveries", "sweep", "redrive", "digest", "status", "reextract", "accept", "diff",
+    "replay",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,12 +4,15 @@ A history is a folder with ``index.json`` (``versions``: ``seq``, ``recorded_at`
 and the version files, as in ``../shared/corpus/histories``. Each recorded version goes
 through what the archivist and the diff stage do with a fetched text:
 
-1. the sanity checks of extraction (too short, collapsed, not policy language, an error
-   page): a failure alerts the operator, never subscribers, and the last good text stays;
+1. the sanity checks of extraction (too short, an error page, not policy language,
+   collapsed): a failure alerts the operator, never subscribers, and the last good text
+   stays; a collapse seen on ``COLLAPSE_ACCEPT_AFTER`` fetches in a row is accepted as the
+   document's new size, as the archivist does;
 2. the fingerprint: equal to the last archived one means no new version (``identical``
    when the bytes are the same, ``cosmetic`` when only tokens, typography or whitespace differ);
-3. otherwise a new version, analysed against the previous one with the flap window of the
-   versions archived before it, exactly as ``changes.process_version`` does.
+3. otherwise a new version, analysed against the previous one with the memory of every
+   version archived before it (fingerprints and words keys), exactly as
+   ``changes.process_version`` does.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from policywatch.analysis.assess import FLAP_WINDOW, Analysis, analyse
+from policywatch.analysis.assess import Analysis, analyse, words_key_of
 from policywatch.core.errors import InputError
-from policywatch.fetch.extraction.checks import ExtractionError, check_text
+from policywatch.fetch.extraction.checks import COLLAPSE_ACCEPT_AFTER, ExtractionError, check_text
 from policywatch.fetch.settings import ArchivistSettings
 from policywatch.text.noise import fingerprint, normalise
 
@@ -80,15 +83,17 @@ def load(folder: Path) -> tuple[str, list[tuple[int, str, str]]]:
 
 def replay(versions: list[tuple[int, str, str]]) -> Iterator[Step]:
     min_chars = ArchivistSettings.from_env().min_text_chars
-    archived: list[tuple[str, str]] = []  # (fingerprint, text) of archived versions
+    archived: list[tuple[str, str, str]] = []  # (fingerprint, words key, text) of archived versions
     last_raw = None
     last_chars: int | None = None  # as the state's text_chars: the last good text, normalised
+    collapsed = 0  # consecutive fetches refused as collapsed, as the state's collapsed_fetches
     for seq, recorded_at, text in versions:
         normalised = normalise(text)
         try:
-            check_text(text, min_chars=min_chars, previous_chars=last_chars,
-                       normalised=normalised)  # fmt: skip
+            checked = check_text(text, min_chars=min_chars, previous_chars=last_chars, normalised=normalised,
+                                 collapsed_before=collapsed)  # fmt: skip
         except ExtractionError as exc:
+            collapsed = collapsed + 1 if exc.kind == "text-collapsed" else 0
             yield Step(
                 seq,
                 recorded_at,
@@ -98,10 +103,11 @@ def replay(versions: list[tuple[int, str, str]]) -> Iterator[Step]:
                 failure=exc.kind,
             )
             continue
-        last_chars = len(normalised)
+        collapsed = 0
+        last_chars = checked.chars
         current = fingerprint(text, normalised=normalised)
         if not archived:
-            archived.append((current, text))
+            archived.append((current, words_key_of(text), text))
             last_raw = text
             yield Step(seq, recorded_at, "first", True, "First version: nothing to compare.")
             continue
@@ -112,8 +118,23 @@ def replay(versions: list[tuple[int, str, str]]) -> Iterator[Step]:
             last_raw = text
             yield Step(seq, recorded_at, kind, False, summary)
             continue
-        recent = {f for f, _ in archived[-1 - FLAP_WINDOW : -1]}
-        result = analyse(archived[-1][1], text, recent_fingerprints=recent, fingerprint=current)
-        archived.append((current, text))
+        earlier = archived[:-1]  # the previous version is compared in full
+        result = analyse(
+            archived[-1][2],
+            text,
+            seen_fingerprints={f for f, _, _ in earlier},
+            seen_words={w for _, w, _ in earlier},
+            fingerprint=current,
+        )
+        archived.append((current, result.words_key, text))
         last_raw = text
-        yield Step(seq, recorded_at, result.kind, True, result.summary, result)
+        summary = result.summary
+        if checked.rebaselined:
+            summary = f"{REBASELINED} {summary}"
+        yield Step(seq, recorded_at, result.kind, True, summary, result)
+
+
+REBASELINED = (
+    f"A collapse seen on {COLLAPSE_ACCEPT_AFTER} fetches in a row, accepted as the document's new size "
+    "(the operator is told)."
+)

@@ -56,3 +56,26 @@ def test_a_version_built_to_defeat_the_diff_is_still_recorded_and_published(stac
     record = json.loads(stack.s3.get_object(Bucket=stack.bucket, Key=change["record_key"])["Body"].read())
     assert record["limits"] == change["limits"]
     assert "we will sell it" in record["blocks"][0]["delta"][-1]["text"]
+
+
+def test_a_text_seen_before_never_alerts_again_however_long_ago(stack, context):
+    """Issue 13: a page alternating for months between an error page and the policy re-alerted
+    each time it came back, past a ten-version flap window. The memory covers the whole history
+    (memory/{platform}/{document}.json), and is rebuilt from the versions when missing."""
+    policy = "# P\n\nWe will not use your content to train our models.\n\nWe keep logs for 30 days."
+    stub = "# P\n\nWe keep logs for 30 days."
+    when = T0
+    texts = [policy] + [f"{stub}\n\nNotice {n}." for n in range(12)] + [policy, stub + "\n\nNotice 3."]
+    for n, text in enumerate(texts):
+        key = put_version(stack, text, when + timedelta(hours=n))
+        diff_handler.handler(s3_event(stack.bucket, key), context)
+        if n == 5:  # a stack upgraded to the memory, or a crash after a record: rebuilt from the versions
+            stack.s3.delete_object(Bucket=stack.bucket, Key="memory/anthropic/privacy-policy.json")
+    records = [
+        json.loads(stack.s3.get_object(Bucket=stack.bucket, Key=k)["Body"].read()) for k in stack.keys("changes/")
+    ]
+    assert [r["kind"] for r in records[-2:]] == ["flap", "flap"]  # back to the policy, then to a stub seen before
+    memory = json.loads(
+        stack.s3.get_object(Bucket=stack.bucket, Key="memory/anthropic/privacy-policy.json")["Body"].read()
+    )
+    assert memory["last"] == records[-1]["evidence"]["current"]["key"] and len(memory["words"]) == len(texts)

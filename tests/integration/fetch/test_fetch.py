@@ -258,6 +258,44 @@ def test_redirects_are_followed_and_recorded(stack, context, httpserver):
     assert _state()["last_redirects"] == [f"301 {httpserver.url_for('/new')}"]
 
 
+def _collapsed(page: bytes) -> bytes:
+    start, end = page.index(b"<main"), page.index(b"</main>")
+    return page[:start] + b"<main><h1>Privacy Policy</h1>" + page[start + 6000 : start + 9000] + page[end:]
+
+
+def test_a_collapse_that_persists_for_three_sweeps_becomes_the_new_size_with_one_notice(stack, context, httpserver):
+    """Issue 13: a policy that became a shorter page was refused as collapsed for months."""
+    url = _serve(httpserver, corpus_page(CLAUDE_28))
+    _fetch(context, _job(url, sweep="s0"))
+    _serve(httpserver, _collapsed(corpus_page(CLAUDE_28)))
+    for sweep in ("s1", "s1", "s2"):  # a retried job of one sweep counts once
+        _fetch(context, _job(url, sweep=sweep))
+    assert len(stack.keys("versions/")) == 1 and _state()["collapsed_fetches"] == 2
+    _fetch(context, _job(url, sweep="s3"))
+    assert len(stack.keys("versions/")) == 2  # the third sweep in a row: the new size
+    state = _state()
+    assert state["collapsed_fetches"] == 0 and state["consecutive_failures"] == 0
+    assert [a["event"] for a in stack.operator_alerts()] == ["rebaselined"]
+    _fetch(context, _job(url, sweep="s4"))  # the shorter page is now simply the document
+    assert len(stack.keys("versions/")) == 2 and stack.operator_alerts() == []
+
+
+def test_the_operator_accepts_a_collapse_at_once(stack, context, httpserver):
+    url = _serve(httpserver, corpus_page(CLAUDE_28))
+    _fetch(context, _job(url, sweep="s0"))
+    _serve(httpserver, _collapsed(corpus_page(CLAUDE_28)))
+    _fetch(context, _job(url, sweep="s1"))
+    table = boto3.resource("dynamodb", region_name=REGION).Table("documents")
+    table.update_item(  # what `policywatch accept anthropic/privacy-policy` writes
+        Key={"document_key": "anthropic/privacy-policy"},
+        UpdateExpression="SET accept_collapse = :yes",
+        ExpressionAttributeValues={":yes": True},
+    )
+    _fetch(context, _job(url, sweep="s2"))
+    assert len(stack.keys("versions/")) == 2 and not _state()["accept_collapse"]
+    assert [a["event"] for a in stack.operator_alerts()] == ["rebaselined"]
+
+
 def test_failures_count_once_per_sweep_and_alert_the_operator_once(stack, context, httpserver):
     url = _serve(httpserver, b"gone", status=404)
     for sweep in ("s1", "s1", "s2"):  # a retried job of sweep s1 is still one failed sweep

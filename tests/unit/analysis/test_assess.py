@@ -77,7 +77,7 @@ def test_date_only_effective_date_moved():
 def test_flap_back_to_a_recent_version_does_not_alert():
     """Midjourney alternates between two renderings: back to a recent fingerprint is a flap."""
     v9, v10 = history_version(MIDJOURNEY, 9), history_version(MIDJOURNEY, 10)
-    result = analyse(v10, history_version(MIDJOURNEY, 11), recent_fingerprints={fingerprint(v9)})
+    result = analyse(v10, history_version(MIDJOURNEY, 11), seen_fingerprints={fingerprint(v9)})
     assert result.kind == "flap" and not result.alert and result.severity == "none"
 
 
@@ -86,7 +86,7 @@ def test_substantive_change_that_comes_back_is_a_flap():
     result = analyse(
         history_version(CHATGPT, 11),
         history_version(CHATGPT, 12),
-        recent_fingerprints={fingerprint(history_version(CHATGPT, 10))},
+        seen_fingerprints={fingerprint(history_version(CHATGPT, 10))},
     )
     assert result.kind == "flap"
 

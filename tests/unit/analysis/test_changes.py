@@ -52,7 +52,7 @@ def record_of(old: str, new: str) -> dict:
         **ref,
     )
     record = changes.build_record(
-        previous, current, old, new, document_type="Privacy Policy", recent_fingerprints=[], fingerprint="",
+        previous, current, old, new, document_type="Privacy Policy", seen_fingerprints=[], fingerprint="",
         now=datetime(2026, 1, 2, tzinfo=UTC),
     )  # fmt: skip
     events.validate(record)
@@ -137,7 +137,7 @@ NOW = datetime(2025, 8, 29, tzinfo=UTC)
 def test_record_follows_the_schema_and_is_stable():
     """Same pair of versions, same record and id; the record and its event validate against the schema."""
     old, new = history_version(CLAUDE, 2), history_version(CLAUDE, 3)
-    args = dict(document_type="Privacy Policy", recent_fingerprints=[], fingerprint=fingerprint(new), now=NOW)
+    args = dict(document_type="Privacy Policy", seen_fingerprints=[], fingerprint=fingerprint(new), now=NOW)
     record = build_record(_ref("a", "s1"), _ref("b", "s2"), old, new, **args)
     assert record == build_record(_ref("a", "s1"), _ref("b", "s2"), old, new, **args)
     assert record["change_id"] == change_id("a" * 64, "b" * 64) != change_id("b" * 64, "a" * 64)
@@ -154,7 +154,7 @@ def test_schema_refuses_a_record_that_lies():
     text = history_version(CHATGPT, 3)
     record = build_record(
         _ref("a", "s1"), _ref("b", "s2"), history_version(CHATGPT, 2), text,
-        document_type="Privacy Policy", recent_fingerprints=[], fingerprint=fingerprint(text), now=NOW,
+        document_type="Privacy Policy", seen_fingerprints=[], fingerprint=fingerprint(text), now=NOW,
     )  # fmt: skip
     validate(record)
     with pytest.raises(ChangeRecordError, match="alert"):
@@ -173,7 +173,7 @@ def test_event_shrinks_to_fit_an_sns_message():
     )
     record = build_record(
         _ref("a", "s1"), _ref("b", "s2"), old, new,
-        document_type="Privacy Policy", recent_fingerprints=[], fingerprint=fingerprint(new), now=NOW,
+        document_type="Privacy Policy", seen_fingerprints=[], fingerprint=fingerprint(new), now=NOW,
     )  # fmt: skip
     event = event_from_record(record, "changes/x.json")
     assert event["blocks_truncated"] and len(json.dumps(event).encode()) <= 200_000
@@ -187,7 +187,7 @@ def test_a_long_new_section_heading_still_makes_a_valid_record():
     new = old + "\n\n## " + "Sharing with partners " * 100 + "\n\nWe share your data with partners."
     record = build_record(
         _ref("a", "s1"), _ref("b", "s2"), old, new,
-        document_type="Privacy Policy", recent_fingerprints=[], fingerprint=fingerprint(new), now=NOW,
+        document_type="Privacy Policy", seen_fingerprints=[], fingerprint=fingerprint(new), now=NOW,
     )  # fmt: skip
     validate(record)
     assert record["alert"] and len(record["summary"]) <= 600 and record["summary"].endswith("\u2026")
@@ -200,7 +200,7 @@ def test_a_limited_analysis_says_so_in_the_record_and_its_summary(monkeypatch):
     new = history_version(CLAUDE, 3)
     record = build_record(
         _ref("a", "s1"), _ref("b", "s2"), old, new,
-        document_type="Privacy Policy", recent_fingerprints=[], fingerprint=fingerprint(new), now=NOW,
+        document_type="Privacy Policy", seen_fingerprints=[], fingerprint=fingerprint(new), now=NOW,
     )  # fmt: skip
     validate(record)
     validate(event_from_record(record, "changes/anthropic/privacy-policy/s2.json"))

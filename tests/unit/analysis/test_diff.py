@@ -162,7 +162,7 @@ def test_a_long_block_where_only_a_date_changed_is_a_date_change():
 
 
 OPS = {"added", "removed", "modified", "moved"}
-CLASSES = {"text", "formatting", "link", "label", "navigation", "date", "moved"}
+CLASSES = {"text", "formatting", "link", "label", "navigation", "date", "moved", "chrome", "wording"}
 
 
 def _sides(change: diff.BlockChange) -> tuple[list[str], list[str]]:

@@ -75,6 +75,7 @@ RECOGNISED = [
     ("sensitive-data", CHATGPT, "0001", "(Sensitive Personal Information)"),
     ("cookies-tracking", CHATGPT, "0001", "We use cookies to operate and administer our Services"),
     ("security", CLAUDE, "0003", "We implement appropriate technical and organizational security measures"),
+    ("fees-limits", MIDJOURNEY, "0021", "including pricing and features, at any time"),
     ("account-termination", MIDJOURNEY, "0021", "Midjourney reserves the right to suspend or ban Your access"),
     ("policy-changes", CLAUDE, "0003", "Anthropic may update this Privacy Policy from time to time"),
 ]  # fmt: skip
@@ -307,3 +308,205 @@ def test_a_long_sentence_with_many_terms_is_assessed_in_linear_time():
     text = "we do not " + "share data and train models with partners " * 20_000  # one 840 KB sentence
     assessment = taxonomy().assess("", text, "Privacy Policy > Sharing")
     assert assessment.categories  # read, not skipped
+
+
+# --- Categories by their subject, direction by who is bound (issue 13, pattern 8) ---------
+# Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (../shared/corpus/genai-contrib.bundle):
+# each passage below is quoted from the recorded version named beside it, a sentence or two.
+
+
+def test_arbitration_opt_out_is_not_the_training_opt_out():
+    """The arbitration opt-out dropped is a dispute-resolution change, not a narrower training opt-out."""
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (Speechify Terms of Service #6; gone in #7).
+    opt_out = (
+        "(f) Opt-out. YOU MAY OPT-OUT OF THIS ARBITRATION AGREEMENT. If you do so, neither you nor Speechify can "
+        "force the other to arbitrate. To opt-out, you must notify Speechify in writing no later than 30 days after "
+        "first becoming subject to this arbitration agreement."
+    )
+    dropped = taxonomy().assess(opt_out, "", "Terms & Conditions")
+    assert "training-opt-out" not in dropped.categories
+    assert finding(dropped, "arbitration-opt-out").direction == "worse"
+    assert not {"opt-out-available", "opt-in-required", "exception-survives-opt-out"} & rules(dropped)
+
+
+def test_opting_out_of_marketing_messages_is_not_the_training_opt_out():
+    """An objection right with a marketing opt-out is a user right, whatever its words "opt out"."""
+    item = passage(CLAUDE, "0003", "opt out of future direct marketing messages")
+    assert "training-opt-out" not in taxonomy().recognise(item.text, item.path)
+    assert "training-opt-out" not in taxonomy().assess("", item.text, item.path).categories
+
+
+def test_restriction_on_building_competing_models_is_not_model_training():
+    """ "Use Output to develop models that compete" restricts the customer: no model-training finding, never high."""
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (OpenAI Terms of Service #2, under
+    # "What You Cannot Do ... you may not:").
+    item = "* Use Output to develop models that compete with OpenAI."
+    added = taxonomy().assess("", item, "Terms of use > Using Our Services")
+    assert "model-training" not in added.categories
+    assert not {"trains-on-user-content", "no-training-on-user-content"} & rules(added)
+    assert added.severity != "high"
+
+
+def test_lifting_a_restriction_on_the_customer_is_not_worse():
+    """A customer's obligation not to build competing models, dropped, lifts a restriction: better, low."""
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (Mistral AI Terms of Service #1,
+    # "7. Your obligations"; dropped from that list in #2). Before: "drops the promise not to train", high.
+    item = "* Not use Outputs to develop model(s) that compete with Mistral AI and/or to reverse-engineer Our Services."
+    lifted = taxonomy().assess(item, "", "7. Your obligations")
+    assert "no-training-on-user-content" not in rules(lifted)
+    assert (lifted.direction, lifted.severity) == ("better", "low")
+    assert finding(lifted, "restricts-user").says == "lifts a restriction on what you may do"
+
+
+def test_a_restriction_on_the_user_dropped_is_not_a_dropped_promise():
+    """ "You may not ... share ... with third parties" binds the user: dropping it is no dropped promise not to share."""
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (ChatGPT Platform to Business Notice #10; gone in #11).
+    rule_for_you = (
+        "You may not make account access credentials available to third parties, share individual login credentials "
+        "between multiple users on an account, or resell or lease access to your account or any End User Account."
+    )
+    dropped = taxonomy().assess(rule_for_you, "", "Business terms")
+    assert not {"no-sharing", "shares-with-third-parties"} & rules(dropped)
+    assert "third-party-sharing" not in dropped.categories
+    assert dropped.severity != "high"
+
+
+def test_items_under_a_restrictions_heading_bind_the_user():
+    """Subject-less items under "License Restrictions" are the customer's: no sharing, sale or training finding."""
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (Lovable Terms of Service #40, "License
+    # Restrictions"; the engine rated this version high: "now allows selling data", "widens sharing").
+    items = [
+        "copy, modify, distribute, sell, lease, sublicense, or otherwise exploit the Services or Lovable Materials "
+        "except as expressly permitted in these Terms;",
+        "resell, provide, or make the Services available to any third party on a service bureau or time-sharing basis;",
+        "use the Services, AI Output, or prompts to train, develop, or improve competing AI models.",
+    ]
+    platform = {"sells-or-targets", "no-sale", "shares-with-third-parties", "no-sharing", "trains-on-user-content"}
+    for item in items:
+        added = taxonomy().assess("", item, "License Restrictions")
+        assert not platform & rules(added), item
+        assert added.severity != "high", item
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (Berget AI Terms of Service #6 -> #7,
+    # "15. Use Restrictions"): the resale ban now allows signed resellers. Before: "widens sharing", high.
+    ban = "(v) use, sell, rent, transfer, license or otherwise provide anybody with the Service, except as provided herein"
+    eased = ban + " - unless explicitly having signed a partner reseller agreement with Berget AI AB"
+    assessment = taxonomy().assess(ban, eased, "Terms of Service > 15. Use Restrictions")
+    assert not platform & rules(assessment)
+    assert assessment.severity == "low"
+
+
+def test_a_promise_by_the_platform_dropped_is_worse_and_high():
+    """ "xAI shall not use any User Content for ... training" binds the platform: dropping it is worse, high."""
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (Grok Commercial Terms #5; gone in #6).
+    promise = (
+        "For clarity, subject to Section 3.2, xAI shall not use any User Content for any of its internal AI or other "
+        "training purposes (such as training its machine learning models), including developing new products or "
+        "services based on User Content."
+    )
+    assert judged(promise, "", Block("paragraph", promise, "Commercial Terms"), "no-training-on-user-content") == (
+        "worse",
+        "high",
+    )
+
+
+def test_a_new_restriction_on_what_the_platform_does_with_data_is_better():
+    """ "We prohibit the sale of ... user data" is a promise not to sell: better, never "now allows selling"."""
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (Murf Privacy Policy #4 added it). Before: high.
+    promise = "Please note that we prohibit the sale of Google user data to third-parties."
+    added = taxonomy().assess("", promise, "Privacy Policy")
+    assert finding(added, "no-sale").direction == "better"
+    assert "sells-or-targets" not in rules(added)
+    assert (added.direction, added.severity) == ("better", "low")
+
+
+def test_a_passage_never_says_both_that_it_widens_sharing_and_promises_not_to_share():
+    """A promise not to sell or share is not also "widens sharing" (nor "now allows selling")."""
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (Codeium Privacy Policy #17 added it).
+    codeium = (
+        "We do not sell or share your personal information with third parties for targeted advertising purposes, nor "
+        "have we done so in the past 12 months."
+    )
+    added = taxonomy().assess("", codeium, "Privacy Policy")
+    assert "shares-with-third-parties" not in rules(added)
+    assert finding(added, "no-sharing").direction == "better"
+
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (Lovable Privacy Policy #4 added it, #30 dropped it).
+    lovable = (
+        "Opt-out of sales, sharing, or targeted advertising: Opt out of the sale or sharing of personal information. "
+        "Lovable does not sell or share personal information as defined under U.S. privacy laws."
+    )
+    for before, after in (("", lovable), (lovable, "")):
+        says = {(f.rule, f.direction) for f in taxonomy().assess(before, after, "Privacy Policy").findings}
+        assert not ({("sells-or-targets", "worse"), ("no-sale", "better")} <= says), says
+        assert not ({("sells-or-targets", "better"), ("no-sale", "worse")} <= says), says
+    # Dropped, the promise goes with it: the worse finding is the one stated.
+    dropped = taxonomy().assess(lovable, "", "Privacy Policy")
+    assert finding(dropped, "no-sale").direction == "worse"
+    assert "sells-or-targets" not in rules(dropped)
+
+
+def test_a_category_over_a_whole_change_never_says_both_that_it_widens_sharing_and_promises_not_to():
+    """Claude 2025-09-01 added the Non-User Privacy Policy: one passage widens sharing, another promises not to
+    share. Over the change, the category says the worse ("widens sharing"), not also "now promises not to share"."""
+    from policywatch.analysis.assess import analyse
+    from tests.helpers.corpus import history_version
+
+    result = analyse(history_version(CLAUDE, 6), history_version(CLAUDE, 7))
+    for category in ("third-party-sharing", "model-training"):
+        findings = [f for a in result.assessments.values() for f in a.findings if f.category == category]
+        assert {f.direction for f in findings} == {"worse", "better"}  # passages moved both ways
+        said = taxonomy().reconcile(findings, whole_change=True)
+        assert {f.direction for f in said} == {"worse"}, [(f.rule, f.direction) for f in said]
+        assert {f.rule for f in said if f.direction == "worse"} == {f.rule for f in findings if f.direction == "worse"}
+
+
+def test_new_monthly_usage_cap_is_a_fee_and_limit_change_for_the_worse():
+    """A new cap of 150,000 words a month on Premium voices: fees and limits, worse, medium (was low, no category)."""
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (Speechify Terms of Service #4; gone in #3).
+    cap = (
+        "6.3 Speechify may limit the availability of Premium voices for users who listens to more than 150,000 words "
+        "with Premium voices per month. For users who do reach this limit, their access to these voices will renew "
+        "the following month of subscription."
+    )
+    added = taxonomy().assess("", cap, "Terms & Conditions")
+    assert "fees-limits" in added.categories
+    assert (finding(added, "usage-capped").direction, added.severity) == ("worse", "medium")
+    removed = taxonomy().assess(cap, "", "Terms & Conditions")
+    assert (finding(removed, "usage-capped").direction, removed.severity) == ("better", "low")
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (Replicate Terms of Service #8).
+        ("(v) Each payment to fund the Prepaid Balance will expire at the end of twelfth (12th) month after the date "
+         "of payment if not fully used. Upon expiration, any unused amounts will be forfeited.", "credits-forfeited"),
+        ("(viii) All Prepaid Balances are non-refundable, except as otherwise required by law or as expressly set "
+         "forth in this Agreement.", "non-refundable"),
+        # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (Lovable Terms of Service #4).
+        ("If your account/Services are terminated by us for a breach of the Terms by you, any remaining Credits (Free "
+         "or Paid) will be forfeited.", "credits-forfeited"),
+    ],
+    ids=["replicate-prepaid-expires", "replicate-non-refundable", "lovable-credits-forfeited"],
+)  # fmt: skip
+def test_credits_forfeited_or_non_refundable_are_worse_and_medium(text, rule):
+    added = taxonomy().assess("", text, "Terms of Service")
+    assert "fees-limits" in added.categories
+    assert (finding(added, rule).direction, finding(added, rule).severity) == ("worse", "medium")
+
+
+def test_refund_of_credits_with_fees_made_non_refundable_states_the_worse_finding_only():
+    """ "Credits refunded; platform fees non-refundable": the refund is not also stated as an improvement."""
+    # Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (OpenRouter Terms of Service #6 added it).
+    text = "The unused credit amount will be refunded to your payment method; the platform fees are non-refundable."
+    added = taxonomy().assess("", text, "Terms of Service")
+    assert finding(added, "non-refundable").direction == "worse"
+    assert "refund-offered" not in rules(added)
+    assert added.severity == "medium"
+
+
+def test_price_changes_at_will_added_to_midjourney_terms_are_worse():
+    """Midjourney 0008 -> 0009 reserved the right to change pricing at any time: fees and limits, worse."""
+    before = passage(MIDJOURNEY, "0008", "You are free to cancel Your plan at any time")
+    after = passage(MIDJOURNEY, "0009", "including pricing and features, at any time")
+    assert judged(before.text, after.text, after, "price-changes") == ("worse", "medium")

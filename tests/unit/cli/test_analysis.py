@@ -42,7 +42,9 @@ def test_replay_json_lines(capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) == 21
     assert {"seq", "alert", "kind", "severity", "categories", "summary"} <= set(lines[0])
-    assert sum(line["alert"] for line in lines) == 9
+    # 9 before issue 13: seq 20 only changed takedown@ to takedowns@, and which address, like which
+    # link target, is not a change of the words (text.plain: canonical words).
+    assert sum(line["alert"] for line in lines) == 8
 
 
 def test_replay_of_a_folder_that_is_not_a_history(tmp_path, capsys):

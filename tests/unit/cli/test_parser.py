@@ -18,6 +18,7 @@ README_ORDER = [
     "digest",
     "status",
     "reextract",
+    "accept",
     "diff",
     "replay",
 ]

@@ -365,7 +365,7 @@ def test_an_added_heading_with_links_reaches_subject_and_sms_defanged(change):
     current = VersionRef(f"versions/anthropic/privacy-policy/{STAMP}.md", "anthropic", "privacy-policy", "", "", "")
     previous = replace(current, key="versions/anthropic/privacy-policy/2025-08-28T003202.000Z.md")
     record = build_record(
-        previous, current, old, new, document_type="Privacy Policy", recent_fingerprints=[], fingerprint="f",
+        previous, current, old, new, document_type="Privacy Policy", seen_fingerprints=[], fingerprint="f",
         now=datetime(2025, 8, 29, tzinfo=UTC),
     )  # fmt: skip
     assert "https://evil.com" in record["summary"]  # the analysis quotes the heading as it is

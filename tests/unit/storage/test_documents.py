@@ -54,6 +54,8 @@ def test_the_item_leaves_out_what_is_not_known():
         "consecutive_failures": 0,
         "alerted": False,
         "last_redirects": [],
+        "collapsed_fetches": 0,
+        "accept_collapse": False,
     }
     assert DocumentState.from_item(item) == DocumentState(KEY)
 

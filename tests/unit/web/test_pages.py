@@ -166,7 +166,7 @@ def test_a_change_page_shows_the_change_as_a_watcher_alert_with_its_evidence():
 
     record = build_record(
         ref("a", "2025-08-16T000000.000Z"), ref("b", STAMP), old, new, document_type="Privacy Policy",
-        recent_fingerprints=[], fingerprint=fingerprint(new), now=datetime(2025, 8, 29, tzinfo=UTC),
+        seen_fingerprints=[], fingerprint=fingerprint(new), now=datetime(2025, 8, 29, tzinfo=UTC),
     )  # fmt: skip
     page = pages.change_page(Archive({CHANGE + ".json": json.dumps(record).encode()}), CHANGE, LINKS)  # type: ignore[arg-type]
     assert (page.status, page.content_type) == (200, HTML)

@@ -6,8 +6,11 @@ replay`` alike, so what the command line shows is what subscribers would have re
 Kinds, in order of precedence:
 - ``technical``: the new version was rebuilt from a stored snapshot after an extractor or
   declaration change (``policywatch reextract``); never alerts.
-- ``flap``: the new text is, after the noise rules, one of the document's recent versions
-  (a page alternating between two renderings, a change undone); never alerts.
+- ``flap``: the new text is one the document had before the previous version: the same
+  after the noise rules (its fingerprint), or the same words a reader reads (its words key):
+  a page alternating between two renderings or between an error page and the policy, a
+  change undone. The memory covers the whole history (issue 13: months-long flaps came
+  back as alerts past a ten-version window); never alerts.
 - ``substantive``: words of the policy changed; the only kind that alerts.
 - ``date-only``: nothing but dates, or lines that only state a date, changed.
 - ``cosmetic``: formatting, typography, link targets, tokens, page chrome, moves.
@@ -22,20 +25,21 @@ A change is never dropped for being big.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from policywatch.analysis import dates
-from policywatch.analysis.blocks import Block
+from policywatch.analysis.blocks import Block, parse
 from policywatch.analysis.diff import BlockChange, Comparison, compare, quote
 from policywatch.analysis.provisions import Assessment, Finding, Text, rank, regulatory_mapping, taxonomy
 from policywatch.text.matching import common_length
 from policywatch.text.noise import fingerprint as fingerprint_of
 
-FLAP_WINDOW = 10  # archived versions before the previous one that a new text may flap back to
 MAX_QUOTES_PER_PROVISION = 3
+WORDS_KEY_CHARS = 32  # hex digits of a words key: 128 bits
 MAX_SUMMARY_FINDINGS = 3
 # Changed passages a record lists (the most in a real change: 1,287). Validating a record
 # takes 0.4 ms a passage, and a record of 40,000 would be tens of megabytes.
@@ -56,6 +60,8 @@ _NOISE_WORDS = {
     "navigation": "table-of-contents entries",
     "moved": "moved unchanged",
     "date": "dates",
+    "chrome": "page chrome (menus, footers, banners, widgets)",
+    "wording": "micro-edits (typos, a filler word, renumbered references)",
 }
 
 
@@ -71,6 +77,11 @@ class Analysis:
     assessments: dict[int, Assessment] = field(default_factory=dict)  # id(BlockChange) -> assessment
     provisions: list[dict[str, Any]] = field(default_factory=list)
     _headings: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def words_key(self) -> str:
+        """The new version's words key (``words_key``), for the document's memory of texts."""
+        return words_key(self.comparison.new_blocks)
 
     def heading(self, path: str) -> str:
         """A heading path as the record shows it: at most ``MAX_HEADING_CHARS``, cut once per
@@ -144,21 +155,40 @@ class Analysis:
         return fields
 
 
+def words_key(blocks: list[Block]) -> str:
+    """A digest of the words a reader reads in a version (``Block.words``, in order): two
+    versions with the same key differ only in markup, link targets, spelling variants."""
+    digest = hashlib.sha256()
+    for block in blocks:
+        digest.update(" ".join(block.words).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:WORDS_KEY_CHARS]
+
+
+def words_key_of(text: str) -> str:
+    return words_key(parse(text))
+
+
 def analyse(
     old_text: str,
     new_text: str,
     *,
-    recent_fingerprints: Collection[str] = (),
+    seen_fingerprints: Collection[str] = (),
+    seen_words: Collection[str] = (),
     fingerprint: str | None = None,
     reextracted: bool = False,
 ) -> Analysis:
+    """The change from ``old_text`` (the previous version) to ``new_text``; ``seen_*`` are the
+    fingerprints and words keys of every version the document had before the previous one."""
     comparison = compare(old_text, new_text)
     effective = dates.effective_date(_plain_text(comparison.new_blocks))
     effective_changed = effective is not None and effective != dates.effective_date(_plain_text(comparison.old_blocks))
 
     if reextracted:
         kind = "technical"
-    elif (fingerprint or fingerprint_of(new_text)) in set(recent_fingerprints):
+    elif (fingerprint or fingerprint_of(new_text)) in seen_fingerprints or (
+        seen_words and words_key(comparison.new_blocks) in seen_words
+    ):
         kind = "flap"
     elif comparison.substantive:
         kind = "substantive"
@@ -311,7 +341,10 @@ def _summary(analysis: Analysis) -> str:
     if analysis.kind == "technical":
         return "Re-extracted from the stored page after an extraction-rule change; the policy itself did not change."
     if analysis.kind == "flap":
-        return "Back to the text of a recent version (the page alternates between renderings, or a change was undone)."
+        return (
+            "Back to the text of an earlier version (the page alternates between renderings or with an "
+            "error page, or a change was undone)."
+        )
     if analysis.kind == "date-only":
         return "Only dates changed." + when
     if analysis.kind == "cosmetic":

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from policywatch.analysis import dates
+from policywatch.text.chrome import CHROME, CHROME_MAX_WORDS
 from policywatch.text.noise import canonical_url, normalise
 from policywatch.text.plain import plain, plain_words
 
@@ -38,12 +39,46 @@ _ITEM = re.compile(r"^(\s*)(?:[-*+\u2022]|\d{1,3}[.)])\s+")
 _ROW = re.compile(r"^\s*\|")
 _SEPARATOR_CELL = re.compile(r":?-{3,}:?")
 
-_ENUMERATOR = re.compile(r"^\s*(?:\(?[0-9]{1,3}(?:\\?\.[0-9]{1,3})*\\?[.)]?|\(?[a-z]\)|\(?[ivx]{1,5}\))\s+", re.I)
+# Section numbers at the start of a heading or item: "4.", "4.2", "(a)", "(iv)", "A.1.", "D.7".
+_ENUMERATOR = re.compile(
+    r"^\s*(?:\(?[0-9]{1,3}(?:\\?\.[0-9]{1,3})*\\?[.)]?|\(?[a-z]\)|\(?[ivx]{1,5}\)|[a-z]\\?\.(?:[0-9]{1,3}\\?\.?)+)\s+",
+    re.I,
+)
+# In a paragraph only a number closed by "." or ")" is one ("1\\. Scope", not "30 days").
+_PARAGRAPH_ENUMERATOR = re.compile(
+    r"^\s*(?:\(?[0-9]{1,3}(?:\\?\.[0-9]{1,3})*\\?[.)]|[a-z]\\?\.[0-9]{1,3}\\?\.?)\s+", re.I
+)
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$")
 _LINK_TARGETS = re.compile(r"\]\(([^)\s]+)")
 # Possessive: with ``(?:\s*link\s*)+`` the spaces between two links could be split in as many
 # ways as they are long, which backtracking tried in turn (exponential in the number of links).
+_LINK_ONLY = re.compile(r"!?\[[^\]]*+\]\([^)]*+\)|\[[^\]]*+\]")
+_WORDISH = re.compile(r"[^\W_]")
 _ANCHOR_ONLY = re.compile(r"^\s*+(?:\[[^\]]*+\]\(#[^)]*+\)\s*+)++$")
+
+
+# Most blocks of a version are those of the previous one: their comparison forms are
+# remembered by text (blocks up to ``MEMO_CHARS``, the most recent ``MEMO_BLOCKS`` of them),
+# so comparing a version with the next reads each unchanged block once.
+MEMO_CHARS = 20_000
+MEMO_BLOCKS = 1 << 15
+
+
+@lru_cache(maxsize=MEMO_BLOCKS)
+def _norm(text: str) -> str:
+    return normalise(text)
+
+
+@lru_cache(maxsize=MEMO_BLOCKS)
+def _plain(text: str) -> str:
+    return plain(text)
+
+
+@lru_cache(maxsize=MEMO_BLOCKS)
+def _words(plain_text: str, numbered: bool) -> tuple[str, ...]:
+    """A block's words; a heading's or item's without its leading section number, and a
+    paragraph's without one closed by "." or ")" (renumbered sections are not reworded)."""
+    return plain_words((_ENUMERATOR if numbered else _PARAGRAPH_ENUMERATOR).sub("", plain_text))
 
 
 @dataclass(eq=False)
@@ -55,17 +90,18 @@ class Block:
 
     @cached_property
     def norm(self) -> str:
-        return normalise(self.text)
+        return _norm(self.text) if len(self.text) <= MEMO_CHARS else normalise(self.text)
 
     @cached_property
     def plain(self) -> str:
-        return plain(self.text)
+        return _plain(self.text) if len(self.text) <= MEMO_CHARS else plain(self.text)
 
     @cached_property
     def words(self) -> tuple[str, ...]:
-        if self.kind in ("heading", "item"):
-            return plain_words(_ENUMERATOR.sub("", self.plain))  # renumbered sections are not reworded
-        return plain_words(self.plain)
+        numbered = self.kind in ("heading", "item")
+        return (
+            _words(self.plain, numbered) if len(self.plain) <= MEMO_CHARS else _words.__wrapped__(self.plain, numbered)
+        )
 
     @cached_property
     def undated(self) -> tuple[str, ...]:
@@ -85,6 +121,28 @@ class Block:
             return False
         return 0 < len(self.words) <= 5 and not _SENTENCE_END.search(self.plain)
 
+    @cached_property
+    def is_links(self) -> bool:
+        """Nothing but links (and separators): a menu or footer entry, a banner, a breadcrumb."""
+        if "](" not in self.text and "]()" not in self.text:
+            return False
+        body = _ITEM.sub("", self.text, count=1)
+        rest = _LINK_ONLY.sub(" ", body)
+        if not _WORDISH.search(rest):
+            return True
+        # A footer row of links with a button among them ("Your Privacy Choices").
+        links = len(_LINK_ONLY.findall(body))
+        return links >= 2 and len(plain_words(rest)) <= 3 and not _SENTENCE_END.search(rest.strip())
+
+    @cached_property
+    def is_chrome(self) -> bool:
+        """Page chrome whatever its place: a consent banner and its buttons, a docs widget
+        ("Was this page helpful?"), a relative-date counter ("Updated 3 days ago"), an
+        error notice ("This page isn't available", "An unexpected error has occurred")."""
+        if len(self.words) > CHROME_MAX_WORDS:
+            return False
+        return bool(CHROME.search(self.plain.lower()))
+
     @property
     def is_navigation(self) -> bool:
         """An in-page table-of-contents entry: nothing but links to anchors of the same page."""
@@ -93,7 +151,20 @@ class Block:
 
 
 def parse(text: str) -> list[Block]:
-    """Blocks of a Markdown version, each with the heading path it sits under."""
+    """Blocks of a Markdown version, each with the heading path it sits under.
+
+    The last few texts parsed are remembered: a version compared with its predecessor is
+    then compared with its successor (a replay, a re-analysis), and its blocks, with the
+    comparison forms they computed, serve both. The list is a copy; the blocks are shared."""
+    return list(_parsed(text))
+
+
+@lru_cache(maxsize=4)
+def _parsed(text: str) -> tuple[Block, ...]:
+    return tuple(_parse(text))
+
+
+def _parse(text: str) -> list[Block]:
     blocks: list[Block] = []
     path: list[tuple[int, str]] = []
     where = ""  # the heading path as a string, made once per heading and shared by its blocks

@@ -7,12 +7,14 @@ anything is written or published.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from policywatch.analysis.assess import FLAP_WINDOW, analyse
+from policywatch.analysis.assess import Analysis, analyse, words_key_of
 from policywatch.catalog import CatalogError, load_packaged
 from policywatch.core import clock
 from policywatch.core.events import SCHEMA_VERSION, change_id, event_from_record, validate
@@ -36,18 +38,27 @@ def build_record(
     new_text: str,
     *,
     document_type: str,
-    recent_fingerprints: list[str],
+    seen_fingerprints: Collection[str] = (),
+    seen_words: Collection[str] = (),
     fingerprint: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """The change record of ``current`` against ``previous`` (docs/change-event.md)."""
+    """The change record of ``current`` against ``previous`` (docs/change-event.md); ``seen_*``
+    are the fingerprints and words keys of the versions before ``previous``."""
     analysis = analyse(
         old_text,
         new_text,
-        recent_fingerprints=set(recent_fingerprints),
+        seen_fingerprints=set(seen_fingerprints),
+        seen_words=set(seen_words),
         fingerprint=fingerprint or None,
         reextracted=current.metadata.get("origin") == "reextract",
     )
+    return _record(previous, current, analysis, document_type=document_type, now=now)
+
+
+def _record(
+    previous: VersionRef, current: VersionRef, analysis: Analysis, *, document_type: str, now: datetime
+) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "change_id": change_id(previous.sha256, current.sha256),
@@ -79,20 +90,24 @@ def process_version(
         logger.info("first version of the document: nothing to compare", extra={"version": version_key})
         return None
     previous, current = archive.version_ref(earlier[-1]), archive.version_ref(version_key)
-    # Flap window: the versions before the previous one (the previous one is compared in full).
-    recent = [archive.version_ref(k).metadata.get("fingerprint", "") for k in earlier[-1 - FLAP_WINDOW : -1]]
     old_text, new_text = archive.get(previous.key).decode(), archive.get(current.key).decode()
     if old_text == new_text:
         logger.info("identical text archived twice: no change", extra={"version": version_key})
         return None
-    record = build_record(
-        previous,
-        current,
+    memory = Memory.load(archive, earlier)
+    analysis = analyse(
         old_text,
         new_text,
+        seen_fingerprints=set(memory.fingerprints[:-1]),  # the previous version is compared in full
+        seen_words=set(memory.words[:-1]),
+        fingerprint=current.metadata.get("fingerprint") or None,
+        reextracted=current.metadata.get("origin") == "reextract",
+    )
+    record = _record(
+        previous,
+        current,
+        analysis,
         document_type=current.metadata.get("document-type", document.replace("-", " ").title()),
-        recent_fingerprints=[f for f in recent if f],
-        fingerprint=current.metadata.get("fingerprint", ""),
         now=now,
     )
     validate(record)
@@ -101,6 +116,7 @@ def process_version(
     # Written after publishing: a crash in between republishes on retry, and the
     # delivery records downstream make the second publication a no-op.
     archive.put_json(record_key, record)
+    memory.remember(current, analysis.words_key)
     if record.get("limits"):  # a version built to defeat the diff, or one far larger than any policy
         logger.warning(
             "change recorded with a limited analysis",
@@ -121,3 +137,57 @@ def publish(record: dict[str, Any], record_key: str, topic: Topic) -> None:
         "categories": list(record["categories"]),
     }
     topic.publish(json.dumps(event, ensure_ascii=False), attributes=attributes)
+
+
+# A document's memory is rebuilt from its archived versions when missing or behind (a stack
+# upgraded to it, a crash between a change record and the memory): from the most recent
+# ``MEMORY_REBUILD_VERSIONS`` of them, each read once, so a rebuild stays within one invocation.
+MEMORY_REBUILD_VERSIONS = 200
+
+
+@dataclass
+class Memory:
+    """Every text a document had: the fingerprint and the words key of each archived version,
+    oldest first, through ``last`` (a version key), at ``memory/{platform}/{document}.json``.
+
+    The flap rule reads it: a version whose text, or whose words, the document had before its
+    previous version is a flap, never an alert, however long ago that was (issue 13)."""
+
+    archive: Archive = field(repr=False)
+    key: str
+    last: str = ""
+    fingerprints: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, archive: Archive, earlier: list[str]) -> Memory:
+        """The memory through ``earlier[-1]`` (the version before the one being diffed)."""
+        _, platform, document, _ = parse_key(earlier[-1])
+        memory = cls(archive, f"memory/{platform}/{document}.json")
+        raw = archive.get_optional(memory.key)
+        if raw is not None:
+            try:
+                stored = json.loads(raw)
+                memory.last, memory.fingerprints, memory.words = stored["last"], stored["fingerprints"], stored["words"]
+            except (ValueError, KeyError, TypeError):
+                logger.warning("unreadable document memory: rebuilt", extra={"key": memory.key})
+                memory.last = ""
+        if memory.last != earlier[-1] or len(memory.fingerprints) != len(memory.words):
+            memory.rebuild(earlier[-MEMORY_REBUILD_VERSIONS:])
+        return memory
+
+    def rebuild(self, keys: list[str]) -> None:
+        logger.info("document memory rebuilt from its versions", extra={"key": self.key, "versions": len(keys)})
+        self.fingerprints, self.words = [], []
+        for key in keys:
+            self.fingerprints.append(self.archive.version_ref(key).metadata.get("fingerprint", ""))
+            self.words.append(words_key_of(self.archive.get(key).decode()))
+        self.last = keys[-1]
+
+    def remember(self, version: VersionRef, words: str) -> None:
+        """Add ``version`` and store the memory (after its change record: a crash in between
+        leaves a memory behind, which the next version rebuilds)."""
+        self.fingerprints.append(version.metadata.get("fingerprint", ""))
+        self.words.append(words)
+        self.last = version.key
+        self.archive.put_json(self.key, {"last": self.last, "fingerprints": self.fingerprints, "words": self.words})

@@ -12,7 +12,10 @@
    a change substantive: ``formatting`` (same words), ``link`` (same words, other link
    targets), ``label`` (page chrome such as a language picker), ``navigation`` (an in-page
    table of contents), ``date`` (only dates changed, or a line that only states a date),
-   ``moved`` (the same words elsewhere).
+   ``moved`` (the same words elsewhere), ``chrome`` (page chrome: the menus, banners and
+   footers before and after the policy, passages that are only links, consent banners,
+   docs widgets, relative-date counters and error notices anywhere) and ``wording`` (a typo fixed, a dropped "and",
+   a cross-reference renumbered, a patent number added: ``_is_wording``).
 
 Budgets: a version can be 5 MB of text built to defeat a diff (tens of thousands of blocks,
 repeated blocks, one paragraph of a million words). Each matching step charges an allowance
@@ -24,7 +27,8 @@ The change is still recorded and classified; nothing is dropped for being big.
 
 from __future__ import annotations
 
-from collections import deque
+import difflib
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -67,7 +71,7 @@ class DiffBudget:
 @dataclass(eq=False)
 class BlockChange:
     op: str  # added | removed | modified | moved
-    cls: str  # text | formatting | link | label | navigation | date | moved
+    cls: str  # text | formatting | link | label | navigation | date | moved | chrome | wording
     old: Block | None
     new: Block | None
     at: float = 0.0  # place in document order (set by compare)
@@ -138,6 +142,7 @@ def compare(old_text: str, new_text: str, *, budget: DiffBudget | None = None) -
         else:
             pending.append((removed, added, b1))
 
+    classes = _Classes(old, new)
     moved = _moves(pending)
     moved_to = {id(b) for b in moved.values()}
     detailed, past = len(comparison.changes) + len(moved), 0
@@ -145,7 +150,7 @@ def compare(old_text: str, new_text: str, *, budget: DiffBudget | None = None) -
         removed = [b for b in removed if b not in moved]
         added_left = [b for b in added if id(b) not in moved_to]
         if detailed < MAX_DETAILED_CHANGES:
-            made = _pair(removed, added_left, budget)
+            made = _pair(removed, added_left, budget, classes)
             detailed += len(made)
             comparison.changes.extend(made)
         elif removed or added_left:
@@ -160,6 +165,7 @@ def compare(old_text: str, new_text: str, *, budget: DiffBudget | None = None) -
     comparison.changes.extend(BlockChange("moved", "moved", before, after) for before, after in moved.items())
     for change in comparison.changes:
         change.budget = budget
+    _lone_headings(comparison.changes)
     _place(comparison, runs)
     comparison.changes.sort(key=lambda c: c.at)
     return comparison
@@ -247,7 +253,7 @@ def _moves(pending: list[tuple[list[Block], list[Block], int]]) -> dict[Block, B
     return moved
 
 
-def _pair(removed: list[Block], added: list[Block], budget: DiffBudget) -> list[BlockChange]:
+def _pair(removed: list[Block], added: list[Block], budget: DiffBudget, classes: _Classes) -> list[BlockChange]:
     """Pair removed and added blocks of one run, in order, when their words are alike (``pairing``)."""
     try:
         pairs = exact_pairs(removed, added, budget.pair)
@@ -264,25 +270,220 @@ def _pair(removed: list[Block], added: list[Block], budget: DiffBudget) -> list[
     for i, old in enumerate(removed):
         best = paired.get(i)
         if best is None:
-            changes.append(BlockChange("removed", _single_class(old), old, None))
+            changes.append(BlockChange("removed", classes.single(old), old, None))
             continue
-        changes.extend(BlockChange("added", _single_class(b), None, b) for b in added[start:best])
-        changes.append(BlockChange("modified", _modified_class(old, added[best]), old, added[best]))
+        changes.extend(BlockChange("added", classes.single(b), None, b) for b in added[start:best])
+        changes.append(BlockChange("modified", classes.modified(old, added[best]), old, added[best]))
         start = best + 1
-    changes.extend(BlockChange("added", _single_class(b), None, b) for b in added[start:])
+    changes.extend(BlockChange("added", classes.single(b), None, b) for b in added[start:])
     return changes
 
 
-def _modified_class(old: Block, new: Block) -> str:
-    if old.words == new.words:
-        return "link" if old.link_targets != new.link_targets else "formatting"
-    if _same_undated(old, new):
-        return "date"
-    if old.is_navigation and new.is_navigation:
-        return "navigation"
-    if old.is_label and new.is_label:
-        return "label"
-    return "text"
+class _Classes:
+    """The class of each changed block of one comparison, with what it needs of both versions:
+    the page chrome around the policy, and the words each version uses (for typos)."""
+
+    def __init__(self, old: list[Block], new: list[Block]) -> None:
+        self.old, self.new = old, new
+        self.chrome = _surrounding_chrome(old) | _surrounding_chrome(new)
+        self._vocabulary: tuple[Counter[str], Counter[str]] | None = None
+
+    @property
+    def vocabulary(self) -> tuple[Counter[str], Counter[str]]:
+        if self._vocabulary is None:
+            self._vocabulary = (
+                Counter(w for b in self.old for w in b.words),
+                Counter(w for b in self.new for w in b.words),
+            )
+        return self._vocabulary
+
+    def is_chrome(self, block: Block) -> bool:
+        """Chrome around the policy, chrome anywhere, or a list entry that is only links."""
+        return id(block) in self.chrome or block.is_chrome or block.is_links
+
+    def modified(self, old: Block, new: Block) -> str:
+        if old.words == new.words:
+            return "link" if old.link_targets != new.link_targets else "formatting"
+        if _same_undated(old, new) or (dates.is_date_statement(old.plain) and dates.is_date_statement(new.plain)):
+            return "date"
+        if old.is_navigation and new.is_navigation:
+            return "navigation"
+        if (old.is_label and new.is_label) or _renamed_heading(old, new):
+            return "label"
+        if self.is_chrome(old) and self.is_chrome(new):
+            return "chrome"
+        if _is_wording(old, new, self):
+            return "wording"
+        return "text"
+
+    def single(self, block: Block) -> str:
+        """The class of a block added or removed on its own."""
+        if not block.words:
+            return "formatting"  # an image, a rule, an empty cell
+        if block.is_navigation:
+            return "navigation"
+        if block.is_label:
+            return "label"
+        if self.is_chrome(block):
+            return "chrome"
+        if dates.is_date_statement(block.plain):
+            return "date"
+        return "text"
+
+
+# Chrome before and after the policy: runs of blocks at either end of a page that are only
+# links (menus, footers, banners, language pickers, breadcrumbs), labels or short headings.
+# A page made only of such blocks has none: it is itself a list.
+CHROME_HEADING_WORDS = 4
+LABEL_HEADING_WORDS = 6  # a reworded heading this short is a label
+
+
+def _surrounding_chrome(blocks: list[Block]) -> set[int]:
+    def chrome_like(block: Block) -> bool:
+        if block.is_links or block.is_chrome or block.is_navigation:
+            return True
+        if block.kind == "heading":
+            return len(block.words) <= CHROME_HEADING_WORDS
+        return block.is_label or not block.words
+
+    head = 0
+    while head < len(blocks) and chrome_like(blocks[head]):
+        head += 1
+    if head == len(blocks):
+        return set()
+    tail = len(blocks)
+    while tail > head and chrome_like(blocks[tail - 1]):
+        tail -= 1
+    # Only runs with links in them are a menu or a footer; a title and a date line are not.
+    found: set[int] = set()
+    for run in (blocks[:head], blocks[tail:]):
+        if any(b.is_links or b.is_chrome for b in run):
+            found.update(id(b) for b in run if b.words)
+    return found
+
+
+# A micro-edit (``_is_wording``): after the words both versions share at either end, at most
+# this many words differ on each side, and each difference is one of the harmless kinds.
+WORDING_MAX_WORDS = 6
+_FILLERS = frozenset({"a", "an", "the", "and", "it", "its", "this", "that"})
+_REFERENCES = frozenset(
+    {
+        "section",
+        "sections",
+        "clause",
+        "clauses",
+        "paragraph",
+        "article",
+        "appendix",
+        "exhibit",
+        "schedule",
+        "annex",
+        "part",
+    }
+)
+# Words whose change is never a typo, however close their spelling.
+_KEYWORDS = frozenset(
+    {"must", "shall", "will", "would", "could", "should", "might", "cannot", "never", "none", "only", "also",
+     "sell", "sale", "share", "after", "before", "within", "more", "less", "most", "least", "with", "without",
+     "from", "form", "include", "exclude", "opt", "lawful", "unlawful", "data", "date", "days", "year", "years"}
+)  # fmt: skip
+_NEGATING_PREFIXES = ("un", "in", "im", "ir", "il", "non", "dis", "mis")
+
+
+def _is_wording(old: Block, new: Block, classes: _Classes) -> bool:
+    """Whether the words differ only by a micro-edit: a typo fixed or made (a word one or two
+    letters from a word the document uses elsewhere, which the typo itself is not), a filler
+    word ("and", "the", "it") added or dropped, words joined or split ("third party"), a
+    cross-reference renumbered ("section 7" to "section 8"), or a number added to or dropped
+    from a list of patent or registration numbers."""
+    a, b = old.words, new.words
+    if abs(len(a) - len(b)) > WORDING_MAX_WORDS:
+        return False
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    x, y = a[head : len(a) - tail], b[head : len(b) - tail]
+    if len(x) > WORDING_MAX_WORDS or len(y) > WORDING_MAX_WORDS:
+        return False
+    listed_codes = sum(1 for w in a if _codes((w,))) >= 3  # a list of patent or registration numbers
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, x, y, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        gone, came = x[i1:i2], y[j1:j2]
+        before = x[i1 - 1] if i1 else (a[head - 1] if head else "")
+        if listed_codes and _codes(gone + came):
+            continue
+        if set(gone + came) <= _FILLERS:
+            continue
+        if gone and came and "".join(gone) == "".join(came):
+            continue
+        if len(gone) == len(came) == 1 and _renumbered(before, gone[0], came[0]):
+            continue
+        if len(gone) == len(came) == 1 and _typo(gone[0], came[0], classes):
+            continue
+        return False
+    return True
+
+
+def _lone_headings(changes: list[BlockChange]) -> None:
+    """A short heading added or removed while nothing under it changed ("Resources" in a
+    footer becoming "Learn", a title split off a paragraph) is a label, not a new section."""
+    sections = [c.heading for c in changes if c.substantive and (c.new or c.old).kind != "heading"]  # type: ignore[union-attr]
+    for change in changes:
+        block = change.new or change.old
+        if change.op not in ("added", "removed") or change.cls != "text" or block is None:
+            continue
+        short = block.kind == "heading" and len(block.words) <= LABEL_HEADING_WORDS
+        if short and not any(s.startswith(block.path) for s in sections):
+            change.cls = "label"
+
+
+def _renamed_heading(old: Block, new: Block) -> bool:
+    """A short heading reworded ("Privacy" to "Privacy Policy", "How we are" to "Who we are"):
+    a section's title, whose text below says whether anything changed."""
+    return old.kind == new.kind == "heading" and max(len(old.words), len(new.words)) <= LABEL_HEADING_WORDS
+
+
+def _codes(words: tuple[str, ...]) -> bool:
+    """Identifiers such as patent or registration numbers: long, mostly digits."""
+    return bool(words) and all(len(w) >= 6 and sum(c.isdigit() for c in w) >= 4 for w in words)
+
+
+def _renumbered(before: str, old: str, new: str) -> bool:
+    return before in _REFERENCES and old.isdigit() and new.isdigit()
+
+
+def _typo(old: str, new: str, classes: _Classes) -> bool:
+    if old in _KEYWORDS or new in _KEYWORDS or any(c.isdigit() for c in old + new):
+        return False
+    shorter, longer = sorted((old, new), key=len)
+    if len(shorter) < 4 or any(longer == p + shorter for p in _NEGATING_PREFIXES):
+        return False
+    if _distance(old, new) > (1 if len(longer) < 8 else 2):
+        return False
+    # The misspelt one is used nowhere else in the document; the right one is.
+    before, after = classes.vocabulary
+    old_elsewhere = before[old] + after[old] > 1
+    new_elsewhere = before[new] + after[new] > 1
+    return old_elsewhere != new_elsewhere
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance, with a swap of two neighbouring letters counting as one."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def _same_undated(old: Block, new: Block) -> bool:
@@ -295,19 +496,6 @@ def _same_undated(old: Block, new: Block) -> bool:
     head = max(common_length(a, b) - _DATE_MARGIN, 0)
     tail = max(common_length(a[head:][::-1], b[head:][::-1]) - _DATE_MARGIN, 0)
     return plain_words(dates.mask(a[head : len(a) - tail])) == plain_words(dates.mask(b[head : len(b) - tail]))
-
-
-def _single_class(block: Block) -> str:
-    """The class of a block added or removed on its own."""
-    if not block.words:
-        return "formatting"  # an image, a rule, an empty cell
-    if block.is_navigation:
-        return "navigation"
-    if block.is_label:
-        return "label"
-    if dates.is_date_statement(block.plain):
-        return "date"
-    return "text"
 
 
 def quote(text: str) -> str:

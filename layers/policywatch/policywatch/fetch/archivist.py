@@ -9,6 +9,9 @@ version again, which the diff stage recognises as no change.
 - A version is stored only when the fingerprint of the extracted text changed.
 - A failure counts once per sweep (retries of one job do not add up); the N-th sweep in a
   row that fails raises one operator alert, and the first success after it one "recovered".
+- A text refused as collapsed on ``COLLAPSE_ACCEPT_AFTER`` sweeps in a row that passes every
+  other check is the document's new size (a policy that became a shorter page), with one
+  operator notice; ``policywatch accept DOCUMENT`` accepts the next one at once.
 - A failure of the archive or the state table after the fetch (S3 or DynamoDB refusing,
   throttling, unreachable) is recorded on the document like any other failure, with a
   one-line reason, then re-raised so the queue retries the job and at last dead-letters it.
@@ -30,7 +33,7 @@ from policywatch.core import clock
 from policywatch.core.errors import ConfigError
 from policywatch.core.outbound import AddressError, parse_allowlist
 from policywatch.fetch.alerts import OperatorAlerts
-from policywatch.fetch.extraction.checks import EXTRACTOR_VERSION, ExtractionError, check_text
+from policywatch.fetch.extraction.checks import COLLAPSE_ACCEPT_AFTER, EXTRACTOR_VERSION, ExtractionError, check_text
 from policywatch.fetch.extraction.pages import declaration_hash, document_text
 from policywatch.fetch.fetcher import FetchError, FetchResult, RetryPolicy, fetch
 from policywatch.fetch.reextract import latest_snapshot, rebuild
@@ -136,17 +139,39 @@ class Archivist:
         try:
             text = document_text(document, [(r.body, r.content_type, r.final_url) for r in results], deadline=deadline)
             normalised = normalise(text)
-            check_text(
-                text, min_chars=self.settings.min_text_chars, previous_chars=state.text_chars, normalised=normalised
+            checked = check_text(
+                text,
+                min_chars=self.settings.min_text_chars,
+                previous_chars=state.text_chars,
+                normalised=normalised,
+                collapsed_before=COLLAPSE_ACCEPT_AFTER if state.accept_collapse else state.collapsed_fetches,
             )
         except ExtractionError as exc:
+            if exc.kind == "text-collapsed" and (sweep is None or sweep != state.last_failed_sweep):
+                state.collapsed_fetches += 1  # once per sweep, as failures are counted
+            elif exc.kind != "text-collapsed":
+                state.collapsed_fetches = 0
             return self._fail(state, now, sweep, exc.kind, exc.detail)
+        if checked.rebaselined:
+            self._rebaselined(state, checked.chars)
+        state.collapsed_fetches, state.accept_collapse = 0, False
         fp = fingerprint(text, normalised=normalised)
         if state.last_version_key and state.declaration != declared and fp != state.fingerprint:
             progress.doing = "re-extracting the previous version"
             self._rebuild_previous(document, state, now)
         progress.doing = "archiving the version"
         return self._record(document, results, text, fp, len(normalised), state=state, declared=declared, now=now)
+
+    def _rebaselined(self, state: DocumentState, chars: int) -> None:
+        """A collapse seen on enough fetches in a row (or accepted by the operator): the new size."""
+        fetches = state.collapsed_fetches + 1
+        logger.warning(
+            "collapsed text accepted as the document's new size",
+            extra={"document": state.document_key, "chars": chars, "previous_chars": state.text_chars,
+                   "fetches": fetches, "by_operator": state.accept_collapse},
+        )  # fmt: skip
+        if self.alerts:
+            self.alerts.rebaselined(state.document_key, chars=chars, previous_chars=state.text_chars, fetches=fetches)
 
     def _archive_failed(
         self, state: DocumentState, now: datetime, sweep: str | None, doing: str, error: StorageError

@@ -32,6 +32,8 @@ class DocumentState:
     last_snapshot_key: str | None = None
     extracted_sha256: str | None = None  # the raw pages the current fingerprint was extracted from
     last_redirects: list[str] = field(default_factory=list)
+    collapsed_fetches: int = 0  # sweeps in a row whose text was refused as collapsed
+    accept_collapse: bool = False  # `policywatch accept`: the next collapsed text is the new size
 
     def record_extraction(
         self, fingerprint: str, text_chars: int, declaration: str, extractor: str, version_key: str | None = None
@@ -55,6 +57,8 @@ class DocumentState:
             values["text_chars"] = int(values["text_chars"])
         values["consecutive_failures"] = int(values.get("consecutive_failures", 0))
         values["alerted"] = bool(values.get("alerted", False))
+        values["collapsed_fetches"] = int(values.get("collapsed_fetches", 0))
+        values["accept_collapse"] = bool(values.get("accept_collapse", False))
         return cls(**values)
 
     def to_item(self) -> dict[str, Any]:

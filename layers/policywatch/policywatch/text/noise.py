@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _TYPOGRAPHY = dict(
@@ -167,6 +168,15 @@ _BARE_URL = re.compile(r"(?<!\]\()https?://[^\s)\]>\"']+")
 
 def canonical_url(url: str) -> str:
     """A link target with tracking, session parameters and per-request tokens folded away."""
+    return _canonical_url(url) if len(url) <= MEMO_URL_CHARS else _canonical_url.__wrapped__(url)
+
+
+# A page's links are mostly those of its previous version: each is folded once.
+MEMO_URL_CHARS = 2_000
+
+
+@lru_cache(maxsize=1 << 15)
+def _canonical_url(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from policywatch.text.noise import LONG_LINE, single_spaced, typography
 
@@ -17,7 +18,7 @@ _BULLET = re.compile(r"^\s*[-*+\u2022]\s+")
 # consumed (and kept) in one pass: every opening inside it would reach the same "]" and fail
 # too. The text is cut after its last ")" (or ">") first, past which nothing can close.
 _IMAGE = re.compile(r"!\[[^\]]*+(\]\([^)]*\))?")
-_LINK = re.compile(r"\[([^\]]*+)(\]\([^)]*\))?")
+_LINK = re.compile(r"\[((?:[^\]\\]++|\\.)*+)(\]\([^)]*\))?")  # "\]" inside the text is escaped
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 # Text that pages render for screen readers or per browser, not part of the policy.
 _ASSISTIVE = re.compile(
@@ -75,9 +76,9 @@ def words(text: str) -> tuple[str, ...]:
 
 
 def plain_words(plain_text: str) -> tuple[str, ...]:
-    """The words of a text already made plain."""
+    """The words of a text already made plain, each in its canonical spelling (``canonical``)."""
     if len(plain_text) <= LONG_LINE:
-        return tuple(WORD.findall(_keys(plain_text.lower())))
+        return _canonical_words(WORD.findall(_fold(plain_text.lower())))
     # A long text is read in pieces cut at spaces (no word or key spans one), and each word is
     # kept once: a million words of a few thousand distinct ones take 8 MB, not 60.
     seen: dict[str, str] = {}
@@ -86,10 +87,138 @@ def plain_words(plain_text: str) -> tuple[str, ...]:
     while start < len(plain_text):
         end = plain_text.find(" ", start + LONG_LINE)
         end = len(plain_text) if end < 0 else end
-        piece = WORD.findall(_keys(plain_text[start:end].lower()))
+        piece = _canonical_words(WORD.findall(_fold(plain_text[start:end].lower())))
         found.extend(map(seen.setdefault, piece, piece))
         start = end
     return tuple(found)
+
+
+# ---------------------------------------------------------------------------- canonical words
+#
+# Two texts a reader reads as the same words compare equal (issue 13). Every rule is applied
+# to both versions alike, so folding two spellings into one can only hide a difference
+# between those two spellings, never a change of meaning:
+#
+# - e-mail addresses, written out or hidden by Cloudflare ("[email protected]"), are one word,
+#   "emailaddress": which address, like which link target, is not a change of the words;
+# - web addresses written in the text (``https://…``, ``www.…``, ``example.com/path``) are
+#   dropped, as link targets are;
+# - initials lose their dots ("L.L.C." is "llc"), "e-mail" is "email" ("&" is no word, and
+#   "and" a filler word of ``diff._is_wording``);
+# - British spellings are American ones ("personalised", "licence", "behaviour", "centre",
+#   "cancelled", "judgement", "programme", "catalogue");
+# - number words up to twenty are digits, and "thirty (30)" is "30" once.
+
+_EMAIL = re.compile(
+    r"(?:mailto:)?[a-z0-9][a-z0-9._%+-]*+@[a-z0-9-]++(?:\.[a-z0-9-]++)++|[a-z0-9._%+-]*+\[*email(?:&#160;|\s)protected\b"
+)
+_TLDS = (
+    "com|org|net|ai|io|dev|co|app|edu|gov|eu|uk|de|fr|es|it|nl|se|ch|cn|jp|kr|in|me|tech|so|gg|sh|xyz|"
+    "green|info|biz|cloud|chat|page|site|legal|help|studio|video|inc|llc"
+)
+_WEB = re.compile(
+    r"\b(?:https?://|www\.)\S++|(?<![\w.@-])(?:[a-z0-9][a-z0-9-]*+\.)++(?:" + _TLDS + r")\b(?![.-]?\w)(?:/\S*+)?"
+)
+_INITIALS = re.compile(r"\b(?:[a-z]\.){2,}")
+
+
+def _fold(lowered: str) -> str:
+    """Keys as one word, addresses folded, initials joined (see above)."""
+    lowered = _keys(lowered)
+    if "@" in lowered or "protected" in lowered:
+        lowered = _EMAIL.sub(" emailaddress ", lowered)
+    if "." in lowered or "//" in lowered:
+        lowered = _WEB.sub(" ", lowered)
+        lowered = _INITIALS.sub(lambda m: m.group(0).replace(".", "") + " ", lowered)
+    if "e-mail" in lowered:
+        lowered = lowered.replace("e-mail", "email")
+    return lowered
+
+
+_NUMBERS = {
+    word: str(n)
+    for n, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
+_NUMBERS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "ninety": "90", "hundred": "100"})
+_SPELLINGS = {
+    "licence": "license", "licences": "licenses", "licenced": "licensed", "licencing": "licensing",
+    "defence": "defense", "offence": "offense", "offences": "offenses", "pretence": "pretense",
+    "judgement": "judgment", "judgements": "judgments", "acknowledgement": "acknowledgment",
+    "acknowledgements": "acknowledgments", "programme": "program", "programmes": "programs",
+    "catalogue": "catalog", "catalogues": "catalogs", "dialogue": "dialog", "ageing": "aging",
+    "enrolment": "enrollment", "enrolments": "enrollments", "instalment": "installment",
+    "instalments": "installments", "fulfil": "fulfill", "fulfils": "fulfills", "fulfilment": "fulfillment",
+    "whilst": "while", "amongst": "among", "grey": "gray", "cheque": "check", "cheques": "checks",
+    "tonne": "ton", "tonnes": "tons", "plough": "plow", "aluminium": "aluminum", "storey": "story",
+    "artefact": "artifact", "artefacts": "artifacts", "mould": "mold", "jewellery": "jewelry",
+    "practise": "practice", "practised": "practiced", "favourite": "favorite", "favourites": "favorites",
+}  # fmt: skip
+_OUR = re.compile(r"^(behavi|col|fav|hon|lab|neighb|rum|endeav|harb|flav|hum|sav|vap|od|arm|vig|rig|cand|sav)our")
+_TRE = re.compile(r"^(cen|me|thea|fib|li|spec|lus|sombre)tre(s|d)?$")
+_DOUBLE_L = re.compile(
+    r"^(cancel|label|model|travel|signal|total|channel|fuel|level|counsel|marshal|dial|tunnel|panel|jewel|"
+    r"quarrel|funnel|initial|pedal|rival|shovel|equal|lab|tunnel|enrol)l(ed|ing|er|ers|ation)$"
+)
+_ISE = re.compile(r"^(\w{3,}[^aeiou\W])is(e|es|ed|ing|er|ers|ation|ations|able)$")
+_YSE = re.compile(r"^(anal|paral|catal|hydrol|dial)ys(e|es|ed|ing)$")
+
+
+@lru_cache(maxsize=1 << 16)
+def canonical(word: str) -> str:
+    """A word's canonical spelling: American for British, digits for number words."""
+    if word in _NUMBERS:
+        return _NUMBERS[word]
+    if word in _SPELLINGS:
+        return _SPELLINGS[word]
+    if len(word) < 5 or word.isdigit():
+        return word
+    if "our" in word:
+        word = _OUR.sub(r"\1or", word)
+    if word.endswith(("tre", "tres", "tred")):
+        word = _TRE.sub(r"\1ter\2", word) if _TRE.match(word) else word
+    if "ll" in word:
+        word = _DOUBLE_L.sub(r"\1\2", word)
+    if "is" in word:
+        word = _ISE.sub(r"\1iz\2", word)
+    if "ys" in word:
+        word = _YSE.sub(r"\1yz\2", word)
+    return word
+
+
+def _canonical_words(found: list[str]) -> tuple[str, ...]:
+    words = tuple(map(canonical, found))
+    if "emailaddress" in words or any(w in _NUMBERS for w in found):  # "thirty (30) days": one number
+        words = tuple(w for i, w in enumerate(words) if not (i and w == words[i - 1] and _once(w)))
+    return words
+
+
+def _once(word: str) -> bool:
+    """Words said twice in a row that mean one thing: "thirty (30)", an address and its link."""
+    return word.isdigit() or word == "emailaddress"
 
 
 def _keys(lowered: str) -> str:

@@ -12,7 +12,21 @@ or in the headings above it, a default severity, and direction rules:
   use ... to train" is not).
 - a *measure* rule compares a quantity: the longest retention period, the minimum age.
 
-Worse findings carry their rule's severity; improvements are recorded with severity low.
+A statement is made in one clause (``negation.Clauses``: a sentence cut at ";", ": " and list
+markers): its topic and its subject meet there ("train ... models" and the user's inputs; an
+opt-out and training), and a clause holding one of the rule's ``unless`` terms is about
+something else (the arbitration opt-out, a business transfer). Questions and definitions state
+nothing. Who is bound decides whose statement it is: a rule or category about what the
+platform does (``actor: platform``) does not count a clause that binds the user ("you may not",
+"Customer shall not ... (c) share", "Don't share ...", a bare list item under a restrictions
+heading, building competing models); ``actor: user`` counts only those (acceptable use).
+
+Worse findings carry their rule's severity; improvements are recorded with severity low. The
+findings of one passage never contradict each other (``Taxonomy.reconcile``): ``moot_if``
+drops a worse finding when another rule improved, ``yields_to`` an improvement when another
+rule got worse, and of a statement and its negation (``conflicts``) that moved opposite ways,
+neither is kept when both grew (a practice and its limit, newly stated: a rewording) and the
+worse is kept when both went (a promise dropped with its passage).
 
 The engine's modules: ``model`` (texts, rules, findings), ``patterns`` (the data's patterns
 compiled), ``findings`` (count and measure rules), ``taxonomy`` (categories and assessment),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import builtins
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from policywatch.analysis.negation import Scopes
+from policywatch.analysis.negation import Clauses, Scopes
 from policywatch.core.errors import InternalError
 from policywatch.text.plain import plain_words
 
@@ -15,6 +16,17 @@ if TYPE_CHECKING:
     from policywatch.analysis.provisions.taxonomy import Taxonomy
 
 SEVERITIES = ("none", "low", "medium", "high")
+
+# A defined term: ("Personal Data Breach" means ..., "Credits" refers to ...).
+DEFINITION = re.compile(
+    r"^[\W\d]*[\"\u201c][^\"\u201d]{1,80}[\"\u201d]\W*\s+(means|refers to|shall mean|has the meaning|is defined as)\b"
+)
+
+# A heading over rules for the user: its subject-less list items ("use the Services to ...") bind the user.
+RESTRICTIONS_HEADING = re.compile(
+    r"\b(acceptable use|prohibit\w*|restrict\w*|(user|your|customer) (conduct|obligations|responsibilities)|"
+    r"community guidelines|usage polic\w*|you (may|must|shall|will|agree) not|don'?t|what you (can'?t|cannot) do)"
+)
 
 
 class ProvisionsError(InternalError):
@@ -28,10 +40,12 @@ def rank(severity: str) -> int:
 class Text:
     """A passage, sentence or heading, with the first match of each pattern computed once.
 
-    Every rule and category asks the same few dozen terms of the same sentences.
+    Every rule and category asks the same few dozen terms of the same sentences. A sentence is
+    also read as clauses (``negation.Clauses``): a statement's terms must meet in one clause,
+    and who it binds is the subject of that clause.
     """
 
-    __slots__ = ("original", "text", "_starts", "_key", "_scopes")
+    __slots__ = ("original", "text", "_starts", "_key", "_scopes", "_clauses", "_positions")
 
     def __init__(self, text: str) -> None:
         self.original = text
@@ -39,6 +53,8 @@ class Text:
         self._starts: dict[re.Pattern[str], int] = {}
         self._key: tuple[str, ...] | None = None
         self._scopes: Scopes | None = None
+        self._clauses: Clauses | None = None
+        self._positions: dict[re.Pattern[str], list[int]] = {}
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -64,6 +80,53 @@ class Text:
             self._scopes = Scopes(self.text)
         return self._scopes.negated(position)
 
+    @property
+    def clauses(self) -> Clauses:
+        if self._clauses is None:
+            self._clauses = Clauses(self.text)
+        return self._clauses
+
+    @property
+    def question(self) -> bool:
+        """A question states nothing ("Can we train models so that ...?")."""
+        return self.text.rstrip(" *_\"'\u201d)").endswith("?")
+
+    @property
+    def definition(self) -> bool:
+        """A definition states nothing either ("'Personal Data Breach' means ... unauthorized disclosure of ...")."""
+        return DEFINITION.match(self.text) is not None
+
+    def positions(self, pattern: re.Pattern[str]) -> list[int]:
+        """Where ``pattern`` matches, in order (found once)."""
+        found = self._positions.get(pattern)
+        if found is None:
+            found = self._positions[pattern] = (
+                [m.start() for m in pattern.finditer(self.text)] if self.has(pattern) else []
+            )
+        return found
+
+    def within(self, pattern: re.Pattern[str], start: int, end: int) -> list[int]:
+        """Where ``pattern`` matches starting in ``start..end``."""
+        found = self.positions(pattern)
+        i = bisect_left(found, start)
+        j = bisect_left(found, end, i)
+        return found[i:j]
+
+    def matches(self, pattern: re.Pattern[str], *, platform: bool = False, restrictions: bool = False) -> bool:
+        """Whether ``pattern`` matches within one clause (at a statement about the platform if ``platform``)."""
+        if not self.has(pattern):
+            return False
+        clauses = self.clauses
+        for start, end in clauses.spans:
+            match = pattern.search(self.text, start, end)
+            if match and not (platform and clauses.binds_user(match.start(), restrictions=restrictions)):
+                return True
+            if match and platform:  # a later match of the clause may be the platform's
+                for later in pattern.finditer(self.text, match.end(), end):
+                    if not clauses.binds_user(later.start(), restrictions=restrictions):
+                        return True
+        return False
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -81,6 +144,10 @@ class Rule:
     presence: bool = False  # only appearing or disappearing counts, not how often it is said
     list: re.Pattern[str] | None = None  # new wordings of this term widen the statement
     moot_if: tuple[str, ...] = ()  # no finding when one of these rules finds an improvement
+    unless: tuple[re.Pattern[str], ...] = ()  # a clause with one of these terms is about something else
+    actor: str | None = None  # "platform": what the platform does (a rule for the user is not counted); "user"
+    conflicts: tuple[str, ...] = ()  # its counterpart: opposite findings of the two are a rewording, not a change
+    yields_to: tuple[str, ...] = ()  # no improvement found when one of these rules finds a change for the worse
 
     # builtins.list: in the class body ``list`` is the field above.
     def count(self, text_sentences: builtins.list[Text], heading: Text) -> builtins.list[Text]:
@@ -88,16 +155,42 @@ class Rule:
         return [s for s in text_sentences if self._says(s, heading)]
 
     def _says(self, sentence: Text, heading: Text) -> bool:
+        """The statement is made in one clause of the sentence: its terms, its negation, its actor."""
         for pattern in self.all:
             if not sentence.has(pattern) and not (pattern in self.heading_may_supply and heading.has(pattern)):
                 return False
         if self.any and not any(sentence.has(p) for p in self.any):
             return False
-        if self.negated is None:
-            return True
-        # The statement's own term: the last of ``all`` found in the sentence, else the ``any`` terms.
-        anchors = [p for p in self.all if sentence.has(p)][-1:] or list(self.any)
-        return any(sentence.negated(m.start()) == self.negated for p in anchors for m in p.finditer(sentence.text))
+        if sentence.question or sentence.definition:
+            return False
+        restrictions = self.actor is not None and heading.has(RESTRICTIONS_HEADING)
+        for start, end in sentence.clauses.spans:
+            if any(sentence.within(p, start, end) for p in self.unless):
+                continue
+            found = [p for p in self.all if sentence.within(p, start, end)]
+            if len(found) < len(self.all) and any(
+                p not in found and not (p in self.heading_may_supply and heading.has(p)) for p in self.all
+            ):
+                continue
+            any_found = [p for p in self.any if sentence.within(p, start, end)]
+            if self.any and not any_found:
+                continue
+            # The statement's own term: the last of ``all`` found in the clause, else the ``any`` terms.
+            anchors = found[-1:] or any_found
+            if not anchors:  # every term supplied by the heading: the clause says it
+                if self.negated is None and self.actor is None:
+                    return True
+                continue
+            for pattern in anchors:
+                for position in sentence.within(pattern, start, end):
+                    if self.negated is not None and sentence.negated(position) != self.negated:
+                        continue
+                    if self.actor is not None and (
+                        sentence.clauses.binds_user(position, restrictions=restrictions) != (self.actor == "user")
+                    ):
+                        continue
+                    return True
+        return False
 
     def items(self, sentences: builtins.list[Text]) -> set[str]:
         """Distinct wordings of the ``list`` term in the sentences (recipients of sharing, ...)."""
@@ -115,9 +208,12 @@ class Category:
     text: tuple[re.Pattern[str], ...]
     heading: tuple[re.Pattern[str], ...]
     rules: tuple[Rule, ...]
+    platform: bool = False  # about what the platform does: a clause that binds the user does not count
 
-    def in_text(self, text: Text) -> bool:
-        return any(text.has(p) for p in self.text)
+    def in_text(self, text: Text, heading: Text | None = None) -> bool:
+        """Whether a sentence says it: a pattern matched within one clause (of the platform's, if ``platform``)."""
+        restrictions = heading is not None and heading.has(RESTRICTIONS_HEADING)
+        return any(text.matches(p, platform=self.platform, restrictions=restrictions) for p in self.text)
 
     def in_heading(self, heading: Text) -> bool:
         return any(heading.has(p) for p in self.heading)

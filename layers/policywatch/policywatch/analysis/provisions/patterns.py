@@ -52,4 +52,8 @@ def rule_from(category: str, raw: dict[str, Any], terms: dict[str, re.Pattern[st
         presence=raw.get("presence", False),
         list=terms[raw["list"]] if "list" in raw else None,
         moot_if=tuple(raw.get("moot_if", [])),
+        unless=patterns(raw.get("unless", [])),
+        actor=raw.get("actor"),
+        conflicts=tuple(raw.get("conflicts", [])),
+        yields_to=tuple(raw.get("yields_to", [])),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from policywatch.analysis.blocks import sentences
 from policywatch.analysis.provisions.findings import count, first_quote, measure
-from policywatch.analysis.provisions.model import Assessment, Category, Rule, Text
+from policywatch.analysis.provisions.model import Assessment, Category, Finding, ProvisionsError, Rule, Text
 from policywatch.analysis.provisions.patterns import compile_pattern, rule_from
 from policywatch.text.plain import plain
 
@@ -29,8 +29,17 @@ class Taxonomy:
                 text=tuple(compile_pattern(p, data["terms"], terms) for p in raw["recognise"]["text"]),
                 heading=tuple(compile_pattern(p, data["terms"], terms) for p in raw["recognise"].get("heading", [])),
                 rules=rules,
+                platform=raw.get("actor") == "platform",
             )
         self.rules = {r.id: r for c in self.categories.values() for r in c.rules}
+        self._conflicts: dict[str, set[str]] = {}  # symmetric: a pair contradicts either way round
+        for rule in self.rules.values():
+            for other in (*rule.conflicts, *rule.yields_to, *rule.moot_if):
+                if other not in self.rules:
+                    raise ProvisionsError(f"rule {rule.id}: names unknown rule {other}")
+            for other in rule.conflicts:
+                self._conflicts.setdefault(rule.id, set()).add(other)
+                self._conflicts.setdefault(other, set()).add(rule.id)
 
     def rule(self, rule_id: str) -> Rule:
         return self.rules[rule_id]
@@ -54,9 +63,11 @@ class Taxonomy:
         return self.categories[category].label
 
     def recognise(self, text: str | Text, heading: str = "") -> list[str]:
-        """Categories of a passage: by its own words, else by the nearest heading that says."""
+        """Categories of a passage: by its own words (a pattern within one clause), else by the nearest heading that says."""
         passage = text if isinstance(text, Text) else Text(text)
-        found = [c.id for c in self.categories.values() if c.in_text(passage)]
+        found = (
+            self._in_sentences([Text(s) for s in sentences(passage.original)], Text(heading)) if passage.text else []
+        )
         if found or not heading:
             return found
         for title in reversed(heading.split(" > ")):
@@ -64,6 +75,51 @@ class Taxonomy:
             if found:
                 return found
         return []
+
+    def _in_sentences(self, found_in: list[Text], heading: Text) -> list[str]:
+        """Categories said by any of the sentences."""
+        return [c.id for c in self.categories.values() if any(c.in_text(s, heading) for s in found_in)]
+
+    def reconcile(self, findings: list[Finding], *, whole_change: bool = False) -> list[Finding]:
+        """Findings that do not contradict each other.
+
+        In one passage:
+
+        - ``moot_if``: a change for the worse is dropped when a named rule finds an improvement
+          (no opt-out to lose where the training itself is dropped);
+        - ``yields_to``: an improvement is dropped when a named rule finds a change for the worse
+          (credits refunded but fees made non-refundable: the worse one is said);
+        - ``conflicts``: a statement and its negation ("we share" / "we do not share") that moved
+          opposite ways. Both said more ("widens sharing" and "now promises not to share"): the
+          passage now states a practice and its limit, a rewording; neither finding is kept.
+          Both said less: a promise went with the passage, and the worse finding is kept
+          ("drops a promise not to share", not also "narrows sharing").
+
+        ``whole_change``: the findings of one category over the passages of a change (a provision
+        entry). Passages say different things, and each was reconciled already: of a statement
+        and its negation moved opposite ways in different passages, the worse finding is said
+        ("widens sharing", not also "now promises not to share"); no severity changes.
+        """
+        better = {f.rule for f in findings if f.direction == "better"}
+        worse = {f.rule for f in findings if f.direction == "worse"}
+        kept = []
+        for finding in findings:
+            rule = self.rules[finding.rule]
+            conflicting = self._conflicts.get(finding.rule, set())
+            if whole_change:
+                if not (finding.direction == "better" and conflicting & worse):
+                    kept.append(finding)
+                continue
+            if finding.direction == "worse" and set(rule.moot_if) & better:
+                continue
+            if finding.direction == "better" and set(rule.yields_to) & worse:
+                continue
+            opposite = (better if finding.direction == "worse" else worse) & conflicting
+            grew = (finding.direction == "worse") == (rule.effect == "unfavourable")
+            if opposite and (grew or finding.direction == "better"):
+                continue
+            kept.append(finding)
+        return kept
 
     def _heading_categories(self, title: str) -> list[Category]:
         cached = self._by_heading.get(title)
@@ -89,11 +145,10 @@ class Taxonomy:
         new_keys = {s.key for s in new_sentences}
         changed_old = [s for s in old_sentences if s.key not in new_keys]
         changed_new = [s for s in new_sentences if s.key not in old_keys]
-        changed = Text(" ".join(s.original for s in changed_old + changed_new))
-        categories = [c.id for c in self.categories.values() if c.in_text(changed)]
+        heading_text = Text(heading)
+        categories = self._in_sentences(changed_old + changed_new, heading_text)
         if not categories:  # the changed words do not say: the section they are in does
             categories = self.recognise("", heading)
-        heading_text = Text(heading)
         assessment = Assessment()
         for category in self.categories.values() if kind != "heading" else ():
             for rule in category.rules:
@@ -107,9 +162,7 @@ class Taxonomy:
                     assessment.findings.append(finding)
                     if category.id not in categories:
                         categories.append(category.id)
-        better = {f.rule for f in assessment.findings if f.direction == "better"}
-        moot = {r.id for c in self.categories.values() for r in c.rules if set(r.moot_if) & better}
-        assessment.findings = [f for f in assessment.findings if not (f.direction == "worse" and f.rule in moot)]
+        assessment.findings = self.reconcile(assessment.findings)
         assessment.categories = categories
         for cid in categories:
             category = self.categories[cid]
