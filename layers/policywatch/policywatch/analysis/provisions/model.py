@@ -210,10 +210,16 @@ class Category:
     rules: tuple[Rule, ...]
     platform: bool = False  # about what the platform does: a clause that binds the user does not count
 
-    def in_text(self, text: Text, heading: Text | None = None) -> bool:
-        """Whether a sentence says it: a pattern matched within one clause (of the platform's, if ``platform``)."""
+    def in_text(
+        self,
+        text: Text,
+        heading: Text | None = None,
+        patterns: tuple[re.Pattern[str], ...] | list[re.Pattern[str]] = (),
+    ) -> bool:
+        """Whether a sentence says it: one of its ``patterns`` (all by default) matched within one clause (a clause of
+        the platform's, if ``platform``)."""
         restrictions = heading is not None and heading.has(RESTRICTIONS_HEADING)
-        return any(text.matches(p, platform=self.platform, restrictions=restrictions) for p in self.text)
+        return any(text.matches(p, platform=self.platform, restrictions=restrictions) for p in patterns or self.text)
 
     def in_heading(self, heading: Text) -> bool:
         return any(heading.has(p) for p in self.heading)

@@ -77,8 +77,20 @@ class Taxonomy:
         return []
 
     def _in_sentences(self, found_in: list[Text], heading: Text) -> list[str]:
-        """Categories said by any of the sentences."""
-        return [c.id for c in self.categories.values() if any(c.in_text(s, heading) for s in found_in)]
+        """Categories said by any of the sentences (in one clause of one of them).
+
+        Each pattern is first looked for in the sentences joined: only the few that match there
+        are looked for sentence by sentence.
+        """
+        if not found_in:
+            return []
+        joined = found_in[0] if len(found_in) == 1 else Text(" ".join(s.original for s in found_in))
+        found = []
+        for category in self.categories.values():
+            candidates = [p for p in category.text if joined.has(p)]
+            if candidates and any(category.in_text(s, heading, candidates) for s in found_in):
+                found.append(category.id)
+        return found
 
     def reconcile(self, findings: list[Finding], *, whole_change: bool = False) -> list[Finding]:
         """Findings that do not contradict each other.
