@@ -26,6 +26,7 @@ A change is never dropped for being big.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
@@ -61,7 +62,7 @@ _NOISE_WORDS = {
     "moved": "moved unchanged",
     "date": "dates",
     "chrome": "page chrome (menus, footers, banners, widgets)",
-    "wording": "micro-edits (typos, a filler word, renumbered references)",
+    "wording": "minor rewordings (typos, a filler word, renumbered references, a few words no provision reads)",
 }
 
 
@@ -184,6 +185,7 @@ def analyse(
     effective = dates.effective_date(_plain_text(comparison.new_blocks))
     effective_changed = effective is not None and effective != dates.effective_date(_plain_text(comparison.old_blocks))
 
+    _minor_rewordings(comparison)
     if reextracted:
         kind = "technical"
     elif (fingerprint or fingerprint_of(new_text)) in seen_fingerprints or (
@@ -202,6 +204,70 @@ def analyse(
         _assess(analysis)
     analysis.summary = _limited(analysis, _summary(analysis))
     return analysis
+
+
+# A passage reworded in at most this many words (after the words both versions share at
+# either end), in a sentence no provision rule reads and under a heading of no category, is a
+# minor rewording ("How we are" to "Who we are", a garbled sentence fixed, a link's text
+# changed): recorded as ``wording``, never an alert. Table rows (a sub-processor's location)
+# and Chinese or Japanese text (a "word" is a whole clause) are never minor.
+MINOR_WORDS = 6
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _minor_rewordings(comparison: Comparison) -> None:
+    provisions = None
+    for change in comparison.substantive:
+        old, new = change.old, change.new
+        if change.op != "modified" or old is None or new is None or old.kind == "row":
+            continue
+        if _middle(old.words, new.words) > MINOR_WORDS or _CJK.search(old.plain) or _CJK.search(new.plain):
+            continue
+        provisions = provisions or taxonomy()
+        assessment = provisions.assess_plain(old.plain, new.plain, new.path, kind=new.kind)
+        if assessment.findings:
+            continue
+        low = all(provisions.categories[c].severity == "low" for c in assessment.categories)
+        if not assessment.categories or (low and _slight(old.words, new.words)):
+            change.cls = "wording"
+
+
+# In a passage of categories whose default severity is low, a rewording this slight is minor
+# still, unless one of its words can change what the passage binds: a modal, a negation, a
+# quantity, a place. Minors, training, sharing, arbitration... are never reworded slightly.
+SLIGHT_WORDS = 2
+_BINDING = frozenset(
+    {"may", "must", "shall", "will", "would", "can", "cannot", "could", "should", "might", "not", "no", "never",
+     "only", "all", "any", "none", "without", "unless", "except", "always", "also", "opt", "out", "in"}
+)  # fmt: skip
+
+
+# Where data goes is never slight: a sub-processor's data location, a governing law.
+_PLACES = frozenset(
+    {"eea", "eu", "europe", "european", "union", "uk", "united", "kingdom", "states", "us", "usa", "america",
+     "switzerland", "swiss", "canada", "china", "chinese", "india", "japan", "korea", "singapore", "australia",
+     "brazil", "ireland", "irish", "germany", "france", "netherlands", "sweden", "finland", "israel", "russia",
+     "california", "delaware", "new", "york", "texas", "hong", "kong", "taiwan", "global", "worldwide",
+     "international", "local", "region", "country", "countries", "abroad", "overseas", "domestic"}
+)  # fmt: skip
+
+
+def _slight(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    if _middle(a, b) > SLIGHT_WORDS:
+        return False
+    differing = set(a).symmetric_difference(b)
+    return not differing & (_BINDING | _PLACES) and not any(w.isdigit() for w in differing)
+
+
+def _middle(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    """How many words differ on the longer side, past the words both share at either end."""
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    return max(len(a), len(b)) - head - tail
 
 
 def _sized(old: str, new: str, left: int) -> tuple[str, str, bool]:

@@ -39,15 +39,17 @@ _ITEM = re.compile(r"^(\s*)(?:[-*+\u2022]|\d{1,3}[.)])\s+")
 _ROW = re.compile(r"^\s*\|")
 _SEPARATOR_CELL = re.compile(r":?-{3,}:?")
 
-# Section numbers at the start of a heading or item: "4.", "4.2", "(a)", "(iv)", "A.1.", "D.7".
+# Section numbers at the start of a heading or item: "4.", "4.2", "(a)", "(iv)", "b.", "A.1.",
+# "I.2.a.", "D.7": segments of digits, one letter or a roman numeral joined by dots.
+# Atomic and possessive: a line of "i.i.i.i…" is read once, not in every way it splits.
+_SEGMENT = r"(?>[0-9]{1,3}|[ivxlc]{1,6}|[a-z])"
+_NUMBERING = rf"{_SEGMENT}(?:\\?\.{_SEGMENT}){{0,6}}+"
 _ENUMERATOR = re.compile(
-    r"^\s*(?:\(?[0-9]{1,3}(?:\\?\.[0-9]{1,3})*\\?[.)]?|\(?[a-z]\)|\(?[ivx]{1,5}\)|[a-z]\\?\.(?:[0-9]{1,3}\\?\.?)+)\s+",
+    rf"^\s*(?:\(?[0-9]{{1,3}}(?:\\?\.[0-9]{{1,3}})*\\?[.)]?|\(?[a-z]\)|\(?[ivx]{{1,5}}\)|{_NUMBERING}\\?[.)])\s+",
     re.I,
 )
-# In a paragraph only a number closed by "." or ")" is one ("1\\. Scope", not "30 days").
-_PARAGRAPH_ENUMERATOR = re.compile(
-    r"^\s*(?:\(?[0-9]{1,3}(?:\\?\.[0-9]{1,3})*\\?[.)]|[a-z]\\?\.[0-9]{1,3}\\?\.?)\s+", re.I
-)
+# In a paragraph only numbering closed by "." or ")" is one ("1\\. Scope", not "30 days").
+_PARAGRAPH_ENUMERATOR = re.compile(rf"^\s*\(?{_NUMBERING}\\?[.)]\s+", re.I)
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$")
 _LINK_TARGETS = re.compile(r"\]\(([^)\s]+)")
 # Possessive: with ``(?:\s*link\s*)+`` the spaces between two links could be split in as many

@@ -28,6 +28,7 @@ The change is still recorded and classified; nothing is dropped for being big.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -287,6 +288,17 @@ class _Classes:
         self.old, self.new = old, new
         self.chrome = _surrounding_chrome(old) | _surrounding_chrome(new)
         self._vocabulary: tuple[Counter[str], Counter[str]] | None = None
+        self._passages: tuple[set[tuple[str, ...]], set[tuple[str, ...]]] | None = None
+
+    def duplicate(self, block: Block) -> bool:
+        """A passage added while the same words were already there, or removed while they stay
+        (a capture that repeats a section, a duplicate dropped): the reader's text says the same."""
+        if len(block.words) < DUPLICATE_MIN_WORDS:
+            return False
+        if self._passages is None:
+            self._passages = ({b.words for b in self.old}, {b.words for b in self.new})
+        old, new = self._passages
+        return block.words in old and block.words in new
 
     @property
     def vocabulary(self) -> tuple[Counter[str], Counter[str]]:
@@ -328,6 +340,8 @@ class _Classes:
             return "chrome"
         if dates.is_date_statement(block.plain):
             return "date"
+        if self.duplicate(block):
+            return "moved"
         return "text"
 
 
@@ -335,7 +349,9 @@ class _Classes:
 # links (menus, footers, banners, language pickers, breadcrumbs), labels or short headings.
 # A page made only of such blocks has none: it is itself a list.
 CHROME_HEADING_WORDS = 4
-LABEL_HEADING_WORDS = 6  # a reworded heading this short is a label
+LABEL_HEADING_WORDS = 6  # a heading this short added or removed on its own is a label
+RENAMED_HEADING_WORDS = 12  # a heading this short reworded is a label (the text below it says what changed)
+DUPLICATE_MIN_WORDS = 4  # shorter passages ("Email address") recur in several lists on purpose
 
 
 def _surrounding_chrome(blocks: list[Block]) -> set[int]:
@@ -424,8 +440,35 @@ def _is_wording(old: Block, new: Block, classes: _Classes) -> bool:
             continue
         if len(gone) == len(came) == 1 and _typo(gone[0], came[0], classes):
             continue
+        if len(gone) == len(came) == 1 and _renamed(old, new, gone[0], came[0], classes):
+            continue
         return False
     return True
+
+
+def _renamed(old: Block, new: Block, gone: str, came: str, classes: _Classes) -> bool:
+    """A word of a product's or a service's name replaced throughout ("Dream Studio" to "Brand
+    Studio", "Grok Teams" to "Grok Business"): capitalised where it stands, inside a sentence,
+    next to a capitalised word of the name that did not change; the old word gone from the new
+    version and the new one absent from the old. Not in a table row, where a name is the entry
+    (a sub-processor replaced)."""
+    if old.kind == "row" or gone in _KEYWORDS or came in _KEYWORDS:
+        return False
+    before, after = classes.vocabulary
+    if after[gone] or before[came]:
+        return False
+    return _name_word(old.plain, gone) & _name_word(new.plain, came) != set()
+
+
+def _name_word(plain_text: str, word: str) -> set[str]:
+    """The capitalised neighbours of ``word`` where it stands capitalised inside a sentence."""
+    found: set[str] = set()
+    for match in re.finditer(rf"(\w+)? ?\b({re.escape(word)})\b ?(\w+)?", plain_text, re.I):
+        start = match.start(2)
+        inside = start > 0 and plain_text[:start].rstrip()[-1:] not in ".!?:"
+        if inside and match.group(2)[:1].isupper():
+            found.update(n for n in (match.group(1), match.group(3)) if n and n[:1].isupper())
+    return found
 
 
 def _lone_headings(changes: list[BlockChange]) -> None:
@@ -444,7 +487,7 @@ def _lone_headings(changes: list[BlockChange]) -> None:
 def _renamed_heading(old: Block, new: Block) -> bool:
     """A short heading reworded ("Privacy" to "Privacy Policy", "How we are" to "Who we are"):
     a section's title, whose text below says whether anything changed."""
-    return old.kind == new.kind == "heading" and max(len(old.words), len(new.words)) <= LABEL_HEADING_WORDS
+    return old.kind == new.kind == "heading" and max(len(old.words), len(new.words)) <= RENAMED_HEADING_WORDS
 
 
 def _codes(words: tuple[str, ...]) -> bool:

@@ -37,6 +37,7 @@ CHROME = re.compile(
             r"(?:second|minute|hour|day|week|month|year)s? ago$",
             # footers and locale pickers
             r"\ball rights reserved\b",
+            r"^(?:credits: )?(?:this (?:website|site) is )?(?:made|built|powered) (?:with|by) [\w .-]{1,30}$",
             r"^(?:\u00a9|\(c\)|copyright \u00a9?)\s*\d{4}\b",
             r"^if you(?:'re| are) (?:based|located|resident|living) in\b.{0,60}\bclick here\b",
             r"\bse risiedi in\b.{0,60}\bclicca qui\b",

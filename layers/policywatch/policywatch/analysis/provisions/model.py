@@ -112,6 +112,23 @@ class Text:
         j = bisect_left(found, end, i)
         return found[i:j]
 
+    def together(
+        self, terms: tuple[re.Pattern[str], ...], *, platform: bool = False, restrictions: bool = False
+    ) -> bool:
+        """Whether all ``terms`` are found in one clause (a clause of the platform's, at the last term, if ``platform``)."""
+        if not all(self.has(term) for term in terms):
+            return False
+        clauses = self.clauses
+        for start, end in clauses.spans:
+            if not all(self.within(term, start, end) for term in terms):
+                continue
+            if not platform or any(
+                not clauses.binds_user(position, restrictions=restrictions)
+                for position in self.within(terms[-1], start, end)
+            ):
+                return True
+        return False
+
     def matches(self, pattern: re.Pattern[str], *, platform: bool = False, restrictions: bool = False) -> bool:
         """Whether ``pattern`` matches within one clause (at a statement about the platform if ``platform``)."""
         if not self.has(pattern):
@@ -154,9 +171,16 @@ class Rule:
         """The sentences this rule's statement appears in."""
         return [s for s in text_sentences if self._says(s, heading)]
 
+    def possible(self, text: Text, heading: Text) -> bool:
+        """Whether ``text`` (a whole passage) has the rule's terms at all, or its heading supplies them."""
+        # The last terms first: the topic ("train", the recipients), rarer than its subject ("content", "data").
+        if not all(text.has(p) or (p in self.heading_may_supply and heading.has(p)) for p in reversed(self.all)):
+            return False
+        return not self.any or any(text.has(p) for p in self.any)
+
     def _says(self, sentence: Text, heading: Text) -> bool:
         """The statement is made in one clause of the sentence: its terms, its negation, its actor."""
-        for pattern in self.all:
+        for pattern in reversed(self.all):  # the topic first: it is the rarer term
             if not sentence.has(pattern) and not (pattern in self.heading_may_supply and heading.has(pattern)):
                 return False
         if self.any and not any(sentence.has(p) for p in self.any):
@@ -209,17 +233,23 @@ class Category:
     heading: tuple[re.Pattern[str], ...]
     rules: tuple[Rule, ...]
     platform: bool = False  # about what the platform does: a clause that binds the user does not count
+    # Sets of terms that say it when found together in one clause (a topic and its subject: "train" and the
+    # user's content), besides the ``text`` patterns.
+    together: tuple[tuple[re.Pattern[str], ...], ...] = ()
 
     def in_text(
         self,
         text: Text,
         heading: Text | None = None,
-        patterns: tuple[re.Pattern[str], ...] | list[re.Pattern[str]] = (),
+        candidates: tuple[builtins.list[re.Pattern[str]], builtins.list[tuple[re.Pattern[str], ...]]] | None = None,
     ) -> bool:
-        """Whether a sentence says it: one of its ``patterns`` (all by default) matched within one clause (a clause of
-        the platform's, if ``platform``)."""
+        """Whether a sentence says it: a pattern matched, or a set of terms found, within one clause (a clause of
+        the platform's, if ``platform``). ``candidates``: the patterns and sets to try, if not all."""
         restrictions = heading is not None and heading.has(RESTRICTIONS_HEADING)
-        return any(text.matches(p, platform=self.platform, restrictions=restrictions) for p in patterns or self.text)
+        patterns, sets = candidates if candidates is not None else (list(self.text), list(self.together))
+        return any(text.matches(p, platform=self.platform, restrictions=restrictions) for p in patterns) or any(
+            text.together(terms, platform=self.platform, restrictions=restrictions) for terms in sets
+        )
 
     def in_heading(self, heading: Text) -> bool:
         return any(heading.has(p) for p in self.heading)

@@ -8,7 +8,7 @@ from typing import Any
 from policywatch.analysis.blocks import sentences
 from policywatch.analysis.provisions.findings import count, first_quote, measure
 from policywatch.analysis.provisions.model import Assessment, Category, Finding, ProvisionsError, Rule, Text
-from policywatch.analysis.provisions.patterns import compile_pattern, rule_from
+from policywatch.analysis.provisions.patterns import compile_fast, compile_pattern, rule_from
 from policywatch.text.plain import plain
 
 MAX_CACHED_HEADINGS = 5_000  # heading titles whose categories are kept between passages (a policy has ~100)
@@ -16,7 +16,7 @@ MAX_CACHED_HEADINGS = 5_000  # heading titles whose categories are kept between 
 
 class Taxonomy:
     def __init__(self, data: dict[str, Any]) -> None:
-        terms = {name: re.compile(pattern) for name, pattern in data["terms"].items()}
+        terms = {name: compile_fast(pattern) for name, pattern in data["terms"].items()}
         self._by_heading: dict[str, list[Category]] = {}  # headings repeat across passages and versions
         self.categories: dict[str, Category] = {}
         for raw in data["categories"]:
@@ -30,6 +30,7 @@ class Taxonomy:
                 heading=tuple(compile_pattern(p, data["terms"], terms) for p in raw["recognise"].get("heading", [])),
                 rules=rules,
                 platform=raw.get("actor") == "platform",
+                together=tuple(self._terms(raw["id"], names, terms) for names in raw["recognise"].get("together", [])),
             )
         self.rules = {r.id: r for c in self.categories.values() for r in c.rules}
         self._conflicts: dict[str, set[str]] = {}  # symmetric: a pair contradicts either way round
@@ -40,6 +41,13 @@ class Taxonomy:
             for other in rule.conflicts:
                 self._conflicts.setdefault(rule.id, set()).add(other)
                 self._conflicts.setdefault(other, set()).add(rule.id)
+
+    @staticmethod
+    def _terms(category: str, names: list[str], terms: dict[str, re.Pattern[str]]) -> tuple[re.Pattern[str], ...]:
+        missing = [n for n in names if n not in terms]
+        if missing:
+            raise ProvisionsError(f"category {category}: unknown terms {missing}")
+        return tuple(terms[n] for n in names)
 
     def rule(self, rule_id: str) -> Rule:
         return self.rules[rule_id]
@@ -87,8 +95,9 @@ class Taxonomy:
         joined = found_in[0] if len(found_in) == 1 else Text(" ".join(s.original for s in found_in))
         found = []
         for category in self.categories.values():
-            candidates = [p for p in category.text if joined.has(p)]
-            if candidates and any(category.in_text(s, heading, candidates) for s in found_in):
+            patterns = [p for p in category.text if joined.has(p)]
+            sets = [terms for terms in category.together if all(joined.has(t) for t in terms)]
+            if (patterns or sets) and any(category.in_text(s, heading, (patterns, sets)) for s in found_in):
                 found.append(category.id)
         return found
 
@@ -162,12 +171,18 @@ class Taxonomy:
         if not categories:  # the changed words do not say: the section they are in does
             categories = self.recognise("", heading)
         assessment = Assessment()
+        # A rule whose terms neither text has says nothing in any of its sentences (a text of one sentence is it).
+        whole = tuple(
+            found[0] if len(found) == 1 else Text(text) for found, text in ((old_sentences, old), (new_sentences, new))
+        )
         for category in self.categories.values() if kind != "heading" else ():
             for rule in category.rules:
                 if rule.measure:
                     if category.id not in categories:
                         continue
                     finding = measure(rule, old, new)
+                elif not any(rule.possible(text, heading_text) for text in whole):
+                    continue
                 else:
                     finding = count(rule, old_sentences, new_sentences, heading_text)
                 if finding:
