@@ -126,8 +126,11 @@ def replay_document(name: str, history: History) -> Document:
     except ImportError:
         from policywatch.text.plain import words
         from policywatch_cli.replay import replay
+    has_key = False
     with contextlib.suppress(ImportError):  # a version's words as the engine keeps them (by passage)
         from policywatch.analysis.assess import words_key_of as words  # type: ignore[no-redef]
+
+        has_key = True  # and each analysis has its new version's, computed once
 
     result = Document(name, versions=len(history))
     texts = {seq: text for seq, _, text in history}
@@ -142,7 +145,7 @@ def replay_document(name: str, history: History) -> Document:
         if not step.archived:
             continue
         result.archived += 1
-        current = words(texts[step.seq])
+        current = step.analysis.words_key if has_key and step.analysis is not None else words(texts[step.seq])
         noise = current in archived_words  # the same words as the previous version, or back to earlier ones
         archived_words.add(current)
         result.noise_versions += noise

@@ -510,3 +510,25 @@ def test_price_changes_at_will_added_to_midjourney_terms_are_worse():
     before = passage(MIDJOURNEY, "0008", "You are free to cancel Your plan at any time")
     after = passage(MIDJOURNEY, "0009", "including pricing and features, at any time")
     assert judged(before.text, after.text, after, "price-changes") == ("worse", "medium")
+
+
+def test_patterns_led_by_their_first_characters_find_the_same_matches():
+    """``compile_fast`` (a look-ahead for the characters a match can start with) changes speed, not matches."""
+    import json
+    import re
+    from importlib import resources
+
+    from policywatch.analysis.provisions.patterns import compile_fast, first_characters
+
+    data = json.loads((resources.files("policywatch.analysis") / "data" / "provisions.json").read_text())
+    texts = [" ".join(block.text.lower() for block in _blocks(d, v)) for d, v in ((CLAUDE, "0003"), (CHATGPT, "0020"),
+             (MIDJOURNEY, "0021"))]  # fmt: skip
+    for name, pattern in data["terms"].items():
+        plain, fast = re.compile(pattern), compile_fast(pattern)
+        for text in texts:
+            assert [m.span() for m in plain.finditer(text)] == [m.span() for m in fast.finditer(text)], name
+    assert first_characters(r"\b(refund|money back)\b") == {"r", "m"}
+    assert first_characters(r"(?<!non-)\brefund") == {"r"}
+    assert first_characters(r"\b\d+ days") is None  # "\d" is any digit, not only 0-9
+    assert first_characters(r"(a|b)?c") == {"a", "b", "c"}
+    assert first_characters(r"x*") is None  # may match the empty string anywhere

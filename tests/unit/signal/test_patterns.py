@@ -32,7 +32,6 @@ MIN_CHARS = 200  # below the archivist's 500: the examples are excerpts of pages
 # Examples the rules do not get right yet, each with why: they must keep failing, so that a
 # fix shows here (strict xfail) and the list stays the honest list of what is left.
 KNOWN: dict[str, str] = {
-    "chrome/dall-e-usage-policies-update-banner-removed": "an update notice in sentences is read as text",
     "chrome/lovable-terms-version-selector-flap": "a version selector label with a date, above the title",
     "chrome/microsoft-copilot-privacy-whats-new-banner": "a 'What's New?' banner in sentences",
     "collapse/mistral-developer-terms-page-stops-bundling": "a page that stops bundling three documents alerts "

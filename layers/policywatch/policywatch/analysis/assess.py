@@ -78,11 +78,14 @@ class Analysis:
     assessments: dict[int, Assessment] = field(default_factory=dict)  # id(BlockChange) -> assessment
     provisions: list[dict[str, Any]] = field(default_factory=list)
     _headings: dict[str, str] = field(default_factory=dict, repr=False)
+    _words_key: str = field(default="", repr=False)
 
     @property
     def words_key(self) -> str:
         """The new version's words key (``words_key``), for the document's memory of texts."""
-        return words_key(self.comparison.new_blocks)
+        if not self._words_key:
+            self._words_key = words_key(self.comparison.new_blocks)
+        return self._words_key
 
     def heading(self, path: str) -> str:
         """A heading path as the record shows it: at most ``MAX_HEADING_CHARS``, cut once per
@@ -185,12 +188,11 @@ def analyse(
     effective = dates.effective_date(_plain_text(comparison.new_blocks))
     effective_changed = effective is not None and effective != dates.effective_date(_plain_text(comparison.old_blocks))
 
-    _minor_rewordings(comparison)
+    assessed = _minor_rewordings(comparison)
+    key = words_key(comparison.new_blocks)
     if reextracted:
         kind = "technical"
-    elif (fingerprint or fingerprint_of(new_text)) in seen_fingerprints or (
-        seen_words and words_key(comparison.new_blocks) in seen_words
-    ):
+    elif (fingerprint or fingerprint_of(new_text)) in seen_fingerprints or key in seen_words:
         kind = "flap"
     elif comparison.substantive:
         kind = "substantive"
@@ -199,9 +201,9 @@ def analyse(
     else:
         kind = "cosmetic"
 
-    analysis = Analysis(kind, "none", "neutral", "", effective, effective_changed, comparison)
+    analysis = Analysis(kind, "none", "neutral", "", effective, effective_changed, comparison, _words_key=key)
     if kind == "substantive":
-        _assess(analysis)
+        _assess(analysis, assessed)
     analysis.summary = _limited(analysis, _summary(analysis))
     return analysis
 
@@ -215,8 +217,11 @@ MINOR_WORDS = 6
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
-def _minor_rewordings(comparison: Comparison) -> None:
+def _minor_rewordings(comparison: Comparison) -> dict[int, Assessment]:
+    """Reclass minor rewordings as ``wording``; returns the assessments made of the passages
+    that stay substantive (by ``id`` of their change), for ``_assess`` to reuse."""
     provisions = None
+    assessed: dict[int, Assessment] = {}
     for change in comparison.substantive:
         old, new = change.old, change.new
         if change.op != "modified" or old is None or new is None or old.kind == "row":
@@ -226,10 +231,14 @@ def _minor_rewordings(comparison: Comparison) -> None:
         provisions = provisions or taxonomy()
         assessment = provisions.assess_plain(old.plain, new.plain, new.path, kind=new.kind)
         if assessment.findings:
+            assessed[id(change)] = assessment
             continue
         low = all(provisions.categories[c].severity == "low" for c in assessment.categories)
         if not assessment.categories or (low and _slight(old.words, new.words)):
             change.cls = "wording"
+        else:
+            assessed[id(change)] = assessment
+    return assessed
 
 
 # In a passage of categories whose default severity is low, a rewording this slight is minor
@@ -295,7 +304,7 @@ def _plain_text(blocks: list[Block]) -> str:
     return "\n".join(b.plain for b in blocks)
 
 
-def _assess(analysis: Analysis) -> None:
+def _assess(analysis: Analysis, assessed: dict[int, Assessment] | None = None) -> None:
     """Provisions of every substantive passage, rolled up per category, most severe first."""
     provisions = taxonomy()
     rollup: dict[str, dict[str, Any]] = {}
@@ -309,7 +318,9 @@ def _assess(analysis: Analysis) -> None:
         if (old or new) and len(old) + len(new) + PASSAGE_UNITS <= left:
             left -= len(old) + len(new) + PASSAGE_UNITS
             cut += was_cut
-            assessment = provisions.assess_plain(old, new, heading, kind=kind)
+            known = (assessed or {}).get(id(change))
+            reuse = known is not None and not was_cut and heading == change.heading
+            assessment = known if reuse else provisions.assess_plain(old, new, heading, kind=kind)  # type: ignore[assignment]
         else:
             skipped += 1
             if heading not in by_heading:

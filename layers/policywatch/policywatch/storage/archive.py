@@ -4,6 +4,7 @@ Keys (``stamp`` is the fetch time, sortable, e.g. ``2025-08-29T003202.123Z``):
     snapshots/{platform}/{document}/{stamp}.html   raw bytes, when the raw page changed
     versions/{platform}/{document}/{stamp}.md      extracted Markdown, when the text changed
     changes/{platform}/{document}/{stamp}.json     the change record for that version
+    memory/{platform}/{document}.json              every text the document had (the flap rule)
     config/catalog.json                            operator's catalog override (optional)
 """
 

@@ -35,6 +35,10 @@ CHROME = re.compile(
             r"\bwas this (?:page|article|section|doc) (?:helpful|useful)\b",
             r"^(?:last )?(?:updated|edited|modified|published) (?:about )?(?:\d+|an?|one) "
             r"(?:second|minute|hour|day|week|month|year)s? ago$",
+            # notices that the page was updated, above it
+            r"^_?we(?:'ve| have) (?:recently )?(?:updated|refreshed|changed) (?:these|this|our) "
+            r"(?:polic|terms|privacy|statement).{0,120}\b(?:learn more|see (?:the )?previous version|here)\b",
+            r"^what's new\?",
             # footers and locale pickers
             r"\ball rights reserved\b",
             r"^(?:credits: )?(?:this (?:website|site) is )?(?:made|built|powered) (?:with|by) [\w .-]{1,30}$",

@@ -131,7 +131,9 @@ def check_text(
 
 
 # What every error notice contains (``text.chrome.ERROR_NOTICES``): lines are read only after it.
-_NOTICE_HINT = re.compile(r"available|link may be broken|unexpected error|went wrong|not found|404|try reloading", re.I)
+_NOTICE_HINT = re.compile(
+    r"(?:isn't|is not|isn’t) available|link may be broken|unexpected error|went wrong|not found|404|try reloading", re.I
+)
 _LINE_MARKUP = re.compile(r"^[#>*\s-]+")
 
 
