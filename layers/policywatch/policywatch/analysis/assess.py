@@ -319,8 +319,10 @@ def _assess(analysis: Analysis, assessed: dict[int, Assessment] | None = None) -
             left -= len(old) + len(new) + PASSAGE_UNITS
             cut += was_cut
             known = (assessed or {}).get(id(change))
-            reuse = known is not None and not was_cut and heading == change.heading
-            assessment = known if reuse else provisions.assess_plain(old, new, heading, kind=kind)  # type: ignore[assignment]
+            if known is not None and not was_cut and heading == change.heading:
+                assessment = known  # read already by _minor_rewordings
+            else:
+                assessment = provisions.assess_plain(old, new, heading, kind=kind)
         else:
             skipped += 1
             if heading not in by_heading:
@@ -356,7 +358,9 @@ def _assess(analysis: Analysis, assessed: dict[int, Assessment] | None = None) -
         )
     _drop_moved_statements(analysis, rollup)
     for entry in rollup.values():
-        findings = entry.pop("findings")  # list[Finding], as collected above
+        # list[Finding], as collected above; an improvement whose opposite rule got worse in
+        # another passage is not stated beside it (a summary never contradicts itself)
+        findings = provisions.reconcile(entry.pop("findings"), whole_change=True)
         worse_severities = [f.severity for f in findings if f.direction == "worse"]
         default = provisions.categories[entry["id"]].severity
         entry["severity"] = max(worse_severities, key=rank) if worse_severities else ("low" if findings else default)
