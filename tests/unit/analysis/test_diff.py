@@ -162,7 +162,7 @@ def test_a_long_block_where_only_a_date_changed_is_a_date_change():
 
 
 OPS = {"added", "removed", "modified", "moved"}
-CLASSES = {"text", "formatting", "link", "label", "navigation", "date", "moved", "chrome", "wording"}
+CLASSES = {"text", "formatting", "link", "label", "navigation", "date", "moved", "chrome", "wording", "unbundled"}
 
 
 def _sides(change: diff.BlockChange) -> tuple[list[str], list[str]]:
@@ -223,3 +223,17 @@ def test_the_coarse_steps_are_well_formed_too(tiny_budgets, old_text, new_text):
     for change in comparison.changes:
         change.delta()
     assert {entry["step"] for entry in comparison.limits} <= {"alignment", "pairing", "blocks", "delta"}
+
+
+def test_documents_a_page_stops_carrying_are_not_a_change_of_the_one_watched():
+    """Issue 13 (Mistral's DPA page, 2025: the Terms of Use it also carried went, the DPA stayed
+    word for word). A document added to a page is still text: what it says is new on the page."""
+    dpa = "Data Processing Agreement\n=========================\n\n## 1. Scope\n\nWe process Customer Data only on instructions."
+    terms = "Terms of Use\n============\n\n## 1. Training\n\nWe will not train our models on your inputs.\n\n## 2. Law\n\nFrench law applies."
+    dropped = compare(terms + "\n\n" + dpa, dpa)
+    assert dropped.changes and not dropped.substantive
+    assert {c.cls for c in dropped.changes} == {"unbundled"}
+    added = compare(dpa, terms + "\n\n" + dpa)
+    assert added.substantive  # the reverse is new text on the page
+    reworded = compare(terms + "\n\n" + dpa, dpa.replace("only on", "beyond"))
+    assert reworded.substantive  # the document kept changed: that is a change

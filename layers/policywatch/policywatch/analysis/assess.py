@@ -62,6 +62,7 @@ _NOISE_WORDS = {
     "moved": "moved unchanged",
     "date": "dates",
     "chrome": "page chrome (menus, footers, banners, widgets)",
+    "unbundled": "passages of documents the page no longer carries",
     "wording": "minor rewordings (typos, a filler word, renumbered references, a few words no provision reads)",
 }
 

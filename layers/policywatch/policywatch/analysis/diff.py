@@ -15,7 +15,8 @@
    ``moved`` (the same words elsewhere), ``chrome`` (page chrome: the menus, banners and
    footers before and after the policy, passages that are only links, consent banners,
    docs widgets, relative-date counters and error notices anywhere) and ``wording`` (a typo fixed, a dropped "and",
-   a cross-reference renumbered, a patent number added: ``_is_wording``).
+   a cross-reference renumbered, a patent number added: ``_is_wording``) and ``unbundled``
+   (a whole document a page no longer carries beside the one watched: ``_unbundled``).
 
 Budgets: a version can be 5 MB of text built to defeat a diff (tens of thousands of blocks,
 repeated blocks, one paragraph of a million words). Each matching step charges an allowance
@@ -72,7 +73,7 @@ class DiffBudget:
 @dataclass(eq=False)
 class BlockChange:
     op: str  # added | removed | modified | moved
-    cls: str  # text | formatting | link | label | navigation | date | moved | chrome | wording
+    cls: str  # text | formatting | link | label | navigation | date | moved | chrome | wording | unbundled
     old: Block | None
     new: Block | None
     at: float = 0.0  # place in document order (set by compare)
@@ -167,6 +168,7 @@ def compare(old_text: str, new_text: str, *, budget: DiffBudget | None = None) -
     for change in comparison.changes:
         change.budget = budget
     _lone_headings(comparison.changes)
+    _unbundled(comparison)
     _place(comparison, runs)
     comparison.changes.sort(key=lambda c: c.at)
     return comparison
@@ -469,6 +471,32 @@ def _name_word(plain_text: str, word: str) -> set[str]:
         if inside and match.group(2)[:1].isupper():
             found.update(n for n in (match.group(1), match.group(3)) if n and n[:1].isupper())
     return found
+
+
+def _unbundled(comparison: Comparison) -> None:
+    """A page that held several documents (each under a title of its own, a level-1 heading)
+    and now holds fewer, the ones it kept still there: the documents it dropped are not a
+    change of the one watched (Mistral's DPA page stopped carrying its Terms of Use). Their
+    removed passages are ``unbundled``. Documents added to a page stay text: what they say is
+    new to the reader of the page."""
+    old_titles = {b.words: b for b in comparison.old_blocks if b.kind == "heading" and b.level == 1}
+    new_titles = {b.words for b in comparison.new_blocks if b.kind == "heading" and b.level == 1}
+    if len(old_titles) < 2 or not new_titles & old_titles.keys():
+        return
+    gone = {title.path for words, title in old_titles.items() if words not in new_titles}
+    if not gone:
+        return
+    under = {p: [c for c in comparison.changes if c.old is not None and _within(c.old.path, p)] for p in gone}
+    old_count = {p: sum(1 for b in comparison.old_blocks if _within(b.path, p)) for p in gone}
+    for path, changes in under.items():
+        removed = [c for c in changes if c.op == "removed"]
+        if len(removed) == old_count[path]:  # the whole document went, nothing of it reworded
+            for change in removed:
+                change.cls = "unbundled"
+
+
+def _within(path: str, title_path: str) -> bool:
+    return path == title_path or path.startswith(title_path + " > ")
 
 
 def _lone_headings(changes: list[BlockChange]) -> None:
