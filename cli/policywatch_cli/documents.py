@@ -25,7 +25,7 @@ def register(commands: Commands) -> None:
     again.add_argument("--document", action="append", help="a document key, e.g. anthropic/privacy-policy (repeat)")
     again.set_defaults(run=cmd_reextract)
     accept = commands.add_parser(
-        "accept", help="accept a document's collapsed text as its new size on the next fetch (a shorter page)"
+        "accept", help="take a document's next text as it is: collapsed (a shorter page) or with an error notice"
     )
     accept.add_argument("document", help="a document key, e.g. mistral/developer-terms")
     accept.set_defaults(run=cmd_accept)
@@ -104,16 +104,14 @@ def cmd_reextract(args: argparse.Namespace, out: Out) -> None:
 
 def cmd_accept(args: argparse.Namespace, out: Out) -> None:
     """The next fetch of the document archives its text even if it collapsed against the last
-    version (the archivist does so on its own after ``COLLAPSE_ACCEPT_AFTER`` sweeps in a row)."""
+    version (the archivist does so on its own after ``COLLAPSE_ACCEPT_AFTER`` sweeps in a row)
+    or carries an error notice the last version did not (a notice the site now always shows)."""
     stack = Stack(args.stack)
     states = DocumentStates(stack.output("DocumentsTableName"))
     state = states.get(args.document)
     if state.fingerprint is None and not state.consecutive_failures:
         raise CliError(f"{args.document}: no such document has been fetched (`policywatch status` lists them)")
-    state.accept_collapse = True
+    state.accept_next = True
     states.put(state)
     refused = f" (last refused: {state.last_error})" if state.last_error else ""
-    out(
-        f"{args.document}: the next fetch accepts its text as the document's new size{refused}; "
-        "`policywatch sweep` fetches now"
-    )
+    out(f"{args.document}: the next fetch takes its text as it is{refused}; `policywatch sweep` fetches now")

@@ -87,11 +87,12 @@ def replay(versions: list[tuple[int, str, str]]) -> Iterator[Step]:
     last_raw = None
     last_chars: int | None = None  # as the state's text_chars: the last good text, normalised
     collapsed = 0  # consecutive fetches refused as collapsed, as the state's collapsed_fetches
+    notice: str | None = None  # the error notice the last good text carried, as the state's
     for seq, recorded_at, text in versions:
         normalised = normalise(text)
         try:
             checked = check_text(text, min_chars=min_chars, previous_chars=last_chars, normalised=normalised,
-                                 collapsed_before=collapsed)  # fmt: skip
+                                 collapsed_before=collapsed, previous_notice=notice)  # fmt: skip
         except ExtractionError as exc:
             collapsed = collapsed + 1 if exc.kind == "text-collapsed" else 0
             yield Step(
@@ -104,7 +105,7 @@ def replay(versions: list[tuple[int, str, str]]) -> Iterator[Step]:
             )
             continue
         collapsed = 0
-        last_chars = checked.chars
+        last_chars, notice = checked.chars, checked.notice
         current = fingerprint(text, normalised=normalised)
         if not archived:
             archived.append((current, words_key_of(text), text))

@@ -288,11 +288,11 @@ def test_the_operator_accepts_a_collapse_at_once(stack, context, httpserver):
     table = boto3.resource("dynamodb", region_name=REGION).Table("documents")
     table.update_item(  # what `policywatch accept anthropic/privacy-policy` writes
         Key={"document_key": "anthropic/privacy-policy"},
-        UpdateExpression="SET accept_collapse = :yes",
+        UpdateExpression="SET accept_next = :yes",
         ExpressionAttributeValues={":yes": True},
     )
     _fetch(context, _job(url, sweep="s2"))
-    assert len(stack.keys("versions/")) == 2 and not _state()["accept_collapse"]
+    assert len(stack.keys("versions/")) == 2 and not _state()["accept_next"]
     assert [a["event"] for a in stack.operator_alerts()] == ["rebaselined"]
 
 

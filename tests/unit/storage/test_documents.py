@@ -55,7 +55,7 @@ def test_the_item_leaves_out_what_is_not_known():
         "alerted": False,
         "last_redirects": [],
         "collapsed_fetches": 0,
-        "accept_collapse": False,
+        "accept_next": False,
     }
     assert DocumentState.from_item(item) == DocumentState(KEY)
 

@@ -11,7 +11,8 @@ version again, which the diff stage recognises as no change.
   row that fails raises one operator alert, and the first success after it one "recovered".
 - A text refused as collapsed on ``COLLAPSE_ACCEPT_AFTER`` sweeps in a row that passes every
   other check is the document's new size (a policy that became a shorter page), with one
-  operator notice; ``policywatch accept DOCUMENT`` accepts the next one at once.
+  operator notice; ``policywatch accept DOCUMENT`` accepts the next text at once, collapsed
+  or carrying an error notice.
 - A failure of the archive or the state table after the fetch (S3 or DynamoDB refusing,
   throttling, unreachable) is recorded on the document like any other failure, with a
   one-line reason, then re-raised so the queue retries the job and at last dead-letters it.
@@ -33,7 +34,7 @@ from policywatch.core import clock
 from policywatch.core.errors import ConfigError
 from policywatch.core.outbound import AddressError, parse_allowlist
 from policywatch.fetch.alerts import OperatorAlerts
-from policywatch.fetch.extraction.checks import COLLAPSE_ACCEPT_AFTER, EXTRACTOR_VERSION, ExtractionError, check_text
+from policywatch.fetch.extraction.checks import EXTRACTOR_VERSION, ExtractionError, check_text
 from policywatch.fetch.extraction.pages import declaration_hash, document_text
 from policywatch.fetch.fetcher import FetchError, FetchResult, RetryPolicy, fetch
 from policywatch.fetch.reextract import latest_snapshot, rebuild
@@ -144,7 +145,9 @@ class Archivist:
                 min_chars=self.settings.min_text_chars,
                 previous_chars=state.text_chars,
                 normalised=normalised,
-                collapsed_before=COLLAPSE_ACCEPT_AFTER if state.accept_collapse else state.collapsed_fetches,
+                collapsed_before=state.collapsed_fetches,
+                previous_notice=state.notice,
+                accept=state.accept_next,
             )
         except ExtractionError as exc:
             if exc.kind == "text-collapsed" and (sweep is None or sweep != state.last_failed_sweep):
@@ -154,7 +157,7 @@ class Archivist:
             return self._fail(state, now, sweep, exc.kind, exc.detail)
         if checked.rebaselined:
             self._rebaselined(state, checked.chars)
-        state.collapsed_fetches, state.accept_collapse = 0, False
+        state.collapsed_fetches, state.accept_next, state.notice = 0, False, checked.notice
         fp = fingerprint(text, normalised=normalised)
         if state.last_version_key and state.declaration != declared and fp != state.fingerprint:
             progress.doing = "re-extracting the previous version"
@@ -168,7 +171,7 @@ class Archivist:
         logger.warning(
             "collapsed text accepted as the document's new size",
             extra={"document": state.document_key, "chars": chars, "previous_chars": state.text_chars,
-                   "fetches": fetches, "by_operator": state.accept_collapse},
+                   "fetches": fetches, "by_operator": state.accept_next},
         )  # fmt: skip
         if self.alerts:
             self.alerts.rebaselined(state.document_key, chars=chars, previous_chars=state.text_chars, fetches=fetches)

@@ -33,7 +33,8 @@ class DocumentState:
     extracted_sha256: str | None = None  # the raw pages the current fingerprint was extracted from
     last_redirects: list[str] = field(default_factory=list)
     collapsed_fetches: int = 0  # sweeps in a row whose text was refused as collapsed
-    accept_collapse: bool = False  # `policywatch accept`: the next collapsed text is the new size
+    accept_next: bool = False  # `policywatch accept`: the next text is taken, collapsed or with an error notice
+    notice: str | None = None  # an error notice the last accepted text carried as page chrome
 
     def record_extraction(
         self, fingerprint: str, text_chars: int, declaration: str, extractor: str, version_key: str | None = None
@@ -58,7 +59,7 @@ class DocumentState:
         values["consecutive_failures"] = int(values.get("consecutive_failures", 0))
         values["alerted"] = bool(values.get("alerted", False))
         values["collapsed_fetches"] = int(values.get("collapsed_fetches", 0))
-        values["accept_collapse"] = bool(values.get("accept_collapse", False))
+        values["accept_next"] = bool(values.get("accept_next", False))
         return cls(**values)
 
     def to_item(self) -> dict[str, Any]:

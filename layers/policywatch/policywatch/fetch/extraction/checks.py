@@ -82,9 +82,6 @@ SHORT_POLICY_CHARS = 4_000
 # every other check it is the document's new size (a policy that became a shorter page).
 COLLAPSE_RATIO = 0.2
 COLLAPSE_ACCEPT_AFTER = 3
-# With an error notice in it, a text this much smaller than the last accepted one has lost
-# part of the policy to the error; one as large carries the notice as page chrome.
-ERROR_PAGE_RATIO = 0.9
 
 
 @dataclass(frozen=True)
@@ -93,6 +90,7 @@ class Checked:
 
     chars: int
     rebaselined: bool = False
+    notice: str | None = None  # an error notice the text carries as page chrome
 
 
 def check_text(
@@ -102,16 +100,25 @@ def check_text(
     previous_chars: int | None = None,
     normalised: str | None = None,
     collapsed_before: int = 0,
+    previous_notice: str | None = None,
+    accept: bool = False,
 ) -> Checked:
     """Refuse text that cannot be the policy: too short, an error page, not policy language
     (in any of the languages above), or collapsed against ``previous_chars`` (the last accepted
     text's size) for fewer than ``COLLAPSE_ACCEPT_AFTER`` fetches in a row (``collapsed_before``
-    counts those refused so far)."""
+    counts those refused so far).
+
+    An error notice ("This page isn't available", ``text.chrome``) the last accepted text did not
+    carry (``previous_notice``) makes the text an ``error-page``, however much policy text is
+    around it: one page of several failed, a section was replaced, or the notice was put above
+    an intact policy (nothing is lost: the next clean fetch is compared with the last good
+    text). A notice the last accepted text carried already is part of the page. ``accept``
+    (``policywatch accept``) takes a fresh notice or a collapse as they are."""
     size = len(normalised if normalised is not None else normalise(text))
     if size < min_chars:
         raise ExtractionError("text-too-short", f"{size} characters, below the minimum of {min_chars}")
     notice = _error_notice(text)
-    if notice and (not previous_chars or size < previous_chars * ERROR_PAGE_RATIO):
+    if notice is not None and notice != previous_notice and not accept:
         raise ExtractionError("error-page", f"an error notice stands in for the policy text: {notice[:80]!r}")
     wanted = _MIN_POLICY_TERMS if size >= SHORT_POLICY_CHARS else _MIN_POLICY_TERMS // 2
     terms: set[str] = set()
@@ -124,10 +131,10 @@ def check_text(
             "not-a-policy", f"only {len(terms)} distinct terms of policy language (at least {wanted} expected)"
         )
     if previous_chars and size < previous_chars * COLLAPSE_RATIO:
-        if collapsed_before + 1 >= COLLAPSE_ACCEPT_AFTER:
-            return Checked(size, rebaselined=True)
+        if accept or collapsed_before + 1 >= COLLAPSE_ACCEPT_AFTER:
+            return Checked(size, rebaselined=True, notice=notice)
         raise ExtractionError("text-collapsed", f"{size} characters against {previous_chars} in the previous version")
-    return Checked(size)
+    return Checked(size, notice=notice)
 
 
 # What every error notice contains (``text.chrome.ERROR_NOTICES``): lines are read only after it.
