@@ -237,3 +237,11 @@ def test_documents_a_page_stops_carrying_are_not_a_change_of_the_one_watched():
     assert added.substantive  # the reverse is new text on the page
     reworded = compare(terms + "\n\n" + dpa, dpa.replace("only on", "beyond"))
     assert reworded.substantive  # the document kept changed: that is a change
+
+
+def test_a_section_under_a_level_one_heading_removed_is_still_a_change():
+    """Pages that use level-1 headings for their sections: a section removed is text, not a document unbundled."""
+    sections = ["# Privacy Policy\n\nWe respect your privacy.", "# Sale of data\n\nWe do not sell your data.",
+                "# Contact\n\nWrite to us."]  # fmt: skip
+    comparison = compare("\n\n".join(sections), "\n\n".join([sections[0], sections[2]]))
+    assert comparison.substantive and "unbundled" not in {c.cls for c in comparison.changes}

@@ -431,8 +431,12 @@ def _summary(analysis: Analysis) -> str:
         return "Only dates changed." + when
     if analysis.kind == "cosmetic":
         parts = [f"{n} {_NOISE_WORDS.get(cls, cls)}" for cls, n in sorted(analysis.noise().items())]
-        return ("Formatting only: " + ", ".join(parts) + "; the words are the same." if parts else
-                "Formatting only; the words are the same.")  # fmt: skip
+        same = (
+            "the words of the document kept are the same"
+            if "unbundled" in analysis.noise()
+            else "the words are the same"
+        )
+        return f"Formatting only: {', '.join(parts)}; {same}." if parts else f"Formatting only; {same}."
     statements: list[str] = []
     for wanted in ("worse", "better"):
         for provision in analysis.provisions:

@@ -474,8 +474,9 @@ def _name_word(plain_text: str, word: str) -> set[str]:
 
 
 def _unbundled(comparison: Comparison) -> None:
-    """A page that held several documents (each under a title of its own, a level-1 heading)
-    and now holds fewer, the ones it kept still there: the documents it dropped are not a
+    """A page that held several documents (each under a title of its own that names a document,
+    a level-1 heading; at most ``MAX_BUNDLED_DOCUMENTS``) and now holds fewer, the ones it kept
+    still there: the documents it dropped are not a
     change of the one watched (Mistral's DPA page stopped carrying its Terms of Use). Their
     removed passages are ``unbundled``. Documents added to a page stay text: what they say is
     new to the reader of the page."""
@@ -483,32 +484,77 @@ def _unbundled(comparison: Comparison) -> None:
     new_titles = {b.words for b in comparison.new_blocks if b.kind == "heading" and b.level == 1}
     if len(old_titles) < 2 or not new_titles & old_titles.keys():
         return
-    gone = {title.path for words, title in old_titles.items() if words not in new_titles}
+    if len(old_titles) > MAX_BUNDLED_DOCUMENTS:  # level-1 headings for sections, not documents
+        return
+    gone = {
+        title.path for words, title in old_titles.items() if words not in new_titles and _DOCUMENT.search(title.plain)
+    }
     if not gone:
         return
-    under = {p: [c for c in comparison.changes if c.old is not None and _within(c.old.path, p)] for p in gone}
-    old_count = {p: sum(1 for b in comparison.old_blocks if _within(b.path, p)) for p in gone}
-    for path, changes in under.items():
-        removed = [c for c in changes if c.op == "removed"]
-        if len(removed) == old_count[path]:  # the whole document went, nothing of it reworded
-            for change in removed:
+    # One pass each over the blocks and the changes: a document has its path and its children's
+    # paths start with it (``_Sections``), whatever the number of titles.
+    sections = _Sections()
+    size: Counter[str] = Counter(top for b in comparison.old_blocks for top in sections.within(b.path, gone))
+    removed: dict[str, list[BlockChange]] = {}
+    reworded: set[str] = set()
+    for change in comparison.changes:
+        if change.old is None:
+            continue
+        for top in sections.within(change.old.path, gone):
+            if change.op == "removed":
+                removed.setdefault(top, []).append(change)
+            else:  # a passage of it reworded or moved: the document did not simply go
+                reworded.add(top)
+    for top, changes in removed.items():
+        if top not in reworded and len(changes) == size[top]:  # the whole document went, nothing reworded
+            for change in changes:
                 change.cls = "unbundled"
 
 
-def _within(path: str, title_path: str) -> bool:
-    return path == title_path or path.startswith(title_path + " > ")
+# A title that names a document, not a section: "Terms of Use", "Privacy Policy", "Data
+# Processing Agreement", "Acceptable Use Policy", "Cookie Notice", "Service Terms".
+_DOCUMENT = re.compile(
+    r"\b(?:terms|policy|policies|agreement|addendum|notice|conditions|statement|guidelines|charter|eula)\b", re.I
+)
+MAX_BUNDLED_DOCUMENTS = 10
+
+
+class _Sections:
+    """Which sections a heading path lies in: the path itself and each of its ancestors
+    (cut at " > "), worked out once per distinct path (a megabyte heading is cut once)."""
+
+    def __init__(self) -> None:
+        self._ancestors: dict[str, frozenset[str]] = {}
+
+    def ancestors(self, path: str) -> frozenset[str]:
+        found = self._ancestors.get(path)
+        if found is None:
+            prefixes, at = [path], path.find(" > ")
+            while at >= 0:
+                prefixes.append(path[:at])
+                at = path.find(" > ", at + 3)
+            found = self._ancestors[path] = frozenset(prefixes)
+        return found
+
+    def within(self, path: str, sections: set[str]) -> frozenset[str]:
+        return self.ancestors(path) & sections
 
 
 def _lone_headings(changes: list[BlockChange]) -> None:
     """A short heading added or removed while nothing under it changed ("Resources" in a
     footer becoming "Learn", a title split off a paragraph) is a label, not a new section."""
-    sections = [c.heading for c in changes if c.substantive and (c.new or c.old).kind != "heading"]  # type: ignore[union-attr]
+    sections = _Sections()
+    changed_under: set[str] = set()  # every section with a substantive passage in it
+    for change in changes:
+        block = change.new or change.old
+        if change.substantive and block is not None and block.kind != "heading":
+            changed_under |= sections.ancestors(block.path)
     for change in changes:
         block = change.new or change.old
         if change.op not in ("added", "removed") or change.cls != "text" or block is None:
             continue
         short = block.kind == "heading" and len(block.words) <= LABEL_HEADING_WORDS
-        if short and not any(s.startswith(block.path) for s in sections):
+        if short and block.path not in changed_under:
             change.cls = "label"
 
 
