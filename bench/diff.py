@@ -8,7 +8,7 @@ Targets (issue 4):
 
 The measured path is the pipeline's own: ``analysis.analyse`` (blocks, alignment, moves,
 word-level changes, classes, provisions, severity, regulations, summary, effective date),
-and ``replay.replay`` (sanity checks, fingerprints, flap window, analysis) for the history.
+and ``replay.replay`` (sanity checks, fingerprints, the memory of earlier texts, analysis) for the history.
 Policy texts: Open Terms Archive GenAI collection, ODC-By 1.0.
 
     .venv/bin/python -m bench.diff [--runs 30]
