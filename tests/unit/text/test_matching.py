@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policywatch.text.matching import Allowance, BudgetedMatcher, Overrun, coarse_opcodes
+from policywatch.text.matching import Allowance, BudgetedMatcher, Overrun, coarse_opcodes, common_ends
 
 
 @settings(max_examples=150, deadline=None)
@@ -41,3 +41,10 @@ def test_coarse_opcodes_cover_both_sequences_in_order(a, b):
             assert a[i1:i2] == b[j1:j2] and i2 > i1
         i, j = i2, j2
     assert (i, j) == (len(a), len(b))
+
+
+def test_common_ends_never_overlap_and_read_words_as_well_as_characters():
+    assert common_ends(("we", "may", "share", "data"), ("we", "will", "share", "data")) == (1, 2)
+    assert common_ends("aaa", "aaaa") == (3, 0)  # the tail is counted past the shared start
+    assert common_ends((), ("x",)) == (0, 0)
+    assert common_ends("same", "same") == (4, 0)

@@ -36,7 +36,7 @@ from policywatch.analysis import dates
 from policywatch.analysis.blocks import Block, parse
 from policywatch.analysis.diff import BlockChange, Comparison, compare, quote
 from policywatch.analysis.provisions import Assessment, Finding, Text, rank, regulatory_mapping, taxonomy
-from policywatch.text.matching import common_length
+from policywatch.text.matching import common_ends, common_length
 from policywatch.text.noise import fingerprint as fingerprint_of
 
 MAX_QUOTES_PER_PROVISION = 3
@@ -271,12 +271,7 @@ def _slight(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 def _middle(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     """How many words differ on the longer side, past the words both share at either end."""
-    head = 0
-    while head < min(len(a), len(b)) and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    head, tail = common_ends(a, b)
     return max(len(a), len(b)) - head - tail
 
 

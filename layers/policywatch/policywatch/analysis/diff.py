@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from policywatch.analysis import dates
 from policywatch.analysis.blocks import Block, parse, plain_words
 from policywatch.analysis.pairing import MIN_PAIR_RATIO, exact_pairs, near_pairs
-from policywatch.text.matching import Allowance, BudgetedMatcher, Overrun, coarse_opcodes, common_length
+from policywatch.text.matching import Allowance, BudgetedMatcher, Overrun, coarse_opcodes, common_ends, common_length
 from policywatch.text.wordchanges import DELTA_STEPS, word_delta
 
 __all__ = ["MIN_PAIR_RATIO", "BlockChange", "DiffBudget", "Comparison", "compare", "quote"]
@@ -417,12 +417,7 @@ def _is_wording(old: Block, new: Block, classes: _Classes) -> bool:
     a, b = old.words, new.words
     if abs(len(a) - len(b)) > WORDING_MAX_WORDS:
         return False
-    head = 0
-    while head < min(len(a), len(b)) and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    head, tail = common_ends(a, b)
     x, y = a[head : len(a) - tail], b[head : len(b) - tail]
     if len(x) > WORDING_MAX_WORDS or len(y) > WORDING_MAX_WORDS:
         return False

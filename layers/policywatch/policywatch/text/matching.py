@@ -15,6 +15,7 @@ import difflib
 from bisect import bisect_left
 from collections.abc import Hashable, Sequence
 from itertools import accumulate
+from typing import Any
 
 from policywatch.core.errors import PolicywatchError
 
@@ -70,9 +71,9 @@ class BudgetedMatcher(difflib.SequenceMatcher):
         return super().find_longest_match(alo, ahi, blo, bhi)
 
 
-def common_length(a: str, b: str) -> int:
-    """Length of the common prefix of two strings, by halving: each comparison runs in C, and
-    the slices compared halve each time (linear in all)."""
+def common_length(a: Sequence[Any], b: Sequence[Any]) -> int:
+    """Length of the common prefix of two strings (or word sequences), by halving: each
+    comparison runs in C, and the slices compared halve each time (linear in all)."""
     low, high = 0, min(len(a), len(b))
     while low < high:
         middle = (low + high + 1) // 2
@@ -81,6 +82,13 @@ def common_length(a: str, b: str) -> int:
         else:
             high = middle - 1
     return low
+
+
+def common_ends(a: Sequence[Any], b: Sequence[Any]) -> tuple[int, int]:
+    """How many items two sequences share at their start, then at their end past that start
+    (the two never overlap): what lies between is where they differ."""
+    head = common_length(a, b)
+    return head, common_length(a[head:][::-1], b[head:][::-1])
 
 
 def ratio_of(matches: int, length: int) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from policywatch.text.matching import Allowance, BudgetedMatcher, Overrun, common_length
+from policywatch.text.matching import Allowance, BudgetedMatcher, Overrun, common_ends, common_length
 
 MAX_DELTA_SEGMENTS = 60
 MAX_DELTA_CHARS = 4_000  # one removed or added run (real ones: 900 at most)
@@ -70,12 +70,7 @@ def _cut(text: str) -> str:
 
 def _ends_opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
     """Opcodes of two word lists by their common ends only: equal, one replaced stretch, equal."""
-    head = 0
-    while head < min(len(a), len(b)) and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    head, tail = common_ends(a, b)
     opcodes = [("equal", 0, head, 0, head)] if head else []
     if head < len(a) - tail or head < len(b) - tail:
         opcodes.append(("replace", head, len(a) - tail, head, len(b) - tail))

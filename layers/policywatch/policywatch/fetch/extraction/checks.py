@@ -146,6 +146,8 @@ _LINE_MARKUP = re.compile(r"^[#>*\s-]+")
 
 def _error_notice(text: str) -> str | None:
     """An error notice on a short line of its own ("This page isn't available"), or None."""
+    if not _NOTICE_HINT.search(text):  # one pass in C over the whole text: most have none
+        return None
     lines = [
         plain(_LINE_MARKUP.sub("", line))
         for line in text.splitlines()
