@@ -122,6 +122,23 @@ def test_improvement_is_recorded_as_better_with_low_severity():
     assert "now promises not to train models on user content" in training["says"]
 
 
+def test_a_stray_word_dropped_is_not_an_alert_but_a_word_that_can_bind_is():
+    """Issue 13 (Speechify's terms, "PRE-DISPUTE TRAVEL PROVISIONS" to "PRE-DISPUTE PROVISIONS"):
+    one word the document uses nowhere else, added or dropped, touching no term of any provision,
+    is a micro-edit even in a passage on arbitration. A word a rule reads, a word the document
+    uses elsewhere, a qualifier or a negation is not."""
+    notice = ("# Terms\n\n## Notice\n\nTHESE TERMS CONTAIN MANDATORY ARBITRATION, CLASS ACTION WAIVER AND "
+              "PRE-DISPUTE {} PROVISIONS THAT AFFECT YOUR RIGHTS.")  # fmt: skip
+    assert not analyse(notice.format("TRAVEL"), notice.format("")).alert
+    sharing = ("# Privacy\n\n## Sharing\n\nWe may share your personal data with {}partners.\n\n"
+               "## Ads\n\nWe show advertising in the free plan.")  # fmt: skip
+    assert analyse(sharing.format(""), sharing.format("advertising ")).alert  # "advertising" is used elsewhere
+    keep = "# Privacy\n\n## Retention\n\nWe keep your conversations {}on our servers."
+    assert analyse(keep.format(""), keep.format("indefinitely ")).alert  # a qualifier
+    train = "# Privacy\n\n## Training\n\nWe will {}use your chats to train our models."
+    assert analyse(train.format(""), train.format("not ")).alert  # a negation
+
+
 # ------------------------------------------------------------------ budgets (issue 11)
 
 

@@ -245,3 +245,65 @@ def test_a_section_under_a_level_one_heading_removed_is_still_a_change():
                 "# Contact\n\nWrite to us."]  # fmt: skip
     comparison = compare("\n\n".join(sections), "\n\n".join([sections[0], sections[2]]))
     assert comparison.substantive and "unbundled" not in {c.cls for c in comparison.changes}
+
+
+def _substantive(old: str, new: str) -> list[str]:
+    return [c.cls for c in compare(old, new).substantive]
+
+
+def test_short_lines_above_the_first_passage_are_the_page_title_not_text():
+    """Issue 13 (Le Chat's and Mistral's imprints: "* Legal", "Legal notice." captured, then not)."""
+    body = "## Editor\n\nThe publisher of this website is Mistral AI, a simplified joint stock company."
+    assert not _substantive("*   Legal\n\nLegal notice.\n=============\n\nLegal notice.\n\n" + body, body)
+    assert not _substantive(body, "Legal notice\n============\n\n" + body)
+    # a short line between two passages is not the title: it stays text
+    inner = body + "\n\nNo sale of data.\n\nWe keep logs for a year."
+    assert _substantive(inner, inner.replace("No sale of data.\n\n", ""))
+
+
+def test_short_repeated_passages_are_duplicates_only_when_a_stretch_of_the_text_repeats():
+    """Issue 13 (Lovable's terms captured twice): the short headings and contact lines of the
+    second copy go with it. A short list entry added where it already is elsewhere stays text."""
+    sections = [
+        f"**Section {n}**\n\nClause {n} says what the parties agreed about matter number {n}." for n in range(8)
+    ]
+    once = "\n\n".join(sections)
+    assert not _substantive(once, once + "\n\n" + once)
+    lists = "## We collect\n\n* Email address\n* Name\n\n## We share with advertisers\n\n* Name"
+    assert _substantive(lists, lists + "\n* Email address") == ["text"]
+
+
+def test_a_list_of_patent_numbers_is_not_text():
+    text = "## Patents\n\nOur products are covered by patents.\n\n"
+    added = text + "• In Australia: 2020326435, 2023222905, 2023258365."
+    assert not _substantive(text, added)
+    # an entry with a number in it is not a list of patent numbers
+    assert _substantive(text, text + "• We keep your data for 2020326435 seconds.")
+
+
+def test_chinese_variant_characters_and_swapped_phrases_are_micro_edits_not_negations():
+    """Issue 13 (Wenxinyiyan's 帐户名 to 账户名, Doubao's 具体可移动端查看 to 移动端具体可查看).
+    A negation or a party swapped is never a micro-edit."""
+
+    def micro(old: str, new: str) -> bool:
+        return not _substantive(f"## 条款\n\n{old}。", f"## 条款\n\n{new}。")
+
+    assert micro("您将无需填写手机号、验证码、帐户名、密码等", "您将无需填写手机号、验证码、账户名、密码等")
+    assert micro(
+        "本软件包括开源软件，具体可移动端查看开源声明，电脑版可查看声明",
+        "本软件包括开源软件，移动端具体可查看开源声明，电脑版可查看声明",
+    )
+    assert not micro("我们可以使用你的数据，用于训练模型", "我们不以使用你的数据，用于训练模型")
+    assert not micro("我们会将你的数据提供给第三方，用于广告", "我们不将你的数据提供给第三方，用于广告")
+    assert not micro("服务开通后，我们向你收费，按月结算", "服务开通后，你向我们收费，按月结算")
+
+
+def test_a_product_renamed_throughout_the_text_is_a_micro_edit_whatever_the_menu_says():
+    """Issue 13 (Stability's terms, "Dream Studio" to "Brand Studio" in every sentence while the
+    footer menu listed "Brand Studio" already). A name replaced in one place only stays text."""
+    footer = "\n\n#### Applications\n\n[Brand Studio](https://example.com/brand)\n\n[Stable Audio](https://example.com/audio)"
+    old = ("These Terms govern your use of Dream Studio, Stable Audio and our APIs.\n\n"
+           "For users of Dream Studio, you may train LoRAs. Stability may remove your LoRA from Dream Studio.")  # fmt: skip
+    assert not _substantive(old + footer, old.replace("Dream Studio", "Brand Studio") + footer)
+    once = old.replace("Dream Studio", "Brand Studio", 1)
+    assert _substantive(old + footer, once + footer)

@@ -32,7 +32,6 @@ MIN_CHARS = 200  # below the archivist's 500: the examples are excerpts of pages
 # Examples the rules do not get right yet, each with why: they must keep failing, so that a
 # fix shows here (strict xfail) and the list stays the honest list of what is left.
 KNOWN: dict[str, str] = {
-    "chrome/lovable-terms-version-selector-flap": "a version selector label with a date, above the title",
     "chrome/microsoft-copilot-privacy-whats-new-banner": "a 'What's New?' banner in sentences",
     "collapse/mistral-developer-terms-page-stops-bundling": "a page that stops bundling three documents alerts "
     "on the removal once accepted as the new size (a reader sees no change)",
@@ -40,10 +39,6 @@ KNOWN: dict[str, str] = {
     "error-inside/github-copilot-privacy-heading-only": "an empty capture above the minimum size: its heading alone",
     "languages/le-chat-imprint-host-change": "a short imprint: two terms of policy language in its first blocks",
     "micro-edits/deepseek-privacy-legal-bases-table-vanishes": "a table missing from one capture (its return is a flap)",
-    "micro-edits/speechify-terms-stray-word-travel": "a word dropped from a passage on arbitration and rights",
-    "micro-edits/stability-ai-terms-renumbering-and-rename": "a product renamed ('Dream Studio' to 'Brand Studio')",
-    "micro-edits/wenxinyiyan-terms-character-variant": "Chinese variant characters (帐 and 账) are not folded",
-    "micro-edits/wordtune-terms-patent-list-reformatted": "a patent list merged into its paragraph while it grew",
 }
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
@@ -223,6 +224,7 @@ def _minor_rewordings(comparison: Comparison) -> dict[int, Assessment]:
     that stay substantive (by ``id`` of their change), for ``_assess`` to reuse."""
     provisions = None
     assessed: dict[int, Assessment] = {}
+    vocabulary: Counter[str] | None = None
     for change in comparison.substantive:
         old, new = change.old, change.new
         if change.op != "modified" or old is None or new is None or old.kind == "row":
@@ -237,9 +239,40 @@ def _minor_rewordings(comparison: Comparison) -> dict[int, Assessment]:
         low = all(provisions.categories[c].severity == "low" for c in assessment.categories)
         if not assessment.categories or (low and _slight(old.words, new.words)):
             change.cls = "wording"
-        else:
-            assessed[id(change)] = assessment
+            continue
+        stray = _stray_word(old.words, new.words)
+        if stray and provisions.same_terms(old.plain, new.plain):
+            if vocabulary is None:
+                vocabulary = Counter(w for b in (*comparison.old_blocks, *comparison.new_blocks) for w in b.words)
+            if vocabulary[stray] == 1:
+                change.cls = "wording"
+                continue
+        assessed[id(change)] = assessment
     return assessed
+
+
+# Words that qualify a provision without being a term of one: a stray word is never one.
+_QUALIFIERS = frozenset(
+    {"indefinitely", "permanently", "temporarily", "automatically", "explicitly", "expressly", "solely",
+     "exclusively", "irrevocably", "perpetual", "perpetually", "immediately", "promptly", "reasonable",
+     "reasonably", "sole", "full", "fully", "partial", "partially", "free", "paid", "public", "publicly",
+     "private", "privately", "anonymous", "anonymised", "anonymized", "aggregated", "identifiable", "de"}
+)  # fmt: skip
+
+
+def _stray_word(a: tuple[str, ...], b: tuple[str, ...]) -> str:
+    """The one word added to or dropped from a passage ("PRE-DISPUTE TRAVEL PROVISIONS"), if
+    that is all that changed and the word can bind nothing (not a modal, a negation, a
+    quantity, a place or a qualifier); else "". Whether the document uses it anywhere else and
+    whether it is a term of a provision are for the caller to ask."""
+    head, tail = common_ends(a, b)
+    gone, came = a[head : len(a) - tail], b[head : len(b) - tail]
+    if len(gone) + len(came) != 1:
+        return ""
+    word = (gone or came)[0]
+    if word in _BINDING or word in _PLACES or word in _QUALIFIERS or any(c.isdigit() for c in word):
+        return ""
+    return word
 
 
 # In a passage of categories whose default severity is low, a rewording this slight is minor

@@ -50,7 +50,9 @@ _ENUMERATOR = re.compile(
 )
 # In a paragraph only numbering closed by "." or ")" is one ("1\\. Scope", not "30 days").
 _PARAGRAPH_ENUMERATOR = re.compile(rf"^\s*\(?{_NUMBERING}\\?[.)]\s+", re.I)
-_SENTENCE_END = re.compile(r"[.!?:;]\s*$")
+_SENTENCE_END = re.compile(
+    r"[.!?:;\u3002\uff01\uff1f\uff1a\uff1b]\s*$"
+)  # and the full-width ones of Chinese and Japanese
 _LINK_TARGETS = re.compile(r"\]\(([^)\s]+)")
 # Possessive: with ``(?:\s*link\s*)+`` the spaces between two links could be split in as many
 # ways as they are long, which backtracking tried in turn (exponential in the number of links).

@@ -289,27 +289,48 @@ class _Classes:
     def __init__(self, old: list[Block], new: list[Block]) -> None:
         self.old, self.new = old, new
         self.chrome = _surrounding_chrome(old) | _surrounding_chrome(new)
+        self.title_area = _title_area(old) | _title_area(new)
         self._vocabulary: tuple[Counter[str], Counter[str]] | None = None
-        self._passages: tuple[set[tuple[str, ...]], set[tuple[str, ...]]] | None = None
+        self._texts: tuple[str, str] | None = None
+        self._passages: tuple[Counter[tuple[str, ...]], Counter[tuple[str, ...]], bool] | None = None
 
     def duplicate(self, block: Block) -> bool:
         """A passage added while the same words were already there, or removed while they stay
-        (a capture that repeats a section, a duplicate dropped): the reader's text says the same."""
-        if len(block.words) < DUPLICATE_MIN_WORDS:
-            return False
+        (a capture that repeats a section, a duplicate dropped): the reader's text says the same.
+        A short one ("Notices", "Email: ...") only when a whole stretch of the text is repeated
+        or dropped with it (``REPEATED_PASSAGES``): short passages recur in several lists on purpose."""
         if self._passages is None:
-            self._passages = ({b.words for b in self.old}, {b.words for b in self.new})
-        old, new = self._passages
-        return block.words in old and block.words in new
+            old, new = Counter(b.words for b in self.old), Counter(b.words for b in self.new)
+            repeated = sum(
+                1 for words in old.keys() | new.keys()
+                if len(words) >= DUPLICATE_MIN_WORDS and old[words] and new[words] and old[words] != new[words]
+            )  # fmt: skip
+            self._passages = (old, new, repeated >= REPEATED_PASSAGES)
+        old, new, repeated = self._passages
+        if len(block.words) < DUPLICATE_MIN_WORDS and not repeated:
+            return False
+        return bool(block.words) and old[block.words] > 0 and new[block.words] > 0
 
     @property
     def vocabulary(self) -> tuple[Counter[str], Counter[str]]:
+        """The words of each version's text, its page chrome left out (a footer menu already
+        listing "Brand Studio" before the terms renamed "Dream Studio")."""
         if self._vocabulary is None:
             self._vocabulary = (
-                Counter(w for b in self.old for w in b.words),
-                Counter(w for b in self.new for w in b.words),
+                Counter(w for b in self.old if not self.is_chrome(b) for w in b.words),
+                Counter(w for b in self.new if not self.is_chrome(b) for w in b.words),
             )
         return self._vocabulary
+
+    def says(self, phrase: str, *, old: bool) -> bool:
+        """Whether the old (or new) version's text, its chrome left out, has ``phrase`` (lower-case words)."""
+        if self._texts is None:
+            before, after = (
+                " ".join(b.plain.lower() for b in blocks if b.words and not self.is_chrome(b))
+                for blocks in (self.old, self.new)
+            )
+            self._texts = (before, after)
+        return re.search(rf"\b{re.escape(phrase)}\b", self._texts[0 if old else 1]) is not None
 
     def is_chrome(self, block: Block) -> bool:
         """Chrome around the policy, chrome anywhere, or a list entry that is only links."""
@@ -336,8 +357,10 @@ class _Classes:
             return "formatting"  # an image, a rule, an empty cell
         if block.is_navigation:
             return "navigation"
-        if block.is_label:
+        if block.is_label or id(block) in self.title_area:
             return "label"
+        if _listed_codes(block.words):
+            return "wording"
         if self.is_chrome(block):
             return "chrome"
         if dates.is_date_statement(block.plain):
@@ -354,6 +377,23 @@ CHROME_HEADING_WORDS = 4
 LABEL_HEADING_WORDS = 6  # a heading this short added or removed on its own is a label
 RENAMED_HEADING_WORDS = 12  # a heading this short reworded is a label (the text below it says what changed)
 DUPLICATE_MIN_WORDS = 4  # shorter passages ("Email address") recur in several lists on purpose
+REPEATED_PASSAGES = 5  # ...unless at least this many longer passages are repeated or dropped with them
+TITLE_AREA_WORDS = 4  # the short lines above a page's first passage: a title, a breadcrumb, a kicker
+TITLE_AREA_CHARS = 40
+
+
+def _title_area(blocks: list[Block]) -> set[int]:
+    """The short blocks above the first passage of a page ("Legal notice", "* Legal"): its title
+    and breadcrumbs, which a capture keeps or drops. Added or removed, they are labels."""
+    found: set[int] = set()
+    for block in blocks:
+        if len(block.words) > TITLE_AREA_WORDS or len(block.plain) > TITLE_AREA_CHARS or "。" in block.plain:
+            break  # a passage (in Chinese or Japanese, a sentence is one "word": its full stop says)
+        if block.words and not any(c.isdigit() for w in block.words for c in w):  # a date line is a date
+            found.add(id(block))
+    else:
+        return set()  # a page of short lines only: a list, not a title above a text
+    return found
 
 
 def _surrounding_chrome(blocks: list[Block]) -> set[int]:
@@ -380,9 +420,10 @@ def _surrounding_chrome(blocks: list[Block]) -> set[int]:
     return found
 
 
-# A micro-edit (``_is_wording``): after the words both versions share at either end, at most
-# this many words differ on each side, and each difference is one of the harmless kinds.
+# A micro-edit (``_is_wording``): at most this many words differ on each side, in all, and
+# each difference is one of the harmless kinds (a name replaced throughout is one per place).
 WORDING_MAX_WORDS = 6
+WORDING_SPAN_WORDS = 1_000  # the stretch between the first and the last difference, words aligned within it
 _FILLERS = frozenset({"a", "an", "the", "and", "it", "its", "this", "that"})
 _REFERENCES = frozenset(
     {
@@ -419,13 +460,18 @@ def _is_wording(old: Block, new: Block, classes: _Classes) -> bool:
         return False
     head, tail = common_ends(a, b)
     x, y = a[head : len(a) - tail], b[head : len(b) - tail]
-    if len(x) > WORDING_MAX_WORDS or len(y) > WORDING_MAX_WORDS:
+    if len(x) > WORDING_SPAN_WORDS or len(y) > WORDING_SPAN_WORDS:
+        return False
+    opcodes = [op for op in difflib.SequenceMatcher(None, x, y, autojunk=False).get_opcodes() if op[0] != "equal"]
+    if sum(i2 - i1 for _, i1, i2, _, _ in opcodes) > WORDING_MAX_WORDS:
+        return False
+    if sum(j2 - j1 for _, _, _, j1, j2 in opcodes) > WORDING_MAX_WORDS:
         return False
     listed_codes = sum(1 for w in a if _codes((w,))) >= 3  # a list of patent or registration numbers
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, x, y, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
+    for _, i1, i2, j1, j2 in opcodes:
         gone, came = x[i1:i2], y[j1:j2]
+        if len(gone) == len(came) == 1 and _cjk_wording(gone[0], came[0]):
+            continue
         before = x[i1 - 1] if i1 else (a[head - 1] if head else "")
         if listed_codes and _codes(gone + came):
             continue
@@ -446,15 +492,26 @@ def _is_wording(old: Block, new: Block, classes: _Classes) -> bool:
 def _renamed(old: Block, new: Block, gone: str, came: str, classes: _Classes) -> bool:
     """A word of a product's or a service's name replaced throughout ("Dream Studio" to "Brand
     Studio", "Grok Teams" to "Grok Business"): capitalised where it stands, inside a sentence,
-    next to a capitalised word of the name that did not change; the old word gone from the new
-    version and the new one absent from the old. Not in a table row, where a name is the entry
+    next to a capitalised word of the name that did not change; the old name gone from the new
+    version's text and the new one absent from the old (page chrome left out: a footer menu
+    may list the new name already). Not in a table row, where a name is the entry
     (a sub-processor replaced)."""
     if old.kind == "row" or gone in _KEYWORDS or came in _KEYWORDS:
         return False
-    before, after = classes.vocabulary
-    if after[gone] or before[came]:
-        return False
-    return _name_word(old.plain, gone) & _name_word(new.plain, came) != set()
+    for neighbour in _name_word(old.plain, gone) & _name_word(new.plain, came):
+        old_name, new_name = _name(old.plain, gone, neighbour), _name(new.plain, came, neighbour)
+        if old_name and new_name and not classes.says(new_name, old=True) and not classes.says(old_name, old=False):
+            return True
+    return False
+
+
+def _name(plain_text: str, word: str, neighbour: str) -> str:
+    """The two words of a name as they stand ("dream studio"), lower-case, or ""."""
+    for pattern in (rf"\b{re.escape(word)} {re.escape(neighbour)}\b", rf"\b{re.escape(neighbour)} {re.escape(word)}\b"):
+        found = re.search(pattern, plain_text, re.I)
+        if found:
+            return found.group(0).lower()
+    return ""
 
 
 def _name_word(plain_text: str, word: str) -> set[str]:
@@ -559,9 +616,43 @@ def _renamed_heading(old: Block, new: Block) -> bool:
     return old.kind == new.kind == "heading" and max(len(old.words), len(new.words)) <= RENAMED_HEADING_WORDS
 
 
+def _listed_codes(words: tuple[str, ...]) -> bool:
+    """A list of patent or registration numbers ("In Australia: 2020326435, 2023222905"): at
+    least two, and at least half its words."""
+    codes = sum(1 for w in words if _codes((w,)))
+    return codes >= 2 and 2 * codes >= len(words)
+
+
+# In Chinese, Japanese or Korean a "word" is a run of characters up to the next punctuation:
+# a micro-edit is read character by character. These characters negate, permit, oblige or
+# name a party: a change that moves or swaps one is never a micro-edit.
+_CJK_WORD = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+")
+_CJK_NEGATING = frozenset("不未无非勿没否禁我你您他她")  # negations and parties
+_CJK_BINDING = _CJK_NEGATING | frozenset("须应可得会将能需必其用户第三方")  # and modals, "users", "third"
+
+
+def _cjk_wording(old: str, new: str) -> bool:
+    """One character swapped for a variant of it ("帐户名" to "账户名"), none of the two a
+    binding one; or two neighbouring phrases swapped ("具体可移动端查看" to "移动端具体可查看"),
+    neither with a negation or a party in it."""
+    if not (_CJK_WORD.fullmatch(old) and _CJK_WORD.fullmatch(new)) or len(old) != len(new):
+        return False
+    head = common_length(old, new)
+    tail = common_length(old[head:][::-1], new[head:][::-1])
+    x, y = old[head : len(old) - tail], new[head : len(new) - tail]
+    if len(x) == 1:
+        return not {x, y} & _CJK_BINDING
+    swapped = any(x[:cut] == y[len(y) - cut :] and x[cut:] == y[: len(y) - cut] for cut in range(1, len(x)))
+    return swapped and not set(x) & _CJK_NEGATING
+
+
 def _codes(words: tuple[str, ...]) -> bool:
-    """Identifiers such as patent or registration numbers: long, mostly digits."""
-    return bool(words) and all(len(w) >= 6 and sum(c.isdigit() for c in w) >= 4 for w in words)
+    """Identifiers such as patent or registration numbers: a run of at least six digits, with
+    at most a country's letters before it and a kind code after ("us11574120", "ep1234567b1")."""
+    return bool(words) and all(_CODE.fullmatch(w) for w in words)
+
+
+_CODE = re.compile(r"[a-z]{0,3}\d{6,}(?:[a-z]\d?)?")
 
 
 def _renumbered(before: str, old: str, new: str) -> bool:

@@ -36,12 +36,15 @@ CHROME = re.compile(
             r"^(?:last )?(?:updated|edited|modified|published) (?:about )?(?:\d+|an?|one) "
             r"(?:second|minute|hour|day|week|month|year)s? ago$",
             # notices that the page was updated, above it
-            r"^_?we(?:'ve| have) (?:recently )?(?:updated|refreshed|changed) (?:these|this|our) "
-            r"(?:polic|terms|privacy|statement).{0,120}\b(?:learn more|see (?:the )?previous version|here)\b",
+            r"^_?we(?:'ve|\u2019ve| have) (?:recently )?(?:updated|refreshed|changed) (?:these|this|our) "
+            r"(?:polic|terms|privacy|statement).{0,240}\b(?:learn more|(?:previous|prior|this|that) version|here)\b",
             r"^what's new\?",
             # footers and locale pickers
             r"\ball rights reserved\b",
-            r"^(?:credits: )?(?:this (?:website|site) is )?(?:made|built|powered) (?:with|by) [\w .-]{1,30}$",
+            r"^(?:credits: )?(?:this (?:website|site) is )?(?:made|built|powered) (?:with|by) [\w .-]{1,60}$",
+            # patent marking (the product's patents listed on the site), like a copyright line
+            r"\b(?:virtual patent marking|protected by (?:one or more )?(?:issued |pending )?(?:u\.s\. )?patents)\b",
+            r"\bpatent numbers? from (?:this|these|the) lists?\b",
             r"^(?:\u00a9|\(c\)|copyright \u00a9?)\s*\d{4}\b",
             r"^if you(?:'re| are) (?:based|located|resident|living) in\b.{0,60}\bclick here\b",
             r"\bse risiedi in\b.{0,60}\bclicca qui\b",

@@ -17,6 +17,7 @@ MAX_CACHED_HEADINGS = 5_000  # heading titles whose categories are kept between 
 class Taxonomy:
     def __init__(self, data: dict[str, Any]) -> None:
         terms = {name: compile_fast(pattern) for name, pattern in data["terms"].items()}
+        self._all_terms = tuple(terms.values())
         self._by_heading: dict[str, list[Category]] = {}  # headings repeat across passages and versions
         self.categories: dict[str, Category] = {}
         for raw in data["categories"]:
@@ -66,6 +67,13 @@ class Taxonomy:
             if rule.count([Text(s) for s in sentences(text.original)], Text("")):
                 return True
         return False
+
+    def same_terms(self, old: str, new: str) -> bool:
+        """Whether every term of the taxonomy (training, sharing, minors, a negation, a modal of
+        prohibition...) occurs as often in ``new`` as in ``old``: a word changed outside them all
+        touches nothing a provision rule reads."""
+        a, b = old.lower(), new.lower()
+        return all(len(t.findall(a)) == len(t.findall(b)) for t in self._all_terms)
 
     def label(self, category: str) -> str:
         return self.categories[category].label
