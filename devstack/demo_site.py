@@ -9,6 +9,11 @@ its selector breaks (an extraction failure that `policywatch status` reports).
 ``make demo-cosmetic`` publishes edition 2: ChatGPT's page with its help-centre links moved
 to another locale, the kind of change that is archived and recorded as cosmetic but never
 alerts anyone.
+
+Three pages need a browser, as many real ones do (docs/rendering.md): Claude's policy is served
+as a script-built app (an empty shell whose script writes the policy in), Perplexity's sits
+behind a JavaScript challenge that sets a cookie and reloads (as Cloudflare's does), and xAI's
+terms never finish loading (a recorded failure, never a version).
 """
 
 from __future__ import annotations
@@ -44,6 +49,52 @@ PAGES: dict[str, list[str | tuple[str, dict[str, str]]]] = {
 }
 
 
+# How a page is served: as the corpus has it, or by a script (docs/rendering.md).
+SCRIPTED = {
+    "anthropic/legal/privacy.html": "app",
+    "perplexity/hub/legal/privacy-policy.html": "challenge",
+    "xai/legal/terms-of-service.html": "never-settles",
+}
+PAGES["perplexity/hub/legal/privacy-policy.html"] = ["perplexity/privacy-policy/2025-09-24.html"]
+PAGES["xai/legal/terms-of-service.html"] = ["grok/terms-of-service/2026-08-22.html"]
+
+
+def _script_literal(text: str) -> str:
+    """``text`` as a JavaScript string that can sit inside a <script> element."""
+    return json.dumps(text).replace("</", "<\\/")
+
+
+def scripted(page: bytes, how: str) -> bytes:
+    """The page as a script-built app would serve it: its head, and a body its script writes.
+
+    ``app``: the body appears once the script ran. ``challenge``: the first load shows "Just a
+    moment..." and a script that sets a cookie and reloads; the reload shows the page.
+    ``never-settles``: "Loading..." for ever, while the page polls the server."""
+    html = page.decode("utf-8")
+    head_end, body_start = html.find("</head>"), html.find("<body")
+    head = html[:head_end] if head_end >= 0 else "<html><head>"
+    start = html.index(">", body_start) + 1 if body_start >= 0 else 0
+    end = html.rfind("</body>")
+    body = html[start : end if end >= 0 else len(html)]
+    render = f"document.body.innerHTML = {_script_literal(body)};"
+    if how == "app":
+        script = f"window.addEventListener('DOMContentLoaded', () => setTimeout(() => {{ {render} }}, 50));"
+        shell = "<div id=root>Loading…</div>"
+    elif how == "challenge":
+        script = (
+            "if (document.cookie.includes('pw_challenge=passed')) { "
+            f"window.addEventListener('DOMContentLoaded', () => {{ {render} }}); }} else {{ "
+            "setTimeout(() => { document.cookie = 'pw_challenge=passed; path=/'; location.reload(); }, 300); }"
+        )
+        shell = "<p>Just a moment… checking your browser.</p>"
+    elif how == "never-settles":
+        script = "setInterval(() => fetch(location.href, {cache: 'no-store'}).catch(() => {}), 500);"
+        shell = "<div id=root>Loading…</div>"
+    else:
+        raise ValueError(f"unknown way to serve a page: {how!r}")
+    return f"{head}</head><body>{shell}<script>{script}</script></body></html>".encode()
+
+
 def catalog(base_url: str) -> dict:
     """The catalog override that points the stack at the demo site."""
     return {
@@ -55,6 +106,7 @@ def catalog(base_url: str) -> dict:
                 "documents": [
                     {
                         "type": "Privacy Policy",
+                        "render": "browser",
                         "pages": [{"url": f"{base_url}/anthropic/legal/privacy.html", "select": ["main"]}],
                     }
                 ],
@@ -87,6 +139,35 @@ def catalog(base_url: str) -> dict:
                     }
                 ],
             },
+            {
+                "id": "perplexity",
+                "name": "Perplexity",
+                "operator": "Perplexity AI, Inc.",
+                "documents": [
+                    {
+                        "type": "Privacy Policy",
+                        "render": "browser",
+                        "pages": [
+                            {
+                                "url": f"{base_url}/perplexity/hub/legal/privacy-policy.html",
+                                "select": ["[data-framer-name=Post]"],
+                            }
+                        ],
+                    }
+                ],
+            },
+            {
+                "id": "xai",
+                "name": "xAI (Grok)",
+                "operator": "X.AI LLC",
+                "documents": [
+                    {
+                        "type": "Terms of Service",
+                        "render": "browser",
+                        "pages": [{"url": f"{base_url}/xai/legal/terms-of-service.html", "select": [".prose"]}],
+                    }
+                ],
+            },
         ]
     }
 
@@ -107,9 +188,12 @@ def publish(edition: int, site: Path = SITE, *, only_missing: bool = False) -> l
         body = source.read_bytes()
         for old, new in rewrites.items():
             body = body.replace(old.encode(), new.encode())
+        if path in SCRIPTED:
+            body = scripted(body, SCRIPTED[path])
         target.write_bytes(body)
         note = f" (links rewritten: {', '.join(f'{o} -> {n}' for o, n in rewrites.items())})" if rewrites else ""
-        published.append(f"{path} <- {source.relative_to(CORPUS)}{note}")
+        how = f" [served by a script: {SCRIPTED[path]}]" if path in SCRIPTED else ""
+        published.append(f"{path} <- {source.relative_to(CORPUS)}{note}{how}")
     return published
 
 

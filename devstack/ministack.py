@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -236,3 +237,14 @@ def verify_sender(env: dict[str, str], sender: str) -> None:
     status = ses.get_identity_verification_attributes(Identities=[sender])["VerificationAttributes"]
     if status.get(sender, {}).get("VerificationStatus") != "Success":
         raise StackError(f"SES sender {sender} is not verified: {json.dumps(status)}")
+
+
+def chromium_path() -> str:
+    """The Chromium the local render function and the browser tests drive: ``CHROMIUM_PATH``,
+    else the distribution's (scripts/bootstrap.sh installs Debian's ``chromium``)."""
+    found = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        raise StackError(
+            "no Chromium found: run scripts/bootstrap.sh (it installs Debian's chromium) or set CHROMIUM_PATH"
+        )
+    return found

@@ -12,7 +12,7 @@ import sys
 import time
 
 from devstack import demo_site
-from devstack.ministack import ROOT, MiniStack, StackError, build, deploy, port_open, verify_sender
+from devstack.ministack import ROOT, MiniStack, StackError, build, chromium_path, deploy, port_open, verify_sender
 
 PORT = 4566
 SITE_PORT = 8766
@@ -61,6 +61,8 @@ def main() -> int:
                 "SweepSchedule": '"rate(10 minutes)"',
                 "FetchAllowlist": f"127.0.0.1:{SITE_PORT}",
                 "ArchiveRequiresTls": "false",
+                "ChromiumPath": chromium_path(),
+                "RenderPageSeconds": "10",
             },
         )
         verify_sender(env, SENDER)

@@ -22,7 +22,20 @@ find_python() {
   return 1
 }
 
+# Chromium for the render function on the local stack and for the browser tests: the
+# distribution's package (docs/rendering.md); Playwright drives it and never downloads a browser.
+install_chromium() {
+  command -v chromium >/dev/null 2>&1 && return
+  command -v apt-get >/dev/null 2>&1 || { echo "no chromium and no apt-get: install Chromium and set CHROMIUM_PATH" >&2; return 1; }
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "installing Chromium (Debian's chromium package)"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null \
+    || { $sudo apt-get update -q >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; }
+}
+
 PYTHON=$(find_python)
+install_chromium
 CHECKOV_VERSION=3.3.30
 if [[ ! -x .venv/bin/python3.12 ]]; then
   echo "creating .venv with $PYTHON"
@@ -37,4 +50,4 @@ if [[ ! -x .venv/checkov/bin/checkov ]] || ! .venv/checkov/bin/checkov --version
   .venv/checkov/bin/python -m pip install --quiet --upgrade pip
   .venv/checkov/bin/python -m pip install --quiet "checkov==$CHECKOV_VERSION"
 fi
-echo "ready: $(.venv/bin/python --version), $(.venv/bin/sam --version), ministack $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("ministack"))')"
+echo "ready: $(.venv/bin/python --version), $(.venv/bin/sam --version), ministack $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("ministack"))'), $(chromium --version 2>/dev/null | head -1)"

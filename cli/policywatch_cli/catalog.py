@@ -30,7 +30,7 @@ def cmd_catalog_check(args: argparse.Namespace, out: Out) -> None:
     catalog = parse_catalog_json(read_text(args.file), args.file) if args.file else load_packaged()
     browser = sum(1 for d in catalog.documents() if d.render == "browser")
     out(
-        f"ok: {len(catalog.platforms)} platforms, {len(catalog.documents())} documents ({browser} need a browser renderer)"
+        f"ok: {len(catalog.platforms)} platforms, {len(catalog.documents())} documents ({browser} rendered in headless Chromium, {len(catalog.documents()) - browser} fetched over HTTP)"
     )
 
 
@@ -39,7 +39,7 @@ def cmd_catalog_show(args: argparse.Namespace, out: Out) -> None:
     for platform in catalog.platforms:
         out(f"{platform.id}  {platform.name}")
         for doc in platform.documents:
-            note = "  [needs a browser]" if doc.render == "browser" else ""
+            note = "  [rendered in a browser]" if doc.render == "browser" else ""
             out(f"    {doc.type}: {doc.pages[0].url}{note}")
 
 

@@ -7,6 +7,7 @@ import argparse
 import json
 from typing import Any
 
+from policywatch.catalog import Document
 from policywatch.fetch.reextract import reextract
 from policywatch.fetch.settings import ArchivistSettings
 from policywatch.fetch.sweep import current_catalog
@@ -45,11 +46,9 @@ def cmd_status(args: argparse.Namespace, out: Out) -> None:
     for key in sorted(documents.keys() | states.keys()):
         state, document = states.get(key), documents.get(key)
         if state is None:
-            health = "needs a browser" if document and document.render == "browser" else "not fetched yet"
+            health = "not fetched yet"
         elif document is None:
             health = "no longer in the catalog"
-        elif document.render == "browser":
-            health = "needs a browser"
         elif state.consecutive_failures:
             health = f"FAILING x{state.consecutive_failures}"
         else:
@@ -57,6 +56,7 @@ def cmd_status(args: argparse.Namespace, out: Out) -> None:
         rows.append(
             {
                 "document": key,
+                "fetched_by": _fetched_by(document),
                 "health": health,
                 "last_success": state.last_success_at if state else None,
                 "last_change": state.last_change_at if state else None,
@@ -70,12 +70,20 @@ def cmd_status(args: argparse.Namespace, out: Out) -> None:
         return
     failing = sum(1 for r in rows if r["health"].startswith("FAILING"))
     out(f"{len(rows)} documents, {failing} failing")
-    out(f"{'DOCUMENT':<42} {'HEALTH':<16} {'LAST SUCCESS':<25} {'LAST CHANGE':<25} LAST ERROR")
+    out(f"{'DOCUMENT':<42} {'FETCHED BY':<11} {'HEALTH':<16} {'LAST SUCCESS':<25} {'LAST CHANGE':<25} LAST ERROR")
     for r in rows:
         error = (r["last_error"] or "")[:100] if r["failures"] else ""
         out(
-            f"{r['document']:<42} {r['health']:<16} {r['last_success'] or '-':<25} {r['last_change'] or '-':<25} {error}"
+            f"{r['document']:<42} {r['fetched_by']:<11} {r['health']:<16} {r['last_success'] or '-':<25} "
+            f"{r['last_change'] or '-':<25} {error}"
         )
+
+
+def _fetched_by(document: Document | None) -> str:
+    """How the pipeline gets the document: plain HTTP, or headless Chromium (the render function)."""
+    if document is None:
+        return "-"
+    return "browser" if document.render == "browser" else "http"
 
 
 def cmd_reextract(args: argparse.Namespace, out: Out) -> None:
@@ -93,9 +101,7 @@ def cmd_reextract(args: argparse.Namespace, out: Out) -> None:
         documents = [known[k] for k in args.document]
     states = DocumentStates(stack.output("DocumentsTableName"))
     counts: dict[str, int] = {}
-    for document in documents:
-        if document.render == "browser":
-            continue
+    for document in documents:  # a rendered page's snapshot is its rendered DOM: re-extracted alike
         result = reextract(document, archive=archive, states=states, settings=ArchivistSettings.from_env())
         counts[result.status] = counts.get(result.status, 0) + 1
         out(f"{result.document_key:<42} {result.status:<11} {result.detail}")

@@ -5,18 +5,15 @@ Every job's fetch ends in time to record its outcome before Lambda's own timeout
 deadlines derive from the time this invocation has left.
 """
 
-import json
 import time
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.catalog import Document
 from policywatch.core.settings import check_at_cold_start
 from policywatch.fetch.alerts import OperatorAlerts
-from policywatch.fetch.archivist import Archivist, FetchOutcome
-from policywatch.fetch.jobs import run_batch
+from policywatch.fetch.archivist import Archivist
+from policywatch.fetch.jobs import count, run_jobs
 from policywatch.fetch.settings import FetchSettings
 from policywatch.storage.archive import Archive
 from policywatch.storage.documents import DocumentStates
@@ -26,15 +23,6 @@ from policywatch.storage.topics import Topic
 logger = Logger()
 metrics = Metrics()
 check_at_cold_start(FetchSettings)
-
-_METRICS = {
-    "new-version": "VersionsArchived",
-    "unchanged": "DocumentsUnchanged",
-    "not-modified": "DocumentsUnchanged",
-    "failed": "ExtractionFailures",
-    "needs-browser": "NeedsBrowser",
-}
-_ALERT_METRICS = {"failing": "DocumentsFailing", "recovered": "DocumentsRecovered"}
 
 
 def _archivist(config: FetchSettings) -> Archivist:
@@ -50,24 +38,11 @@ def _archivist(config: FetchSettings) -> Archivist:
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     config = FetchSettings.from_env()
-    archivist = _archivist(config)
-    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000  # the invocation's end
-
-    def work(record: dict, job_deadline: float | None) -> FetchOutcome:
-        document = Document.from_job(record["body"])
-        sweep = json.loads(record["body"]).get("sweep")
-        return archivist.run(document, sweep=sweep, deadline=job_deadline)
-
-    report = run_batch(
+    report = run_jobs(
         event.get("Records", []),
-        work,
+        _archivist(config),
         queue=Queue(config.fetch_queue_url) if config.fetch_queue_url else None,
-        deadline=deadline,
+        deadline=time.monotonic() + context.get_remaining_time_in_millis() / 1000,  # the invocation's end
     )
-    for outcome in report.outcomes:
-        metrics.add_metric(name=_METRICS[outcome.status], unit=MetricUnit.Count, value=1)
-        if outcome.alert:
-            metrics.add_metric(name=_ALERT_METRICS[outcome.alert], unit=MetricUnit.Count, value=1)
-    if report.failures:
-        metrics.add_metric(name="FetchRetries", unit=MetricUnit.Count, value=len(report.failures))
+    count(report, metrics)
     return report.response()

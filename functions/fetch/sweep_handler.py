@@ -27,6 +27,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
         Queue(config.fetch_queue_url),
         sweep=context.aws_request_id,
         per_host=config.host_concurrency,
+        render_queue=Queue(config.render_queue_url) if config.render_queue_url else None,
     )
     metrics.add_metric(name="FetchJobsEnqueued", unit=MetricUnit.Count, value=count)
     logger.info("sweep enqueued", extra={"documents": count, "platforms": len(catalog.platforms)})

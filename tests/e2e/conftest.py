@@ -20,7 +20,7 @@ import boto3
 import pytest
 from pytest_httpserver import HTTPServer
 
-from devstack.ministack import ROOT, VENV_BIN, MiniStack, build, deploy, free_port, verify_sender
+from devstack.ministack import ROOT, VENV_BIN, MiniStack, build, chromium_path, deploy, free_port, verify_sender
 from devstack.outbox import outbox
 
 SENDER = "alerts@policywatch.test"
@@ -100,6 +100,8 @@ def deployed(tmp_path_factory, webhook_receiver, site_port) -> Iterator[Deployed
             "FetchAllowlist": f"127.0.0.1:{site_port}",
             "ArchiveRequiresTls": "false",  # MiniStack's Lambdas reach it over plain http
             "DeliveryBackoffSeconds": "1",
+            "ChromiumPath": chromium_path(),
+            "RenderPageSeconds": "8",  # the never-settling page fails this fast
         }
         outputs = deploy(env, STACK, build_dir, parameters)
         verify_sender(env, SENDER)

@@ -395,3 +395,87 @@ def test_sweep_refuses_an_invalid_override(stack, context):
         QueueUrl=stack.fetch_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
     )
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+# ---------------------------------------------------------------- documents a browser renders (issue 14)
+
+
+def _render(context, *jobs):
+    from functions.fetch import render_handler
+
+    return render_handler.handler(sqs_event(*jobs), context)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    from functions.fetch import render_handler
+    from tests.helpers.browser import chromium_path
+
+    monkeypatch.setenv("CHROMIUM_PATH", chromium_path())
+    monkeypatch.setenv("RENDER_PAGE_SECONDS", "8")
+    monkeypatch.setenv("RENDER_SETTLE_SECONDS", "0.3")
+    yield
+    if render_handler._renderer is not None:
+        render_handler._renderer.close()
+        render_handler._renderer = None
+
+
+def _scripted_policy(version: str) -> bytes:
+    """The Claude.ai privacy policy of that day, built in the page by a script from its markup."""
+    page = corpus_page(version).decode()
+    body = page[page.index(">", page.index("<body")) + 1 : page.rindex("</body>")]
+    script = json.dumps(body).replace("</", "<\\/")
+    return (
+        "<!doctype html><html><head><title>Privacy Policy</title></head><body><div id=root>Loading…</div>"
+        f"<script>setTimeout(() => {{ document.getElementById('root').innerHTML = {script}; }}, 30);</script>"
+        "</body></html>"
+    ).encode()
+
+
+def test_a_script_built_policy_is_rendered_archived_and_marked_as_rendered(stack, context, httpserver, browser):
+    url = _serve(httpserver, _scripted_policy(CLAUDE_28))
+    assert _render(context, _job(url, render="browser")) == OK
+    versions, snapshots = stack.keys("versions/"), stack.keys("snapshots/")
+    assert len(versions) == 1 and len(snapshots) == 1
+    snapshot = stack.s3.get_object(Bucket=stack.bucket, Key=snapshots[0])
+    assert snapshot["Metadata"]["rendered"] == "chromium" and snapshot["ContentType"].startswith("text/html")
+    assert b"Loading" not in snapshot["Body"].read()  # the DOM after the script, not the bytes served
+    text = stack.s3.get_object(Bucket=stack.bucket, Key=versions[0])["Body"].read().decode()
+    assert "We will not use your Inputs or Outputs to train our models" in text
+
+    _render(context, _job(url, render="browser"))  # the same render again: nothing new
+    assert len(stack.keys("versions/")) == 1
+    _serve(httpserver, _scripted_policy(CLAUDE_29))
+    _render(context, _job(url, render="browser"))
+    assert len(stack.keys("versions/")) == 2
+
+
+def test_a_rendered_page_that_never_settles_is_a_recorded_failure_and_no_version(stack, context, httpserver, browser):
+    url = _serve(
+        httpserver, b"<html><body><div id=app>Loading</div><script>setInterval(()=>{}, 50)</script></body></html>"
+    )
+    assert _render(context, _job(url, render="browser")) == OK
+    assert stack.keys() == []
+    assert "the declared selector 'main' did not appear" in _state()["last_error"]
+
+
+def test_sweep_sends_browser_documents_to_the_render_queue_in_the_same_host_groups(stack, context, monkeypatch):
+    render_queue = stack.sqs.create_queue(QueueName="render.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    monkeypatch.setenv("RENDER_QUEUE_URL", render_queue)
+    total = sweep_handler.handler({}, context)["documents"]
+
+    def drain(queue_url: str) -> list[dict]:
+        found = []
+        while batch := stack.sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["MessageGroupId"]
+        ).get("Messages"):
+            found += batch
+            for m in batch:
+                stack.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+        return found
+
+    rendered, fetched = drain(render_queue), drain(stack.fetch_queue_url)
+    assert rendered and fetched and len(rendered) + len(fetched) == total
+    assert {json.loads(m["Body"])["render"] for m in rendered} == {"browser"}
+    assert {json.loads(m["Body"])["render"] for m in fetched} == {"http"}
+    assert all(int(m["Attributes"]["MessageGroupId"].split("#")[1]) < 2 for m in rendered + fetched)

@@ -38,6 +38,7 @@ from policywatch.fetch.extraction.checks import EXTRACTOR_VERSION, ExtractionErr
 from policywatch.fetch.extraction.pages import declaration_hash, document_text
 from policywatch.fetch.fetcher import FetchError, FetchResult, RetryPolicy, fetch
 from policywatch.fetch.reextract import latest_snapshot, rebuild
+from policywatch.fetch.render import Renderer
 from policywatch.fetch.result import Validators
 from policywatch.fetch.settings import ArchivistSettings
 from policywatch.storage.archive import STAMP_WIDTH, Archive, key_for, sha256
@@ -69,11 +70,13 @@ class Archivist:
         states: DocumentStates,
         settings: ArchivistSettings,
         alerts: OperatorAlerts | None = None,
+        renderer: Renderer | None = None,
     ) -> None:
         self.archive = archive
         self.states = states
         self.settings = settings
         self.alerts = alerts
+        self.renderer = renderer  # documents declared ``render: browser`` need one
         self.allowlist = fetch_allowlist(settings.fetch_allowlist)
 
     def run(
@@ -93,7 +96,7 @@ class Archivist:
         """
         now = now or clock.now()
         state = self.states.get(document.key)
-        if document.render == "browser":
+        if document.render == "browser" and self.renderer is None:
             return self._fail(
                 state, now, sweep, "needs-browser", "this page only renders with scripts; it needs a browser renderer"
             )
@@ -222,6 +225,9 @@ class Archivist:
         conditional = len(document.pages) == 1 and state.fingerprint is not None and state.declaration == declared
         budget = time.monotonic() + self.settings.fetch_budget
         deadline = budget if deadline is None else min(deadline, budget)
+        if document.render == "browser" and self.renderer is not None:
+            # A rendered DOM has no validators: every sweep renders the page again.
+            return [self.renderer.render(page.url, select=page.select, deadline=deadline) for page in document.pages]
         results = []
         for page in document.pages:
             result = fetch(
@@ -270,6 +276,8 @@ class Archivist:
             "http-status": ",".join(str(r.status) for r in results),
             "extractor-version": EXTRACTOR_VERSION,
         }
+        if any(r.rendered for r in results):
+            meta["rendered"] = "chromium"  # the DOM after the page's scripts ran, not the bytes served
         requested = " ".join(r.url for r in results)
         if requested != meta["source-url"]:
             meta["requested-url"] = requested

@@ -21,15 +21,18 @@ started with less than ``DEADLINE_MARGIN_SECONDS`` left: it goes back to the que
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
-from policywatch.fetch.archivist import FetchOutcome
+from policywatch.catalog import Document
+from policywatch.fetch.archivist import Archivist, FetchOutcome
 from policywatch.fetch.fetcher import FetchError
 from policywatch.storage.queues import Queue
 
@@ -120,3 +123,38 @@ def defer(record: dict[str, Any], queue: Queue | None, seconds: int) -> None:
         queue.defer(record["receiptHandle"], seconds)
     except Exception as exc:  # the retry still happens, on the queue's own visibility timeout
         logger.warning("could not set the retry delay", extra={"error": str(exc)})
+
+
+# ---------------------------------------------------------------- the fetch and render functions' batch
+
+OUTCOME_METRICS = {
+    "new-version": "VersionsArchived",
+    "unchanged": "DocumentsUnchanged",
+    "not-modified": "DocumentsUnchanged",
+    "failed": "ExtractionFailures",
+    "needs-browser": "NeedsBrowser",
+}
+ALERT_METRICS = {"failing": "DocumentsFailing", "recovered": "DocumentsRecovered"}
+
+
+def run_jobs(
+    records: list[dict[str, Any]], archivist: Archivist, *, queue: Queue | None, deadline: float | None
+) -> BatchReport:
+    """Each record a fetch job (a document's declaration and its sweep), run by ``archivist``."""
+
+    def work(record: dict[str, Any], job_deadline: float | None) -> FetchOutcome:
+        document = Document.from_job(record["body"])
+        sweep = json.loads(record["body"]).get("sweep")
+        return archivist.run(document, sweep=sweep, deadline=job_deadline)
+
+    return run_batch(records, work, queue=queue, deadline=deadline)
+
+
+def count(report: BatchReport, metrics: Metrics) -> None:
+    """The batch's outcomes as Powertools metrics: one count per outcome, alert and retry."""
+    for outcome in report.outcomes:
+        metrics.add_metric(name=OUTCOME_METRICS[outcome.status], unit=MetricUnit.Count, value=1)
+        if outcome.alert:
+            metrics.add_metric(name=ALERT_METRICS[outcome.alert], unit=MetricUnit.Count, value=1)
+    if report.failures:
+        metrics.add_metric(name="FetchRetries", unit=MetricUnit.Count, value=len(report.failures))

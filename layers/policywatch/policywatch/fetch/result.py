@@ -78,6 +78,7 @@ class FetchResult:
     body: bytes
     validators: Validators
     redirects: tuple[tuple[int, str], ...] = field(default_factory=tuple)  # (status, location) per hop
+    rendered: bool = False  # the body is the DOM a browser rendered (``policywatch.fetch.render``)
     attempts: int = 1  # requests (each following its redirects) it took, retries included
     elapsed: float = 0.0  # seconds, waits between attempts included
 

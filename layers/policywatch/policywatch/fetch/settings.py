@@ -32,7 +32,19 @@ class FetchSettings(ArchivistSettings):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RenderFunctionSettings(FetchSettings):
+    """The render function's: a fetch function whose pages a headless Chromium renders
+    (its FETCH_QUEUE_URL is the render queue its jobs come from)."""
+
+    chromium_path: str = env("CHROMIUM_PATH", "")  # empty: Playwright's own lookup
+    render_page_seconds: float = env("RENDER_PAGE_SECONDS", 30.0)  # to load and show the selector
+    render_settle_seconds: float = env("RENDER_SETTLE_SECONDS", 2.0)  # network quiet after that, at most
+    render_max_pages: int = env("RENDER_MAX_PAGES", 50)  # pages per browser before a restart
+
+
+@dataclass(frozen=True, kw_only=True)
 class SweepSettings(Settings):
     archive_bucket: str = env("ARCHIVE_BUCKET")
     fetch_queue_url: str = env("FETCH_QUEUE_URL")
+    render_queue_url: str = env("RENDER_QUEUE_URL", "")  # browser documents; without it, the fetch queue's
     host_concurrency: int = env("HOST_CONCURRENCY", 2)  # concurrent requests per host, at most

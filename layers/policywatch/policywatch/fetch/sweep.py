@@ -52,23 +52,31 @@ def job(document: Document, sweep: str) -> str:
     return json.dumps({**document.to_dict(), "sweep": sweep})
 
 
-def enqueue(catalog: Catalog, queue: Queue, *, sweep: str, per_host: int = 2) -> int:
-    """Send one job per document; raise if any job was refused.
+def enqueue(catalog: Catalog, queue: Queue, *, sweep: str, per_host: int = 2, render_queue: Queue | None = None) -> int:
+    """Send one job per document, those declared ``render: browser`` to ``render_queue`` when
+    there is one; raise if any job was refused.
 
     The deduplication id is per sweep and document: a sweep invoked twice (an at-least-once
-    schedule, a retried invocation) enqueues each document once.
+    schedule, a retried invocation) enqueues each document once. The host slots are dealt over
+    all documents: a host's browser pages take the slots its plain pages leave.
     """
     documents = catalog.documents()
     groups = message_groups(documents, per_host)
-    messages = [
-        Message(
-            job(doc, sweep),
-            group_id=groups[doc.key],
-            deduplication_id=hashlib.sha256(f"{sweep}:{doc.key}".encode()).hexdigest()[:64],
-        )
-        for doc in documents
-    ]
-    failed = [f"{documents[index].key}: {reason}" for index, reason in queue.send_batch(messages)]
+    by_queue: dict[int, tuple[Queue, list[Document]]] = {}
+    for doc in documents:
+        target = render_queue if render_queue is not None and doc.render == "browser" else queue
+        by_queue.setdefault(id(target), (target, []))[1].append(doc)
+    failed = []
+    for target, docs in by_queue.values():
+        messages = [
+            Message(
+                job(doc, sweep),
+                group_id=groups[doc.key],
+                deduplication_id=hashlib.sha256(f"{sweep}:{doc.key}".encode()).hexdigest()[:64],
+            )
+            for doc in docs
+        ]
+        failed += [f"{docs[index].key}: {reason}" for index, reason in target.send_batch(messages)]
     if failed:
         raise SweepError(f"{len(failed)} of {len(documents)} fetch jobs not enqueued: {'; '.join(failed)}")
     return len(documents)
