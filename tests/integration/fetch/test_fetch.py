@@ -479,3 +479,18 @@ def test_sweep_sends_browser_documents_to_the_render_queue_in_the_same_host_grou
     assert {json.loads(m["Body"])["render"] for m in rendered} == {"browser"}
     assert {json.loads(m["Body"])["render"] for m in fetched} == {"http"}
     assert all(int(m["Attributes"]["MessageGroupId"].split("#")[1]) < 2 for m in rendered + fetched)
+
+
+def test_a_captcha_no_browser_passes_is_a_bot_wall_told_once_per_streak(stack, context, httpserver, browser):
+    captcha = (
+        b"<html><head><title>Just a moment...</title></head><body><main><p>Verify you are human by completing "
+        b"the action below.</p><div class=g-recaptcha></div></main></body></html>"
+    )
+    url = _serve(httpserver, captcha)
+    for sweep in ("s1", "s2", "s3", "s4", "s5"):
+        _render(context, _job(url, render="browser", sweep=sweep))
+    assert stack.keys("versions/") == []  # never a version: the wall is kept once, as a snapshot (evidence)
+    assert len(stack.keys("snapshots/")) == 1
+    state = _state()
+    assert " bot-wall: " in state["last_error"] and state["consecutive_failures"] == 5
+    assert [a["event"] for a in stack.operator_alerts()] == ["failing"]  # once, on the third sweep in a row
