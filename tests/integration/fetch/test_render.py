@@ -8,13 +8,15 @@ Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (../shared/corpus).
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 from werkzeug import Request, Response
 
 from policywatch.fetch.extraction.pages import document_text
-from policywatch.fetch.render import Renderer, RenderSettings
+from policywatch.fetch.render import Renderer, RenderSettings, unpack_chromium
 from policywatch.fetch.result import FetchError
 from tests.helpers.browser import chromium_path
 from tests.helpers.corpus import corpus_page
@@ -178,3 +180,22 @@ def test_calls_from_other_threads_share_the_one_browser(renderer, allow, httpser
     with ThreadPoolExecutor(4) as pool:
         bodies = list(pool.map(lambda _: renderer.render(httpserver.url_for("/t"), select=("main",)).body, range(4)))
     assert all(b"Policy." in body for body in bodies) and renderer.launches == launches
+
+
+def test_chromium_from_the_lambda_layer_is_unpacked_once_whole_and_executable(tmp_path):
+    """The AWS path (docs/rendering.md): no executable set, the Chromium layer's brotli-compressed
+    build (npm's @sparticuz/chromium, as layers/chromium/Makefile packs it) unpacked into /tmp.
+    Here a stand-in layer (this machine's Chromium binary compressed the same way): the unpacking,
+    not the Amazon Linux build itself (docs/rendering.md: it rendered here with this renderer)."""
+    import brotli
+
+    layer = tmp_path / "opt-chromium"
+    layer.mkdir()
+    real = Path(os.path.realpath(chromium_path()))
+    if real.suffix == "" and real.read_bytes()[:2] == b"#!":  # Debian's wrapper script: the binary beside it
+        real = Path("/usr/lib/chromium/chromium")
+    (layer / "chromium.br").write_bytes(brotli.compress(real.read_bytes(), quality=1))
+    target = tmp_path / "unpacked"
+    executable, env = unpack_chromium(layer, target)
+    assert Path(executable).stat().st_mode & 0o111 and str(target) in str(env["LD_LIBRARY_PATH"])
+    assert unpack_chromium(layer, target)[0] == executable  # once per container

@@ -30,9 +30,12 @@ the extraction's page check as ``bot-wall``, like any page served one.
 from __future__ import annotations
 
 import contextlib
+import gzip
+import io
 import os
 import shutil
 import stat
+import tarfile
 import tempfile
 import threading
 import time
@@ -96,6 +99,7 @@ class RenderSettings:
     max_pages: int = 50  # pages per browser before it is restarted
     max_bytes: int = 5 * 1024 * 1024  # of rendered HTML
     user_agent: str = ""
+    layer: Path = Path("/opt/chromium")  # the Chromium layer's compressed build, used when no executable is set
 
 
 class Renderer:
@@ -168,9 +172,13 @@ class Renderer:
         if self._playwright is None:
             _node_runnable()
             self._playwright = sync_playwright().start()
+        executable, env = self.settings.executable, None  # env None: the browser inherits ours
+        if not executable and self.settings.layer.is_dir():
+            executable, env = unpack_chromium(self.settings.layer, Path(tempfile.gettempdir()) / "chromium")
         try:
             browser = self._playwright.chromium.launch(
-                executable_path=self.settings.executable or None,
+                executable_path=executable or None,
+                env=env,
                 args=list(CHROMIUM_ARGS),
                 headless=True,
                 handle_sigint=False,
@@ -340,6 +348,33 @@ def _content(page: Page, deadline: float) -> str:
             page.wait_for_load_state("load", timeout=max(_milliseconds(deadline), 1))
 
 
+def unpack_chromium(layer: Path, target: Path) -> tuple[str, dict[str, str | float | bool]]:
+    """Chromium from the Chromium layer (npm's @sparticuz/chromium: ``chromium.br`` and its
+    libraries, fonts and SwiftShader as ``*.tar.br``) unpacked into ``target`` once per container;
+    returns the executable and the environment it runs in (its libraries and fonts)."""
+    import brotli  # only on Lambda: the render layer carries it
+
+    executable = target / "chromium"
+    if not executable.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        for archive in sorted(layer.glob("*.tar.br")):
+            with tarfile.open(fileobj=io.BytesIO(brotli.decompress(archive.read_bytes()))) as tar:
+                tar.extractall(target, filter="data")
+        partial = target / "chromium.part"
+        partial.write_bytes(brotli.decompress((layer / "chromium.br").read_bytes()))
+        partial.chmod(0o755)
+        partial.rename(executable)  # whole or absent: a container killed half-way unpacks again
+    env: dict[str, str | float | bool] = {
+        **os.environ,
+        "LD_LIBRARY_PATH": os.pathsep.join(
+            filter(None, (str(target / "lib"), str(target), os.environ.get("LD_LIBRARY_PATH")))
+        ),
+        "FONTCONFIG_PATH": str(target),
+        "HOME": str(target),
+    }
+    return str(executable), env
+
+
 def _node_runnable() -> None:
     """Make sure Playwright's driver can start: the Node.js its wheel carries must be executable.
 
@@ -351,6 +386,17 @@ def _node_runnable() -> None:
     import playwright
 
     node = Path(playwright.__file__).parent / "driver" / "node"
+    packed = node.with_name("node.gz")  # the render layer's (layers/render-deps/Makefile)
+    if not node.is_file() and packed.is_file():
+        unpacked = Path(tempfile.gettempdir()) / "policywatch-node"
+        if not unpacked.exists():
+            partial = unpacked.with_suffix(".part")
+            with gzip.open(packed) as source, partial.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+            partial.chmod(0o755)
+            partial.rename(unpacked)
+        os.environ["PLAYWRIGHT_NODEJS_PATH"] = str(unpacked)
+        return
     if not node.is_file() or os.access(node, os.X_OK):
         return
     try:
