@@ -127,7 +127,7 @@ def test_a_policy_change_reaches_each_subscriber_as_their_tier_allows(deployed, 
     )
     assert all(int(s["consecutive_failures"]["N"]) == 0 for k, s in states.items() if k != "xai/terms-of-service")
     never = states["xai/terms-of-service"]
-    assert "the declared selector '.prose' did not appear" in never["last_error"]["S"]
+    assert "the declared selector '.prose' did not appear within 8 s" in never["last_error"]["S"]
     assert "last_version_key" not in never
 
     # Sweep 2: Claude's policy now says it may train on chats; ChatGPT's is unchanged.

@@ -170,6 +170,7 @@ def test_the_browser_is_reused_then_restarted_after_its_page_limit_and_after_a_c
         assert made.launches == 3
     finally:
         made.close()
+    assert made._browser is None and made._playwright is None  # the driver stopped too
 
 
 def test_calls_from_other_threads_share_the_one_browser(renderer, allow, httpserver):

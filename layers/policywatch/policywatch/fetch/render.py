@@ -75,6 +75,7 @@ CHROMIUM_ARGS = (
     "--mute-audio",
     "--autoplay-policy=user-gesture-required",
 )
+IMAGE_SUFFIXES = (".ico", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".bmp")
 BLOCKED_TYPES = frozenset({"image", "media", "font", "websocket", "eventsource", "manifest", "texttrack"})
 # Trackers and analytics a policy page loads: never needed for its text. Matched on the host
 # and its parents ("www.google-analytics.com" is blocked by "google-analytics.com").
@@ -127,14 +128,26 @@ class Renderer:
     def render(self, url: str, *, select: tuple[str, ...] = (), deadline: float | None = None) -> FetchResult:
         """Load ``url``, wait for ``select`` (any of them) or for the load and a short quiet, and
         return the rendered HTML. Raises ``FetchError`` (retryable for network failures and 5xx)."""
-        deadline = time.monotonic() + self.settings.page_seconds if deadline is None else deadline
+        deadline = (
+            time.monotonic() + self.settings.page_seconds + self.settings.settle_seconds
+            if deadline is None
+            else deadline
+        )
         with self._lock:
             return self._on_thread(lambda: self._render_once_more_after_a_crash(url, select, deadline))
 
     def close(self) -> None:
+        """Close the browser and stop Playwright's driver (a Lambda container never needs to)."""
         with self._lock:
-            self._on_thread(self._stop)
+            self._on_thread(self._stop_all)
         self._thread.shutdown(wait=True)
+
+    def _stop_all(self) -> None:
+        self._stop()
+        playwright, self._playwright = self._playwright, None
+        if playwright is not None:
+            with contextlib.suppress(Exception):  # a driver that died already
+                playwright.stop()
 
     # ---------------------------------------------------------------- on the renderer's thread
 
@@ -147,7 +160,9 @@ class Renderer:
         for attempt in (1, 2):
             browser = self._ready()
             try:
-                return self._render(browser, url, select, deadline)
+                # The page's own limit starts with the page: after any wait for the browser.
+                limit = min(deadline, time.monotonic() + self.settings.page_seconds)
+                return self._render(browser, url, select, limit, deadline)
             except PlaywrightError as error:
                 if browser.is_connected() and "closed" not in str(error).lower():
                     raise FetchError(
@@ -206,7 +221,11 @@ class Renderer:
             except Exception as error:  # noqa: BLE001 (a crashed browser may fail to close; it is gone either way)
                 logger.info("browser did not close cleanly", extra={"error": _first_line(error)})
 
-    def _render(self, browser: Browser, url: str, select: tuple[str, ...], deadline: float) -> FetchResult:
+    def _render(
+        self, browser: Browser, url: str, select: tuple[str, ...], limit: float, deadline: float
+    ) -> FetchResult:
+        """Render within ``limit`` (the page's seconds, or the job's deadline when sooner); the
+        short network quiet after the selector may run past it, never past ``deadline``."""
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -228,13 +247,13 @@ class Renderer:
             context.route("**/*", guard.route)
             page = context.new_page()
             page.on("dialog", lambda dialog: dialog.dismiss())
-            left = _milliseconds(deadline)
+            left = _milliseconds(limit)
             if left <= 0:
                 raise FetchError(url, "deadline reached before the page was opened", retryable=True, attempts=0)
             try:
                 response = page.goto(url, wait_until="load", timeout=left)
             except PlaywrightTimeout:
-                raise FetchError(url, f"the page did not load within {_seconds(left)}", retryable=False) from None
+                raise FetchError(url, f"the page did not load within {left / 1000:.0f} s", retryable=False) from None
             except PlaywrightError as error:
                 if guard.refused:
                     raise FetchError(url, guard.refused, retryable=False) from None
@@ -242,7 +261,7 @@ class Renderer:
                     raise
                 raise FetchError(url, f"the page did not load: {_first_line(error)}", retryable=True) from None
             status = _status_of(url, response, guard)
-            self._settle(page, url, select, deadline)
+            self._settle(page, url, select, limit, deadline)
             html = _content(page, deadline)
             final_url = page.url
         except PlaywrightTimeout:
@@ -255,18 +274,18 @@ class Renderer:
             raise FetchError(url, f"rendered page over {self.settings.max_bytes:,} bytes", retryable=False)
         return FetchResult(url, final_url, status, "text/html", body, Validators(), rendered=True)
 
-    def _settle(self, page: Page, url: str, select: tuple[str, ...], deadline: float) -> None:
+    def _settle(self, page: Page, url: str, select: tuple[str, ...], limit: float, deadline: float) -> None:
         """Wait for the declared selector (through reloads: a challenge that sets a cookie and
         reloads shows the page in the end), then for a short network quiet, capped."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         if select:
-            left = min(_milliseconds(deadline), self.settings.page_seconds * 1000)
             try:
-                page.wait_for_selector(", ".join(select), state="attached", timeout=max(left, 1))
+                page.wait_for_selector(", ".join(select), state="attached", timeout=max(_milliseconds(limit), 1))
             except PlaywrightTimeout:
+                within = f"{self.settings.page_seconds:.0f} s" if limit < deadline else "the job's deadline"
                 raise FetchError(
-                    url, f"the declared selector {', '.join(select)!r} did not appear within {_seconds(left)}",
+                    url, f"the declared selector {', '.join(select)!r} did not appear within {within}",
                     retryable=False,
                 ) from None  # fmt: skip
         quiet = min(_milliseconds(deadline), self.settings.settle_seconds * 1000)
@@ -304,7 +323,7 @@ class _RequestGuard:
             self.blocked += 1
             route.abort("blockedbyclient")
             return
-        if not main and (request.resource_type in BLOCKED_TYPES or _is_tracker(url)):
+        if not main and (request.resource_type in BLOCKED_TYPES or _is_tracker(url) or _is_image(url)):
             self.blocked += 1
             route.abort("blockedbyclient")
             return
@@ -411,6 +430,11 @@ def _node_runnable() -> None:
     os.environ["PLAYWRIGHT_NODEJS_PATH"] = str(copy)
 
 
+def _is_image(url: str) -> bool:
+    """An icon or image requested as something else (``<link rel=icon>`` arrives as "other")."""
+    return urlsplit(url).path.lower().endswith(IMAGE_SUFFIXES)
+
+
 def _is_tracker(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     parts = host.split(".")
@@ -419,10 +443,6 @@ def _is_tracker(url: str) -> bool:
 
 def _milliseconds(deadline: float) -> float:
     return max((deadline - time.monotonic()) * 1000, 0)
-
-
-def _seconds(milliseconds: float) -> str:
-    return f"{milliseconds / 1000:.0f} s"
 
 
 def _first_line(error: BaseException) -> str:
