@@ -26,8 +26,8 @@ GROUPS = (catalog, subscribers, deliveries, documents, redrive, analysis, extrac
 
 # The order `policywatch --help` lists the commands in, whichever group adds them.
 ORDER = (
-    "catalog", "extract", "subscribers", "deliveries", "sweep", "redrive", "digest", "status", "reextract", "accept",
-    "diff", "replay",
+    "catalog", "subscribers", "deliveries", "sweep", "redrive", "digest", "status", "reextract", "accept", "diff",
+    "replay", "extract",
 )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ README_ORDER = [
     "accept",
     "diff",
     "replay",
+    "extract",
 ]
 
 
