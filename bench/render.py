@@ -156,10 +156,10 @@ class TimedRenderer(Renderer):
         self.launch_seconds: list[float] = []
         self.stop_seconds: list[float] = []
 
-    def _launch(self) -> Browser:
+    def _launch(self, url: str = "about:blank") -> Browser:
         started = time.perf_counter()
         try:
-            return super()._launch()
+            return super()._launch(url)
         finally:
             self.launch_seconds.append(time.perf_counter() - started)
 

@@ -168,6 +168,9 @@ def test_the_browser_is_reused_then_restarted_after_its_page_limit_and_after_a_c
         made._on_thread(lambda: made._browser.close())  # a crash, as far as the renderer can tell
         assert b"Policy." in made.render(httpserver.url_for("/p"), select=("main",)).body
         assert made.launches == 3
+        made._on_thread(lambda: made._playwright.stop())  # the driver itself gone
+        assert b"Policy." in made.render(httpserver.url_for("/p"), select=("main",)).body
+        assert made.launches == 4
     finally:
         made.close()
     assert made._browser is None and made._playwright is None  # the driver stopped too

@@ -158,7 +158,12 @@ class Renderer:
         from playwright.sync_api import Error as PlaywrightError
 
         for attempt in (1, 2):
-            browser = self._ready()
+            try:
+                browser = self._ready(url)
+            except FetchError:
+                if attempt == 2:
+                    raise
+                continue  # a driver that died: started again on the second attempt
             try:
                 # The page's own limit starts with the page: after any wait for the browser.
                 limit = min(deadline, time.monotonic() + self.settings.page_seconds)
@@ -169,17 +174,17 @@ class Renderer:
                         url, f"the browser failed on the page: {_first_line(error)}", retryable=True
                     ) from None
                 logger.warning("the browser crashed; restarting it", extra={"url": url, "attempt": attempt})
-                self._stop()
+                self._stop_all()  # the driver too: it may be what died
         raise FetchError(url, "the browser crashed twice on this page", retryable=True)
 
-    def _ready(self) -> Browser:
+    def _ready(self, url: str) -> Browser:
         if self._browser is not None and (not self._browser.is_connected() or self.pages >= self.settings.max_pages):
             self._stop()
         if self._browser is None:
-            self._browser = self._launch()
+            self._browser = self._launch(url)
         return self._browser
 
-    def _launch(self) -> Browser:
+    def _launch(self, url: str = "about:blank") -> Browser:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
 
@@ -202,10 +207,9 @@ class Renderer:
                 timeout=30_000,
             )
         except PlaywrightError as error:
-            where = self.settings.executable or "Playwright's default"
-            raise FetchError(
-                "about:blank", f"Chromium ({where}) did not start: {_first_line(error)}", retryable=True
-            ) from None
+            self._stop_all()  # the next page starts the driver again too
+            where = executable or "Playwright's default"
+            raise FetchError(url, f"Chromium ({where}) did not start: {_first_line(error)}", retryable=True) from None
         self.pages = 0
         self.launches += 1
         logger.info(
