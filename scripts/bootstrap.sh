@@ -34,8 +34,20 @@ install_chromium() {
     || { $sudo apt-get update -q >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; }
 }
 
+# npm for `sam build`: the render function's Chromium layer is npm's @sparticuz/chromium.
+install_npm() {
+  command -v npm >/dev/null 2>&1 && return
+  command -v apt-get >/dev/null 2>&1 || { echo "no npm: install Node.js and npm (sam build packs the Chromium layer)" >&2; return 1; }
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "installing npm (Debian's package)"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm >/dev/null \
+    || { $sudo apt-get update -q >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm >/dev/null; }
+}
+
 PYTHON=$(find_python)
 install_chromium
+install_npm
 CHECKOV_VERSION=3.3.30
 if [[ ! -x .venv/bin/python3.12 ]]; then
   echo "creating .venv with $PYTHON"

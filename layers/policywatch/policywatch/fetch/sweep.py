@@ -57,8 +57,9 @@ def enqueue(catalog: Catalog, queue: Queue, *, sweep: str, per_host: int = 2, re
     there is one; raise if any job was refused.
 
     The deduplication id is per sweep and document: a sweep invoked twice (an at-least-once
-    schedule, a retried invocation) enqueues each document once. The host slots are dealt over
-    all documents: a host's browser pages take the slots its plain pages leave.
+    schedule, a retried invocation) enqueues each document once. A host's slots are dealt over
+    all its documents, whichever queue each goes to: on each queue the host has at most
+    ``per_host`` groups, so each function sends it at most that many requests at once.
     """
     documents = catalog.documents()
     groups = message_groups(documents, per_host)
