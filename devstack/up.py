@@ -90,6 +90,8 @@ Try it:
   make demo-change                  # the demo site now serves Claude's 2025-08-29 policy
   policywatch sweep                 # the change is detected, recorded and sent
   python -m devstack.outbox --full  # the email and SMS, as MiniStack received them
+  policywatch status                # how each page is fetched: Claude's, Perplexity's and xAI's
+                                    # are rendered in headless Chromium (xAI's never settles)
 
 Stop with `make down` (the archive and subscribers are kept).""")
     return 0
