@@ -2,7 +2,9 @@
 a phone's width and a desktop's, screenshotted (under .local/screenshots/, to look at), and held
 to what a reader needs: the language declared, one title, headings in order, every link and
 image named, text contrast of at least 4.5:1 (WCAG AA), nothing wider than the screen, nothing
-fetched from the network (a mail client blocks remote content; the email must not need it).
+fetched from the network (a mail client blocks remote content; the email must not need it), and
+no violation at all of axe-core's rules (axe-playwright-python, which carries axe-core). The
+unsubscribe page, the one page every e-mail links to, is held to the same.
 
 The change: Claude.ai's privacy policy of 2025-08-29 (Open Terms Archive GenAI collection, ODC-By 1.0).
 """
@@ -12,9 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from policywatch.messages.render import alert_email, digest_email
 from policywatch.subscribers.tiers import tier
+from policywatch.web.pages import message
 from tests.helpers.browser import chromium_path
 from tests.helpers.messages import LINKS, UNSUBSCRIBE, sample_change
 
@@ -78,6 +82,9 @@ def _emails() -> dict[str, str]:
         "alert-watcher": alert_email(change, tier("watcher"), LINKS).for_recipient(UNSUBSCRIBE).html,
         "alert-professional": alert_email(change, tier("professional"), LINKS).for_recipient(UNSUBSCRIBE).html,
         "digest-free": digest_email([change], "2025-08-25", tier("free"), LINKS).for_recipient(UNSUBSCRIBE).html,
+        "unsubscribe-page": message(
+            200, "Unsubscribe", "Stop every policywatch alert and digest to this address?", form_action="?s=a&t=b"
+        ).body,
     }
 
 
@@ -93,10 +100,13 @@ def test_each_email_reads_well_in_a_browser_at_every_width(browser, name, screen
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{screen}.png"), full_page=True)
     audit = page.evaluate(AUDIT)
+    violations = [(v["id"], v["impact"], len(v["nodes"])) for v in Axe().run(page).response["violations"]]
     visible = page.inner_text("body")
     context.close()
 
-    assert "Anthropic (Claude)" in visible and "Privacy Policy" in visible
+    assert violations == [], "axe-core"
+    if name != "unsubscribe-page":
+        assert "Anthropic (Claude)" in visible and "Privacy Policy" in visible
     assert requested == []  # no remote image, font or style: it reads the same with remote content blocked
     assert audit["lang"] == "en" and audit["title"]
     assert audit["h1"] == 1 and not audit["skipped"], "one title, headings in order"
