@@ -59,7 +59,7 @@ PAGES["perplexity/hub/legal/privacy-policy.html"] = ["perplexity/privacy-policy/
 PAGES["xai/legal/terms-of-service.html"] = ["grok/terms-of-service/2026-08-22.html"]
 
 
-def _script_literal(text: str) -> str:
+def script_literal(text: str) -> str:
     """``text`` as a JavaScript string that can sit inside a <script> element."""
     return json.dumps(text).replace("</", "<\\/")
 
@@ -76,7 +76,7 @@ def scripted(page: bytes, how: str) -> bytes:
     start = html.index(">", body_start) + 1 if body_start >= 0 else 0
     end = html.rfind("</body>")
     body = html[start : end if end >= 0 else len(html)]
-    render = f"document.body.innerHTML = {_script_literal(body)};"
+    render = f"document.body.innerHTML = {script_literal(body)};"
     if how == "app":
         script = f"window.addEventListener('DOMContentLoaded', () => setTimeout(() => {{ {render} }}, 50));"
         shell = "<div id=root>Loading…</div>"

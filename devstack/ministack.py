@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -242,7 +241,9 @@ def verify_sender(env: dict[str, str], sender: str) -> None:
 def chromium_path() -> str:
     """The Chromium the local render function and the browser tests drive: ``CHROMIUM_PATH``,
     else the distribution's (scripts/bootstrap.sh installs Debian's ``chromium``)."""
-    found = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    from policywatch.fetch.render import find_chromium  # the same lookup as `policywatch extract`
+
+    found = find_chromium()
     if not found:
         raise StackError(
             "no Chromium found: run scripts/bootstrap.sh (it installs Debian's chromium) or set CHROMIUM_PATH"

@@ -22,32 +22,21 @@ find_python() {
   return 1
 }
 
-# Chromium for the render function on the local stack and for the browser tests: the
-# distribution's package (docs/rendering.md); Playwright drives it and never downloads a browser.
-install_chromium() {
-  command -v chromium >/dev/null 2>&1 && return
-  command -v apt-get >/dev/null 2>&1 || { echo "no chromium and no apt-get: install Chromium and set CHROMIUM_PATH" >&2; return 1; }
-  local sudo=""
+# A command from Debian's packages, installed once if missing: Chromium for the render function
+# on the local stack and the browser tests (Playwright drives it and never downloads a browser),
+# npm for `sam build` (the Chromium layer for Lambda is npm's @sparticuz/chromium). docs/rendering.md.
+install_package() {  # install_package COMMAND PACKAGE WHY
+  command -v "$1" >/dev/null 2>&1 && return
+  command -v apt-get >/dev/null 2>&1 || { echo "no $1 and no apt-get: install $2 ($3)" >&2; return 1; }
+  local sudo="" apt=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$2")
   [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  echo "installing Chromium (Debian's chromium package)"
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null \
-    || { $sudo apt-get update -q >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; }
-}
-
-# npm for `sam build`: the render function's Chromium layer is npm's @sparticuz/chromium.
-install_npm() {
-  command -v npm >/dev/null 2>&1 && return
-  command -v apt-get >/dev/null 2>&1 || { echo "no npm: install Node.js and npm (sam build packs the Chromium layer)" >&2; return 1; }
-  local sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  echo "installing npm (Debian's package)"
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm >/dev/null \
-    || { $sudo apt-get update -q >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm >/dev/null; }
+  echo "installing $2 (Debian's package: $3)"
+  $sudo "${apt[@]}" >/dev/null || { $sudo apt-get update -q >/dev/null && $sudo "${apt[@]}" >/dev/null; }
 }
 
 PYTHON=$(find_python)
-install_chromium
-install_npm
+install_package chromium chromium "the render function and the browser tests"
+install_package npm npm "sam build packs the Chromium layer"
 CHECKOV_VERSION=3.3.30
 if [[ ! -x .venv/bin/python3.12 ]]; then
   echo "creating .venv with $PYTHON"

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -25,7 +23,7 @@ from policywatch.core.outbound import AddressError, parse_allowlist
 from policywatch.fetch.extraction.checks import ExtractionError, check_text
 from policywatch.fetch.extraction.pages import document_text
 from policywatch.fetch.fetcher import FetchError, FetchResult, default_user_agent, fetch
-from policywatch.fetch.render import Renderer, RenderSettings
+from policywatch.fetch.render import Renderer, RenderSettings, find_chromium
 from policywatch.fetch.settings import ArchivistSettings
 from policywatch.text.noise import fingerprint, normalise
 from policywatch_cli.stack import CliError, Commands, Out, read_bytes
@@ -150,7 +148,7 @@ def _fetched(args: argparse.Namespace, document: Document, allowlist: frozenset[
 
 
 def _chromium() -> str:
-    found = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    found = find_chromium()
     if not found:
         raise CliError("no Chromium found: install it (scripts/bootstrap.sh does) or pass --chromium PATH")
     return found

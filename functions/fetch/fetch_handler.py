@@ -11,27 +11,14 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch.core.settings import check_at_cold_start
-from policywatch.fetch.alerts import OperatorAlerts
 from policywatch.fetch.archivist import Archivist
 from policywatch.fetch.jobs import count, run_jobs
 from policywatch.fetch.settings import FetchSettings
-from policywatch.storage.archive import Archive
-from policywatch.storage.documents import DocumentStates
 from policywatch.storage.queues import Queue
-from policywatch.storage.topics import Topic
 
 logger = Logger()
 metrics = Metrics()
 check_at_cold_start(FetchSettings)
-
-
-def _archivist(config: FetchSettings) -> Archivist:
-    return Archivist(
-        archive=Archive(config.archive_bucket),
-        states=DocumentStates(config.documents_table),
-        settings=config,
-        alerts=OperatorAlerts(Topic(config.operator_topic_arn)) if config.operator_topic_arn else None,
-    )
 
 
 @logger.inject_lambda_context
@@ -40,7 +27,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
     config = FetchSettings.from_env()
     report = run_jobs(
         event.get("Records", []),
-        _archivist(config),
+        Archivist.of_function(config),
         queue=Queue(config.fetch_queue_url) if config.fetch_queue_url else None,
         deadline=time.monotonic() + context.get_remaining_time_in_millis() / 1000,  # the invocation's end
     )

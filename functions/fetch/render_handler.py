@@ -12,16 +12,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch.core.settings import check_at_cold_start
-from policywatch.fetch.alerts import OperatorAlerts
 from policywatch.fetch.archivist import Archivist, fetch_allowlist
 from policywatch.fetch.fetcher import default_user_agent
 from policywatch.fetch.jobs import count, run_jobs
 from policywatch.fetch.render import Renderer, RenderSettings
 from policywatch.fetch.settings import RenderFunctionSettings
-from policywatch.storage.archive import Archive
-from policywatch.storage.documents import DocumentStates
 from policywatch.storage.queues import Queue
-from policywatch.storage.topics import Topic
 
 logger = Logger()
 metrics = Metrics()
@@ -51,16 +47,9 @@ def renderer(config: RenderFunctionSettings) -> Renderer:
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     config = RenderFunctionSettings.from_env()
-    archivist = Archivist(
-        archive=Archive(config.archive_bucket),
-        states=DocumentStates(config.documents_table),
-        settings=config,
-        alerts=OperatorAlerts(Topic(config.operator_topic_arn)) if config.operator_topic_arn else None,
-        renderer=renderer(config),
-    )
     report = run_jobs(
         event.get("Records", []),
-        archivist,
+        Archivist.of_function(config, renderer(config)),
         queue=Queue(config.fetch_queue_url) if config.fetch_queue_url else None,
         deadline=time.monotonic() + context.get_remaining_time_in_millis() / 1000,
     )

@@ -3,44 +3,22 @@ that its next text is taken as it is, and answers one line for a key nothing has
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
-from moto import mock_aws
 
 from devstack.tables import create_tables
-from policywatch.storage import clients as aws
 from policywatch.storage.documents import DocumentState, DocumentStates
 from policywatch_cli.main import main
+from tests.integration.cli.conftest import REGION, create_stack
 
-REGION = "us-east-1"
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")
 
 
 @pytest.fixture
-def stack(monkeypatch):
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("POLICYWATCH_STACK", raising=False)
-    with mock_aws():
-        aws.reset()
-        create_tables(boto3.client("dynamodb", region_name=REGION), {"DocumentsTable": "documents"})
-        template = {
-            "Resources": {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-            "Outputs": {"DocumentsTableName": {"Value": "documents"}},
-        }
-        boto3.client("cloudformation", region_name=REGION).create_stack(
-            StackName="policywatch", TemplateBody=json.dumps(template)
-        )
-        yield DocumentStates("documents")
-        aws.reset()
+def stack(mocked_aws):
+    create_tables(boto3.client("dynamodb", region_name=REGION), {"DocumentsTable": "documents"})
+    create_stack("policywatch", {"DocumentsTableName": "documents"})
+    return DocumentStates("documents")
 
 
 def test_accept_marks_a_refused_document_for_its_next_fetch(stack, capsys):

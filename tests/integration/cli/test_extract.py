@@ -11,6 +11,7 @@ import json
 import pytest
 from werkzeug import Response
 
+from devstack import demo_site
 from policywatch_cli.main import main
 from tests.helpers.browser import chromium_path
 from tests.helpers.corpus import corpus_page
@@ -30,21 +31,11 @@ def _error(capsys, *argv: str) -> str:
     return err.removeprefix("policywatch: error: ").rstrip("\n")
 
 
-def _scripted(page: bytes) -> bytes:
-    html = page.decode()
-    body = html[html.index(">", html.index("<body")) + 1 : html.rindex("</body>")]
-    script = json.dumps(body).replace("</", "<\\/")
-    return (
-        "<!doctype html><html><head><title>Privacy Policy</title></head><body><div id=root>Loading…</div>"
-        f"<script>setTimeout(() => {{ document.body.innerHTML = {script}; }}, 30);</script></body></html>"
-    ).encode()
-
-
 def test_a_script_built_page_rendered_gives_the_text_of_the_same_policy_served_whole(capsys, httpserver):
     """Issue 14's acceptance: `--render browser` on a page whose text JavaScript builds."""
     static = corpus_page(CLAUDE_29)
     httpserver.expect_request("/static").respond_with_data(static, content_type="text/html")
-    httpserver.expect_request("/app").respond_with_data(_scripted(static), content_type="text/html")
+    httpserver.expect_request("/app").respond_with_data(demo_site.scripted(static, "app"), content_type="text/html")
     allow = f"{httpserver.host}:{httpserver.port}"
     code, plain, verdict = _run(capsys, httpserver.url_for("/static"), "--allow", allow)
     assert code == 0 and verdict.startswith("ok: ") and "fetched over HTTP" in verdict

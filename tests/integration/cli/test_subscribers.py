@@ -7,15 +7,13 @@ import re
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from devstack.tables import create_tables
-from policywatch.storage import clients as aws
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from policywatch.storage.subscribers import Subscribers
 from policywatch_cli.main import main
+from tests.integration.cli.conftest import REGION, create_stack
 
-REGION = "us-east-1"
 BUCKET = "policywatch-archive-123456789012-us-east-1"
 BASE_URL = "https://pw.example.com/"
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")
@@ -23,46 +21,20 @@ pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # base64 of 24 bytes
 
 
-def _template(outputs: dict[str, str]) -> str:
-    return json.dumps(
-        {
-            "Resources": {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-            "Outputs": {key: {"Value": value} for key, value in outputs.items()},
-        }
-    )
-
-
 @pytest.fixture
-def stack(monkeypatch):
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("POLICYWATCH_STACK", raising=False)
-    with mock_aws():
-        aws.reset()
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)  # no override: packaged catalog
-        create_tables(
-            boto3.client("dynamodb", region_name=REGION),
-            {"SubscribersTable": "subscribers", "DeliveriesTable": "deliveries"},
-        )
-        outputs = {
-            "SubscribersTableName": "subscribers",
-            "DeliveriesTableName": "deliveries",
-            "ArchiveBucketName": BUCKET,
-        }
-        cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.create_stack(
-            StackName="policywatch",
-            TemplateBody=_template(outputs | {"PublicBaseUrl": BASE_URL, "WebhookHttpAllowlist": "receiver:8080"}),
-        )
-        cloudformation.create_stack(StackName="no-web", TemplateBody=_template(outputs | {"WebhookHttpAllowlist": "-"}))
-        yield
-        aws.reset()
+def stack(mocked_aws):
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)  # no override: packaged catalog
+    create_tables(
+        boto3.client("dynamodb", region_name=REGION),
+        {"SubscribersTable": "subscribers", "DeliveriesTable": "deliveries"},
+    )
+    outputs = {
+        "SubscribersTableName": "subscribers",
+        "DeliveriesTableName": "deliveries",
+        "ArchiveBucketName": BUCKET,
+    }
+    create_stack("policywatch", outputs | {"PublicBaseUrl": BASE_URL, "WebhookHttpAllowlist": "receiver:8080"})
+    create_stack("no-web", outputs | {"WebhookHttpAllowlist": "-"})
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from werkzeug import Response
 
+from devstack import demo_site
 from functions.fetch import fetch_handler, sweep_handler
 from policywatch.fetch.jobs import backoff_seconds
 from policywatch.storage.archive import CATALOG_KEY
@@ -421,15 +422,8 @@ def browser(monkeypatch):
 
 
 def _scripted_policy(version: str) -> bytes:
-    """The Claude.ai privacy policy of that day, built in the page by a script from its markup."""
-    page = corpus_page(version).decode()
-    body = page[page.index(">", page.index("<body")) + 1 : page.rindex("</body>")]
-    script = json.dumps(body).replace("</", "<\\/")
-    return (
-        "<!doctype html><html><head><title>Privacy Policy</title></head><body><div id=root>Loading…</div>"
-        f"<script>setTimeout(() => {{ document.getElementById('root').innerHTML = {script}; }}, 30);</script>"
-        "</body></html>"
-    ).encode()
+    """The Claude.ai privacy policy of that day, built in the page by a script (as the demo site serves it)."""
+    return demo_site.scripted(corpus_page(version), "app")
 
 
 def test_a_script_built_policy_is_rendered_archived_and_marked_as_rendered(stack, context, httpserver, browser):

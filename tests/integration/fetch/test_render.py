@@ -7,7 +7,6 @@ Policy text: Open Terms Archive GenAI collection, ODC-By 1.0 (../shared/corpus).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -15,6 +14,8 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
+from devstack import demo_site
+from devstack.demo_site import script_literal
 from policywatch.fetch.extraction.pages import document_text
 from policywatch.fetch.render import Renderer, RenderSettings, unpack_chromium
 from policywatch.fetch.result import FetchError
@@ -42,16 +43,11 @@ def _html(body: str, head: str = "") -> Response:
     return Response(f"<!doctype html><html><head>{head}</head><body>{body}</body></html>", content_type="text/html")
 
 
-def _js(text: str) -> str:
-    """``text`` as a JavaScript string literal that can sit inside a <script> element."""
-    return json.dumps(text).replace("</", "<\\/")
-
-
 def _scripted(text: str, delay_ms: int = 50) -> Response:
     """A page whose policy only appears once its script ran (as OpenAI's and Meta's do)."""
     return _html(
         "<div id=app>Loading…</div><script>setTimeout(() => { document.getElementById('app').innerHTML = "
-        f"'<main>' + {_js(text)} + '<\\/main>'; }}, {delay_ms});</script>"
+        f"'<main>' + {script_literal(text)} + '<\\/main>'; }}, {delay_ms});</script>"
     )
 
 
@@ -66,11 +62,8 @@ def test_the_rendered_policy_is_the_text_of_the_same_policy_served_as_static_htm
     """The acceptance of issue 14: a policy built by JavaScript reads as the same policy served whole."""
     static = corpus_page(CLAUDE_29)
     httpserver.expect_request("/static").respond_with_data(static, content_type="text/html")
-    page = static.decode()
-    start, end = page.index("<body"), page.rindex("</body>")
-    body = page[page.index(">", start) + 1 : end]
-    httpserver.expect_request("/scripted").respond_with_response(
-        _html(f"<div id=root></div><script>document.getElementById('root').innerHTML = {_js(body)};</script>")
+    httpserver.expect_request("/scripted").respond_with_data(
+        demo_site.scripted(static, "app"), content_type="text/html"
     )
     from policywatch.catalog import Document, Page
 

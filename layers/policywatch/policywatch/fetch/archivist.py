@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from aws_lambda_powertools import Logger
 
@@ -38,13 +38,16 @@ from policywatch.fetch.extraction.checks import EXTRACTOR_VERSION, ExtractionErr
 from policywatch.fetch.extraction.pages import declaration_hash, document_text
 from policywatch.fetch.fetcher import FetchError, FetchResult, RetryPolicy, fetch
 from policywatch.fetch.reextract import latest_snapshot, rebuild
-from policywatch.fetch.render import Renderer
 from policywatch.fetch.result import Validators
-from policywatch.fetch.settings import ArchivistSettings
+from policywatch.fetch.settings import ArchivistSettings, FetchSettings
 from policywatch.storage.archive import STAMP_WIDTH, Archive, key_for, sha256
 from policywatch.storage.documents import DocumentState, DocumentStates
 from policywatch.storage.errors import StorageError
+from policywatch.storage.topics import Topic
 from policywatch.text.noise import fingerprint, normalise
+
+if TYPE_CHECKING:  # the render function passes one; the fetch function never loads the renderer
+    from policywatch.fetch.render import Renderer
 
 logger = Logger(child=True)
 
@@ -78,6 +81,17 @@ class Archivist:
         self.alerts = alerts
         self.renderer = renderer  # documents declared ``render: browser`` need one
         self.allowlist = fetch_allowlist(settings.fetch_allowlist)
+
+    @classmethod
+    def of_function(cls, config: FetchSettings, renderer: Renderer | None = None) -> Archivist:
+        """The fetch (or, with a ``renderer``, the render) function's archivist, on its resources."""
+        return cls(
+            archive=Archive(config.archive_bucket),
+            states=DocumentStates(config.documents_table),
+            settings=config,
+            alerts=OperatorAlerts(Topic(config.operator_topic_arn)) if config.operator_topic_arn else None,
+            renderer=renderer,
+        )
 
     def run(
         self,

@@ -371,6 +371,11 @@ def _content(page: Page, deadline: float) -> str:
             page.wait_for_load_state("load", timeout=max(_milliseconds(deadline), 1))
 
 
+def find_chromium() -> str | None:
+    """Chromium on this machine: ``CHROMIUM_PATH``, else ``chromium`` (Debian's) on PATH."""
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
 def unpack_chromium(layer: Path, target: Path) -> tuple[str, dict[str, str | float | bool]]:
     """Chromium from the Chromium layer (npm's @sparticuz/chromium: ``chromium.br`` and its
     libraries, fonts and SwiftShader as ``*.tar.br``) unpacked into ``target`` once per container;
@@ -453,4 +458,12 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
-__all__ = ["BLOCKED_TYPES", "CHROMIUM_ARGS", "TRACKERS", "RenderSettings", "Renderer"]
+__all__ = [
+    "BLOCKED_TYPES",
+    "CHROMIUM_ARGS",
+    "TRACKERS",
+    "RenderSettings",
+    "Renderer",
+    "find_chromium",
+    "unpack_chromium",
+]
