@@ -1,4 +1,4 @@
-"""`make down`: stop the local MiniStack and demo site; their state stays in .local/."""
+"""`make down`: stop the local MiniStack, the demo site and the site's address; state stays in .local/."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import signal
 
 from devstack.ministack import ROOT, MiniStack
-from devstack.up import PORT
+from devstack.up import PORT, stop_process
 
 
 def main() -> None:
@@ -21,6 +21,8 @@ def main() -> None:
         except ProcessLookupError:
             pass
         pid_file.unlink()
+    if stop_process(local / "edge.pid"):
+        print("the site's local address stopped")
 
 
 if __name__ == "__main__":

@@ -7,15 +7,20 @@ archive and subscribers persist under .local/ministack/state.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from devstack import demo_site
 from devstack.ministack import ROOT, MiniStack, StackError, build, chromium_path, deploy, port_open, verify_sender
 
 PORT = 4566
-SITE_PORT = 8766
+SITE_PORT = 8766  # the demo policy site
+EDGE_PORT = 8767  # the stack's public address (devstack/edge.py): the site, and the links in e-mails
+SITE_URL = f"http://127.0.0.1:{EDGE_PORT}"
 STACK = "policywatch"
 SENDER = "alerts@policywatch.local"
 LOCAL = ROOT / ".local"
@@ -42,6 +47,53 @@ def start_demo_site() -> None:
     raise StackError(f"the demo site did not start on port {SITE_PORT}; see .local/demo-site.log")
 
 
+def start_edge(ministack_endpoint: str, distribution: str) -> None:
+    """The site's local address, forwarding to the distribution this deploy made (restarted each time)."""
+    stop_process(LOCAL / "edge.pid")
+    log = open(LOCAL / "edge.log", "ab")  # noqa: SIM115 - handed to the child
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "devstack.edge",
+            "--port",
+            str(EDGE_PORT),
+            "--ministack",
+            ministack_endpoint,
+            "--distribution",
+            distribution,
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    (LOCAL / "edge.pid").write_text(str(process.pid))
+    for _ in range(50):
+        if port_open(EDGE_PORT):
+            return
+        time.sleep(0.1)
+    raise StackError(f"the site's local address did not open on port {EDGE_PORT}; see .local/edge.log")
+
+
+def stop_process(pid_file: Path) -> bool:
+    """Stop the process group a pid file names; whether one was running."""
+    if not pid_file.exists():
+        return False
+    try:
+        os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+        stopped = True
+    except (ProcessLookupError, ValueError):
+        stopped = False
+    pid_file.unlink()
+    for _ in range(30):  # until the port is free again
+        if not port_open(EDGE_PORT):
+            break
+        time.sleep(0.1)
+    return stopped
+
+
 def main() -> int:
     LOCAL.mkdir(exist_ok=True)
     ministack = MiniStack(PORT, LOCAL / "ministack")
@@ -63,8 +115,10 @@ def main() -> int:
                 "ArchiveRequiresTls": "false",
                 "ChromiumPath": chromium_path(),
                 "RenderPageSeconds": "10",
+                "PublicBaseUrl": SITE_URL,
             },
         )
+        start_edge(ministack.endpoint, outputs["SiteDomainName"])
         verify_sender(env, SENDER)
         start_demo_site()
         catalog_file = LOCAL / "demo-catalog.json"
@@ -82,6 +136,13 @@ def main() -> int:
     print(f"""
 policywatch is running locally: stack {STACK!r}, archive s3://{outputs["ArchiveBucketName"]},
 sweeping every 10 minutes a demo site on http://127.0.0.1:{SITE_PORT} that serves real pages.
+
+The site (CloudFront on MiniStack, then the web function; links in local e-mails open here):
+  {SITE_URL}/                          home: platforms, health, latest changes
+  {SITE_URL}/platforms/anthropic       a platform and its governance timeline
+  {SITE_URL}/provisions                what each platform says, provision by provision
+  {SITE_URL}/feeds/changes.atom        Atom feed of every alerting change
+  {SITE_URL}/api/v1/changes            the JSON API (docs/api.md, openapi.json)
 
 Try it:
   source .local/env

@@ -46,7 +46,20 @@ def render() -> str:
             f"| `{category.id}` | {category.label} | {category.severity} | {rules} | {mapping['exposure']} | "
             f"{', '.join(jurisdictions)} |"
         )
-    lines += ["", "## What each provision engages", ""]
+    lines += [
+        "",
+        "## What a compliance team should check",
+        "",
+        "Each category also carries two to four checks: concrete steps a privacy or compliance team",
+        "should take when a provision of that category changes, each grounded in the references the",
+        "category engages. Professional subscribers see them under each provision on the Professional",
+        "pages. Like the mapping, they are prompts for triage, not legal advice: they say what to verify,",
+        "never what the outcome is. They are kept in regulations.json beside the mapping and carry its",
+        f"review date (reviewed {regs['reviewed']}). They are listed below each provision's references.",
+        "",
+        "## What each provision engages",
+        "",
+    ]
     for category in t.categories.values():
         mapping = regs["categories"][category.id]
         lines += [
@@ -65,6 +78,8 @@ def render() -> str:
                 f"| [{regulation['short']}]({regulation['url']}) ({regulation['jurisdiction']}) | "
                 f"{engaged['reference']} | {engaged['reason']} |"
             )
+        lines += ["", "What to check when it changes:", ""]
+        lines += [f"- {check}" for check in mapping["checks"]]
         lines.append("")
     return "\n".join(lines)
 

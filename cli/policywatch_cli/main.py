@@ -19,15 +19,15 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from policywatch.core.errors import InputError
 from policywatch.storage.errors import StorageError
-from policywatch_cli import analysis, catalog, deliveries, documents, extract, redrive, subscribers
+from policywatch_cli import analysis, catalog, deliveries, documents, extract, redrive, site, subscribers
 from policywatch_cli.stack import Commands
 
-GROUPS = (catalog, subscribers, deliveries, documents, redrive, analysis, extract)
+GROUPS = (catalog, subscribers, deliveries, documents, redrive, site, analysis, extract)
 
 # The order `policywatch --help` lists the commands in, whichever group adds them.
 ORDER = (
-    "catalog", "subscribers", "deliveries", "sweep", "redrive", "digest", "status", "reextract", "accept", "diff",
-    "replay", "extract",
+    "catalog", "subscribers", "deliveries", "sweep", "redrive", "digest", "status", "reextract", "accept", "site",
+    "diff", "replay", "extract",
 )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from policywatch.analysis.changes import process_version
 from policywatch.analysis.settings import DiffSettings
 from policywatch.core.settings import check_at_cold_start
 from policywatch.storage.archive import Archive
+from policywatch.storage.site import SiteIndex
 from policywatch.storage.topics import Topic
 
 logger = Logger()
@@ -32,13 +33,14 @@ def new_objects(event: dict) -> Iterator[tuple[str, str]]:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    topic = Topic(DiffSettings.from_env().change_topic_arn)
+    settings = DiffSettings.from_env()
+    topic, site = Topic(settings.change_topic_arn), SiteIndex(settings.site_table)
     changes = []
     for bucket, key in new_objects(event):
         if not key.startswith("versions/"):
             logger.warning("ignoring an object outside versions/", extra={"key": key})
             continue
-        change = process_version(Archive(bucket), key, topic)
+        change = process_version(Archive(bucket), key, topic, site=site)
         if change:
             changes.append(change["change_id"])
             metrics.add_metric(name="Changes", unit=MetricUnit.Count, value=1)

@@ -1,9 +1,16 @@
-"""Web: the public pages alerts link to (change pages, archived versions, one-click unsubscribe).
+"""Web: the public site (pages, feeds, JSON API), archived versions and one-click unsubscribe.
 
-Anyone on the internet can call it with anything: an unknown path is a 404 page, a wrong method
-a 405, and an unexpected failure a plain 500 page (the details go to the log, never to the reader).
+CloudFront sits in front (template.yaml ``SiteDistribution``) and keeps each answer as long as
+its Cache-Control says; every 200 carries an ETag, and a request whose If-None-Match matches it
+gets a 304. Anyone on the internet can call it with anything: an unknown path is a 404 page, a
+wrong method a 405, and an unexpected failure a plain 500 page (the details go to the log,
+never to the reader).
 """
 
+from __future__ import annotations
+
+import hashlib
+from functools import cache
 from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
@@ -11,52 +18,70 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from policywatch.core import clock
 from policywatch.core.errors import InputError, TransientError
-from policywatch.core.links import Links
 from policywatch.core.settings import check_at_cold_start
 from policywatch.storage.archive import Archive
+from policywatch.storage.documents import DocumentStates
+from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
+from policywatch.web import api, feeds, signed, views
 from policywatch.web import pages as web
+from policywatch.web.request import Request
 from policywatch.web.settings import WebSettings
+from policywatch.web.site import Site
 
 logger = Logger()
 app = LambdaFunctionUrlResolver()
 check_at_cold_start(WebSettings)
 
-# The methods each page answers, for the 405 of any other.
-_ALLOWED = (("/unsubscribe", "GET, POST"), ("/changes/", "GET"), ("/versions/", "GET"))
+# The methods each path answers, for the 405 of any other.
+_ALLOWED = (("/unsubscribe", "GET, POST"),)
+_ROUTERS = (api.route, feeds.route, views.route)
+
+
+@cache
+def _site() -> Site:
+    """One per warm function: it keeps the catalog and the documents' health for a minute."""
+    settings = WebSettings.from_env()
+    return Site(
+        SiteIndex(settings.site_table), Archive(settings.archive_bucket), DocumentStates(settings.documents_table)
+    )
 
 
 def _respond(page: web.PageResponse) -> Response:
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **dict(page.headers)}
-    return Response(status_code=page.status, content_type=page.content_type, body=page.body, headers=headers)
+    headers = {
+        "Cache-Control": page.cache if page.status == 200 else web.PRIVATE,
+        "X-Content-Type-Options": "nosniff",
+        **dict(page.headers),
+    }
+    body = page.body
+    if page.status == 200 and app.current_event.http_method.upper() in ("GET", "HEAD"):
+        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+        headers["ETag"] = etag
+        if etag in (app.current_event.headers.get("if-none-match") or ""):
+            return Response(status_code=304, headers=headers, body="")
+    if app.current_event.http_method.upper() == "HEAD":
+        body = ""
+    return Response(status_code=page.status, content_type=page.content_type, body=body, headers=headers)
 
 
-def _links() -> Links:
-    """Links on these pages point back here, unless the stack names a public base URL."""
-    return Links(WebSettings.from_env().public_base_url or f"https://{app.current_event.request_context.domain_name}")
+def _base_url() -> str:
+    """The site's address: the stack's public base URL, else the host this request came to."""
+    return (
+        WebSettings.from_env().public_base_url.rstrip("/") or f"https://{app.current_event.request_context.domain_name}"
+    )
 
 
-def _archive() -> Archive:
-    return Archive(WebSettings.from_env().archive_bucket)
-
-
-@app.get("/changes/<platform>/<document>/<stamp>")
-def change(platform: str, document: str, stamp: str) -> Response:
-    return _respond(web.change_page(_archive(), f"changes/{platform}/{document}/{stamp}", _links()))
-
-
-@app.get("/versions/<platform>/<document>/<stamp>")
-def version(platform: str, document: str, stamp: str) -> Response:
-    return _respond(web.version_file(_archive(), f"versions/{platform}/{document}/{stamp}"))
+def _subscribers() -> Subscribers:
+    return Subscribers(WebSettings.from_env().subscribers_table)
 
 
 def _unsubscribe(confirmed: bool) -> Response:
     query = app.current_event.query_string_parameters or {}
     subscriber_id, token = query.get("s", ""), query.get("t", "")
-    subscribers = Subscribers(WebSettings.from_env().subscribers_table)
     action = "?" + urlencode({"s": subscriber_id, "t": token})  # shown only once the link checked out
-    page = web.unsubscribe(subscribers, subscriber_id, token, confirmed=confirmed, action=action)
+    page = web.unsubscribe(_subscribers(), subscriber_id, token, confirmed=confirmed, action=action)
     if confirmed and page.status == 200:
         logger.info("unsubscribed", extra={"subscriber_id": subscriber_id})
     return _respond(page)
@@ -72,13 +97,50 @@ def unsubscribe() -> Response:
     return _unsubscribe(confirmed=True)
 
 
+@app.route(".+", method=["GET", "HEAD"])
+def site_page() -> Response:
+    return _site_page()
+
+
+@app.route("/", method=["GET", "HEAD"])
+def home() -> Response:
+    return _site_page()
+
+
+def _site_page() -> Response:
+    """A page, feed or API answer: the first router that knows the path answers it."""
+    event = app.current_event
+    path = event.path or "/"
+    for prefix, allowed in _ALLOWED:  # a HEAD of a page that answers only GET and POST
+        if path == prefix:
+            return _respond(web.method_not_allowed(allowed))
+    query = {k: v for k, v in (event.query_string_parameters or {}).items() if isinstance(v, str)}
+    method = event.http_method.upper()
+    now = clock.now()
+    pro, pro_query = None, ""
+    if path.startswith("/pro/"):
+        checked = signed.check(_subscribers(), path, query, now)
+        if isinstance(checked, str):
+            return _respond(web.message(403, "Link not valid", checked))
+        pro, pro_query = checked, signed.query_of(query)
+    request = Request(method, path, query, _base_url(), now, pro, pro_query)
+    site = _site()
+    for route in _ROUTERS:
+        page = route(site, request)
+        if page is not None:
+            return _respond(page)
+    return _respond(web.not_found("page"))
+
+
 @app.not_found
 def not_found(_: NotFoundError) -> Response:
     """No route: a 405 naming the methods when a page's path came with another method, else a 404 page."""
     path, method = app.current_event.path, app.current_event.http_method.upper()
     for prefix, allowed in _ALLOWED:
-        if (path == prefix or (prefix.endswith("/") and path.startswith(prefix))) and method not in allowed:
+        if path == prefix and method not in allowed:
             return _respond(web.method_not_allowed(allowed))
+    if method not in ("GET", "HEAD"):
+        return _respond(web.method_not_allowed("GET, HEAD"))
     return _respond(web.not_found("page"))
 
 

@@ -20,6 +20,7 @@ import boto3
 import pytest
 from pytest_httpserver import HTTPServer
 
+from devstack.edge import Edge
 from devstack.ministack import ROOT, VENV_BIN, MiniStack, build, chromium_path, deploy, free_port, verify_sender
 from devstack.outbox import outbox
 
@@ -39,6 +40,7 @@ class Deployed:
     env: dict[str, str]
     outputs: dict[str, str]
     build_dir: Path
+    site_url: str  # the site through CloudFront (devstack/edge.py): the stack's PublicBaseUrl
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -89,6 +91,8 @@ def site_port() -> int:
 @pytest.fixture(scope="session")
 def deployed(tmp_path_factory, webhook_receiver, site_port) -> Iterator[Deployed]:
     ministack = MiniStack(free_port(), tmp_path_factory.mktemp("ministack"))
+    edge_port = free_port()
+    edge = None
     try:
         ministack.start()
         env = ministack.env()
@@ -102,11 +106,15 @@ def deployed(tmp_path_factory, webhook_receiver, site_port) -> Iterator[Deployed
             "DeliveryBackoffSeconds": "1",
             "ChromiumPath": chromium_path(),
             "RenderPageSeconds": "8",  # the never-settling page fails this fast
+            "PublicBaseUrl": f"http://127.0.0.1:{edge_port}",
         }
         outputs = deploy(env, STACK, build_dir, parameters)
         verify_sender(env, SENDER)
-        yield Deployed(ministack, env, outputs, build_dir)
+        edge = Edge(ministack.endpoint, outputs["SiteDomainName"], edge_port).start()
+        yield Deployed(ministack, env, outputs, build_dir, edge.url)
     finally:
+        if edge is not None:
+            edge.stop()
         ministack.stop()  # even when a test, the build or the deploy failed
 
 

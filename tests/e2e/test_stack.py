@@ -157,6 +157,21 @@ def test_a_policy_change_reaches_each_subscriber_as_their_tier_allows(deployed, 
     report = deployed.cli("deliveries", change_id).stdout
     assert report.count(" sent ") >= 5 and "failed" not in report
 
+    # The e-mails' links open on the local stack's site: the change page for everyone, and for
+    # the Professional subscriber their own signed link to the Professional view.
+    page = re.search(r"The change: +(\S+)", email["BodyText"]).group(1)
+    assert page.startswith(deployed.site_url + "/changes/anthropic/privacy-policy/")
+    shown = requests.get(page, timeout=30)
+    assert shown.status_code == 200 and "Inputs" in shown.text and "policywatch alert" not in shown.text
+    pro = re.search(r"compliance checks \(your link, 30 days\): (\S+)", by_to["pat@example.com"]["BodyText"]).group(1)
+    assert pro.startswith(deployed.site_url + "/pro/changes/anthropic/privacy-policy/")
+    professional = requests.get(pro, timeout=30)
+    assert professional.status_code == 200 and "GDPR" in professional.text
+    assert professional.headers["Cache-Control"] == "private, no-store"
+    assert "pro/" not in email["BodyText"]  # the Watcher's alert has no Professional link
+    forged = requests.get(pro.replace("sig=", "sig=x"), timeout=30)
+    assert forged.status_code == 403 and "not valid" in forged.text
+
     # The evidence is in the archive: two versions, and a change record naming them.
     s3 = deployed.client("s3")
     bucket = deployed.outputs["ArchiveBucketName"]
@@ -229,9 +244,11 @@ def test_a_policy_change_reaches_each_subscriber_as_their_tier_allows(deployed, 
     assert len(digests) == 1 and "Week of" in digests[0]["Subject"]
     assert "Anthropic (Claude)" in digests[0]["BodyText"]
 
-    # One click in the List-Unsubscribe link, and ana is gone (the link is the web function's URL).
-    link = re.search(r"https://\S+/unsubscribe\?s=\S+&t=[\w-]+", email["BodyText"]).group(0)
-    response = requests.post(deployed.function_url(link), data="List-Unsubscribe=One-Click", timeout=30)
+    # One click in the List-Unsubscribe link, and ana is gone (the link opens the local stack's
+    # site: CloudFront on MiniStack, then the web function).
+    link = re.search(r"https?://\S+/unsubscribe\?s=\S+&t=[\w-]+", email["BodyText"]).group(0)
+    assert link.startswith(deployed.site_url)
+    response = requests.post(link, data="List-Unsubscribe=One-Click", timeout=30)
     assert response.status_code == 200 and "unsubscribed" in response.text
     assert (
         '"status": "unsubscribed"'
@@ -338,10 +355,8 @@ def test_the_deployed_roles_can_do_what_the_recovery_paths_need(deployed, site, 
 
     # The public pages: a change that does not exist is a 404 (the role may list the bucket),
     # and what is not a change or a version is never served.
-    base = deployed.outputs["PublicBaseUrl"].rstrip("/")
-    missing = requests.get(
-        deployed.function_url(f"{base}/changes/rebuild-co/privacy-policy/2001-01-01T000000.000Z"), timeout=30
-    )
+    base = deployed.site_url
+    missing = requests.get(f"{base}/changes/rebuild-co/privacy-policy/2001-01-01T000000.000Z", timeout=30)
     assert missing.status_code == 404
-    version = requests.get(deployed.function_url(f"{base}/{newest}"), timeout=30)
+    version = requests.get(f"{base}/{newest}", timeout=30)
     assert version.status_code == 200 and version.headers["X-Content-SHA256"]

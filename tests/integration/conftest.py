@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from devstack.tables import create_tables
+from functions.web import web_handler
 from policywatch.storage import clients as aws
 from tests.helpers.aws import BUCKET, REGION, SENDER, Stack
 from tests.helpers.events import LambdaContext
@@ -31,11 +32,17 @@ def stack(monkeypatch) -> Stack:
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "policywatch")
     with mock_aws():
         aws.reset()
+        web_handler._site.cache_clear()  # a warm function's Site: its clients and cached health are this stack's
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
         create_tables(
             boto3.client("dynamodb", region_name=REGION),
-            {"DocumentsTable": "documents", "SubscribersTable": "subscribers", "DeliveriesTable": "deliveries"},
+            {
+                "DocumentsTable": "documents",
+                "SubscribersTable": "subscribers",
+                "DeliveriesTable": "deliveries",
+                "SiteTable": "site",
+            },
         )
         sqs = boto3.client("sqs", region_name=REGION)
         fetch_queue = sqs.create_queue(
@@ -62,6 +69,7 @@ def stack(monkeypatch) -> Stack:
             "DOCUMENTS_TABLE": "documents",
             "SUBSCRIBERS_TABLE": "subscribers",
             "DELIVERIES_TABLE": "deliveries",
+            "SITE_TABLE": "site",
             "FETCH_QUEUE_URL": fetch_queue,
             "CHANGE_TOPIC_ARN": topic,
             "OPERATOR_TOPIC_ARN": operator_topic,

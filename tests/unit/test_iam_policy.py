@@ -13,6 +13,7 @@ ENV = {
     "DOCUMENTS_TABLE": "documents",
     "SUBSCRIBERS_TABLE": "subscribers",
     "DELIVERIES_TABLE": "deliveries",
+    "SITE_TABLE": "site",
     "FETCH_QUEUE_URL": f"{QUEUE}/fetch.fifo",
     "DELIVERY_QUEUE_URL": f"{QUEUE}/delivery",
     "DELIVERY_DLQ_URL": f"{QUEUE}/delivery-dlq",
@@ -45,10 +46,16 @@ def test_the_fetch_function_may_not_list_or_read_the_rest_of_the_archive():
     assert not allowed("FetchFunction", "s3", "PutObject", Bucket=BUCKET, Key="changes/a/b/c.json")
 
 
-def test_the_public_web_function_reads_changes_and_versions_only():
+def test_the_public_web_function_reads_changes_versions_and_the_catalog_only():
     assert allowed("WebFunction", "s3", "GetObject", Bucket=BUCKET, Key="changes/a/b/c.json")
+    assert allowed("WebFunction", "s3", "GetObject", Bucket=BUCKET, Key="config/catalog.json")  # the platforms shown
     assert not allowed("WebFunction", "s3", "GetObject", Bucket=BUCKET, Key="snapshots/a/b/c.html")
-    assert not allowed("WebFunction", "s3", "GetObject", Bucket=BUCKET, Key="config/catalog.json")
+    assert not allowed("WebFunction", "s3", "GetObject", Bucket=BUCKET, Key="memory/a/b.json")
+    assert not allowed("WebFunction", "s3", "PutObject", Bucket=BUCKET, Key="changes/a/b/c.json")
+    # The read model: read only; the diff function writes it.
+    assert allowed("WebFunction", "dynamodb", "Query", TableName="site", KeyConditionExpression="pk = :pk")
+    assert not allowed("WebFunction", "dynamodb", "PutItem", TableName="site", Item={})
+    assert allowed("DiffFunction", "dynamodb", "BatchWriteItem", RequestItems={"site": [{"PutRequest": {"Item": {}}}]})
     # Listing is what lets S3 answer a missing page with 404 rather than 403.
     assert allowed("WebFunction", "s3", "ListObjectsV2", Bucket=BUCKET)
 

@@ -14,7 +14,8 @@ from functions.web import web_handler
 from policywatch.core.errors import InputError
 from policywatch.storage.archive import Archive
 from policywatch.storage.subscribers import Subscribers
-from policywatch.web import pages as web_pages
+from policywatch.web import views
+from policywatch.web.site import Site
 from tests.helpers.aws import BUCKET
 from tests.helpers.changes import training_change
 from tests.helpers.events import sqs_event
@@ -120,8 +121,8 @@ def test_wrong_methods_are_405_and_unknown_paths_a_404_page(stack, context):
         response = _answer(method, "/unsubscribe", None, context)
         assert response["statusCode"] == 405 and response["headers"]["Allow"] == "GET, POST"
     response = _answer("POST", "/changes/anthropic/privacy-policy/2025-08-29T003202.000Z", None, context)
-    assert response["statusCode"] == 405 and response["headers"]["Allow"] == "GET"
-    for path in ("/", "/nothing", "/changes/a/b/c/d", "/unsubscribe/x", "/%00", "/" + "a/" * 5000, "/é"):
+    assert response["statusCode"] == 405 and response["headers"]["Allow"] == "GET, HEAD"
+    for path in ("/nothing", "/changes/a/b/c/d", "/unsubscribe/x", "/%00", "/" + "a/" * 5000, "/é"):
         response = _answer("GET", path, None, context)
         assert response["statusCode"] == 404 and response["headers"]["Content-Type"].startswith("text/html")
         assert "Not found" in response["body"]
@@ -194,7 +195,7 @@ def test_twenty_pairs_of_simultaneous_one_click_posts_all_unsubscribe(stack, con
 def _s3_answers(monkeypatch, operation: str, status: int, code: str) -> None:
     """S3 answers ``operation`` with an error, as it does in AWS (e.g. 403 for a missing key without ListBucket)."""
     answer_with_error("s3", operation, status, code)
-    monkeypatch.setattr(web_handler, "_archive", lambda: Archive(BUCKET))
+    monkeypatch.setattr(web_handler._site(), "archive", Archive(BUCKET))
 
 
 def test_a_missing_key_is_404_even_when_s3_says_403(stack, context, monkeypatch, caplog):
@@ -229,7 +230,7 @@ def test_an_unexpected_failure_is_a_plain_500_page(stack, context, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug with a detail: s3://policywatch-archive/secret")
 
-    monkeypatch.setattr(web_pages, "event_from_record", broken)
+    monkeypatch.setattr(views, "change_view", broken)  # the change page's own rendering
     key = "changes/anthropic/privacy-policy/2025-08-29T003202.000Z"
     stack.s3.put_object(Bucket=stack.bucket, Key=key + ".json", Body=b"{}")
     response = _answer("GET", "/" + key, None, context)
@@ -248,7 +249,7 @@ def test_a_request_refused_as_input_is_a_400_page_with_its_one_line(stack, conte
     def refuse(*args, **kwargs):
         raise InputError("not an archive key: '<b>changes/x</b>'\nsecond line never shown")
 
-    monkeypatch.setattr(web_pages, "change_page", refuse)
+    monkeypatch.setattr(Site, "change", refuse)  # the change page's read
     response = _answer("GET", "/changes/anthropic/privacy-policy/2025-08-29T003202.000Z", None, context)
     assert response["statusCode"] == 400 and response["headers"]["Content-Type"].startswith("text/html")
     assert "Bad request" in response["body"] and "not an archive key" in response["body"]

@@ -19,6 +19,7 @@ README_ORDER = [
     "status",
     "reextract",
     "accept",
+    "site",
     "diff",
     "replay",
     "extract",

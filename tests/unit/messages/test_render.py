@@ -425,3 +425,18 @@ def test_huge_hostile_policy_text_renders_within_bounds(change):
         mail = alert_email(change, tier("professional"), LINKS).for_recipient(UNSUBSCRIBE)
         assert len(mail.subject) <= SUBJECT_MAX_CHARS and len(mail.text) < 60_000
         assert segments(alert_sms(change, LINKS)) <= MAX_SEGMENTS
+
+
+def test_a_professional_alert_carries_each_subscribers_own_link_to_the_professional_view(change):
+    rendered = alert_email(change, tier("professional"), LINKS)
+    pro = LINKS.pro(f"pro/changes/anthropic/privacy-policy/{STAMP}", "sub-1", "tok-1", 1_800_000_000)
+    filled = rendered.for_recipient(UNSUBSCRIBE, pro)
+    assert f"compliance checks (your link, 30 days): {pro}" in filled.text
+    assert "Open the Professional view</a>" in filled.html and pro.replace("&", "&amp;") in filled.html
+    assert rendered.pro_marker not in filled.text + filled.html
+    # Without a link (no token on file), the place is left empty, never a marker.
+    bare = rendered.for_recipient(UNSUBSCRIBE, None)
+    assert rendered.pro_marker not in bare.text + bare.html and "Professional view" not in bare.html
+    # Tiers without regulatory mapping have no such place at all.
+    watcher = alert_email(change, tier("watcher"), LINKS)
+    assert not watcher.pro_marker and "Professional view" not in watcher.for_recipient(UNSUBSCRIBE, pro).html

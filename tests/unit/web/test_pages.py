@@ -1,30 +1,24 @@
-"""The public pages without AWS: every answer a page, the paths served, and each unsubscribe outcome.
+"""The public pages without AWS: every answer a page, the paths served, and each unsubscribe outcome;
+what the change page makes of a passage whose links changed.
 
-The archive and the subscribers table are stand-ins here; the web function against moto is
-tests/integration/web/test_web.py.
+The archive, the site and the subscribers table are stand-ins here; the web function against
+moto is tests/integration/web/test_web.py, the site's pages on real histories test_pages.py there.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 
-from policywatch.analysis.changes import build_record
-from policywatch.core.links import Links
-from policywatch.storage.archive import VersionRef
 from policywatch.storage.errors import StorageError
 from policywatch.storage.subscribers import ConcurrentUpdateError
 from policywatch.subscribers import SubscriberError
-from policywatch.text.noise import fingerprint
-from policywatch.web import pages
-from tests.helpers.corpus import CLAUDE, history_version
+from policywatch.web import pages, views
+from policywatch.web.render import link_changes
+from policywatch.web.request import Request
 
-LINKS = Links("https://policywatch.test")
 STAMP = "2025-08-29T003202.000Z"
-CHANGE = f"changes/anthropic/privacy-policy/{STAMP}"
 VERSION = f"versions/anthropic/privacy-policy/{STAMP}.md"
 HTML = "text/html; charset=utf-8"
 
@@ -113,22 +107,43 @@ def test_a_page_escapes_what_it_shows():
 # --- which keys are served ------------------------------------------------------------------------------
 
 
+class Site:
+    """The site as the views read it: every read is recorded, and finds nothing."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    def __getattr__(self, name: str):
+        def read(*args, **kwargs):
+            self.reads.append(name)
+            return None
+
+        return read
+
+
 @pytest.mark.parametrize(
     "path",
     [
-        "changes/anthropic/privacy-policy",
-        f"changes/anthropic/privacy-policy/{STAMP}.json",  # the record itself: pages only
-        f"changes/../snapshots/privacy-policy/{STAMP}",
-        f"changes/Anthropic/privacy-policy/{STAMP}",
-        f"snapshots/anthropic/privacy-policy/{STAMP}",
-        f"changes/anthropic/privacy-policy/{STAMP}/x",
+        "/changes/anthropic/privacy-policy",
+        f"/changes/anthropic/privacy-policy/{STAMP}.json",  # the record itself: the API's, not a page
+        f"/changes/../snapshots/privacy-policy/{STAMP}",
+        f"/changes/Anthropic/privacy-policy/{STAMP}",
+        f"/snapshots/anthropic/privacy-policy/{STAMP}",
+        f"/changes/anthropic/privacy-policy/{STAMP}/x",
+        "/platforms/anthropic/",
+        "/documents/anthropic",
+        "/static/../pages.py",
     ],
 )
-def test_a_change_path_of_another_shape_is_not_found_without_reading_the_archive(path):
-    archive = Archive({path + ".json": b"{}"})
-    page = pages.change_page(archive, path, LINKS)  # type: ignore[arg-type]
-    assert page.status == 404 and "There is no such change." in page.body
-    assert archive.reads == []
+def test_a_path_of_another_shape_is_no_page_and_reads_nothing(path):
+    site = Site()
+    assert views.route(site, Request("GET", path)) is None  # type: ignore[arg-type]
+    assert site.reads == []
+
+
+def test_a_change_the_archive_does_not_have_is_a_404_page():
+    page = views.route(Site(), Request("GET", f"/changes/anthropic/privacy-policy/{STAMP}"))  # type: ignore[arg-type]
+    assert page is not None and page.status == 404 and "There is no such change." in page.body
 
 
 @pytest.mark.parametrize(
@@ -155,25 +170,6 @@ def test_an_archived_version_is_served_as_recorded_with_its_hash():
     assert page.headers == (("X-Content-SHA256", "ab" * 32),)
 
 
-def test_a_change_page_shows_the_change_as_a_watcher_alert_with_its_evidence():
-    old, new = history_version(CLAUDE, 2), history_version(CLAUDE, 3)
-
-    def ref(sha: str, stamp: str) -> VersionRef:
-        return VersionRef(
-            f"versions/anthropic/privacy-policy/{stamp}.md", "anthropic", "privacy-policy", stamp, sha * 64,
-            "https://www.anthropic.com/legal/privacy", {},
-        )  # fmt: skip
-
-    record = build_record(
-        ref("a", "2025-08-16T000000.000Z"), ref("b", STAMP), old, new, document_type="Privacy Policy",
-        seen_fingerprints=[], fingerprint=fingerprint(new), now=datetime(2025, 8, 29, tzinfo=UTC),
-    )  # fmt: skip
-    page = pages.change_page(Archive({CHANGE + ".json": json.dumps(record).encode()}), CHANGE, LINKS)  # type: ignore[arg-type]
-    assert (page.status, page.content_type) == (200, HTML)
-    assert "b" * 64 in page.body  # the evidence: the version's SHA-256, as a Professional alert shows it
-    assert "GDPR" not in page.body  # what a Watcher sees: no regulations
-
-
 @pytest.mark.parametrize(
     "error",
     [
@@ -182,14 +178,61 @@ def test_a_change_page_shows_the_change_as_a_watcher_alert_with_its_evidence():
     ],
 )
 def test_a_missing_or_forbidden_key_is_not_found(error):
-    assert pages.change_page(Archive(error=error), CHANGE, LINKS).status == 404  # type: ignore[arg-type]
     assert pages.version_file(Archive(error=error), VERSION).status == 404  # type: ignore[arg-type]
 
 
 def test_any_other_storage_failure_is_raised_for_the_500_page():
-    error = StorageError("GetObject", "InternalError", "We encountered an internal error.")
+    error = StorageError("HeadObject", "InternalError", "We encountered an internal error.")
     with pytest.raises(StorageError):
-        pages.change_page(Archive(error=error), CHANGE, LINKS)  # type: ignore[arg-type]
+        pages.version_file(Archive(error=error), VERSION)  # type: ignore[arg-type]
+
+
+# --- what a cosmetic change page says of links ----------------------------------------------------------
+
+
+def test_a_link_whose_target_changed_is_named_with_both_targets():
+    before = "If you live outside the EEA, [this version of our Privacy Policy](https://openai.com/policies/privacy-policy/) applies."
+    after = "If you live outside the EEA, [this version of our Privacy Policy](https://openai.com/policies/row-privacy-policy/) applies."
+    assert link_changes(before, after) == [
+        {
+            "text": "this version of our Privacy Policy",
+            "before": "https://openai.com/policies/privacy-policy/",
+            "after": "https://openai.com/policies/row-privacy-policy/",
+            "gone": False,
+            "new": False,
+        }
+    ]
+
+
+def test_an_image_that_lost_its_link_and_an_anchor_that_went_are_each_named():
+    image = "[![](/hc/theming_assets/01JK)](https://docs.midjourney.com/hc/theming_assets/01JK)"
+    assert link_changes(image, "![](/hc/theming_assets/01JK)") == [
+        {
+            "text": "image /hc/theming_assets/01JK",
+            "before": "https://docs.midjourney.com/hc/theming_assets/01JK",
+            "after": None,
+            "gone": False,
+            "new": False,
+        }
+    ]
+    anchor = link_changes("1\\. Service Availability[](#h_01JD8G54)", "1\\. Service Availability")
+    assert anchor == [
+        {"text": "anchor (no link text)", "before": "#h_01JD8G54", "after": None, "gone": True, "new": False}
+    ]
+
+
+def test_links_on_both_sides_are_not_changes_and_new_ones_are_named():
+    before = "See [our terms](https://x.test/terms)."
+    after = "See [our terms](https://x.test/terms) and [cookies](https://x.test/cookies)."
+    assert link_changes(before, after) == [
+        {"text": "cookies", "before": None, "after": "https://x.test/cookies", "gone": False, "new": True}
+    ]
+
+
+@pytest.mark.timeout(10)
+def test_links_are_read_in_time_in_a_passage_built_to_defeat_them():
+    hostile = "[" * 4000 + "](" * 3000 + "![" * 3000 + "[!" * 1990  # within the 20,000 characters read
+    assert link_changes(hostile, hostile + " [a](b)")[-1]["after"] == "b"
 
 
 # --- unsubscribe ----------------------------------------------------------------------------------------

@@ -15,10 +15,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from policywatch.analysis.assess import Analysis, analyse, words_key_of
+from policywatch.analysis.site import record_version
 from policywatch.catalog import CatalogError, load_packaged
 from policywatch.core import clock
 from policywatch.core.events import SCHEMA_VERSION, change_id, event_from_record, validate
 from policywatch.storage.archive import Archive, VersionRef, parse_key
+from policywatch.storage.site import SiteIndex
 from policywatch.storage.topics import Topic
 
 logger = Logger(child=True)
@@ -73,9 +75,10 @@ def _record(
 
 
 def process_version(
-    archive: Archive, version_key: str, topic: Topic, now: datetime | None = None
+    archive: Archive, version_key: str, topic: Topic, now: datetime | None = None, site: SiteIndex | None = None
 ) -> dict[str, Any] | None:
-    """Diff a newly archived version against its predecessor; record and publish the change.
+    """Diff a newly archived version against its predecessor; record and publish the change,
+    and write the version and its change to the site's read model (``site``).
 
     Returns the change record, or None when there is nothing to compare or it was done before.
     """
@@ -88,6 +91,9 @@ def process_version(
     earlier = archive.earlier_versions(version_key)
     if not earlier:
         logger.info("first version of the document: nothing to compare", extra={"version": version_key})
+        if site is not None:
+            first = archive.version_ref(version_key)
+            _index(site, first, archive.get(version_key).decode())
         return None
     previous, current = archive.version_ref(earlier[-1]), archive.version_ref(version_key)
     old_text, new_text = archive.get(previous.key).decode(), archive.get(current.key).decode()
@@ -113,6 +119,8 @@ def process_version(
     validate(record)
     if record["alert"]:
         publish(record, record_key, topic)
+    if site is not None:  # before the record: a retry finds no record and writes these again
+        _index(site, current, new_text, record, record_key)
     # Written after publishing: a crash in between republishes on retry, and the
     # delivery records downstream make the second publication a no-op.
     archive.put_json(record_key, record)
@@ -124,6 +132,25 @@ def process_version(
         )
     logger.info("change recorded", extra={"change_id": record["change_id"], "kind": record["kind"]})
     return record
+
+
+def _index(
+    site: SiteIndex,
+    version: VersionRef,
+    text: str,
+    record: dict[str, Any] | None = None,
+    record_key: str | None = None,
+) -> None:
+    document_type = version.metadata.get("document-type", version.document.replace("-", " ").title())
+    record_version(
+        site,
+        version,
+        text,
+        platform_name=platform_name(version.platform),
+        document_type=document_type,
+        record=record,
+        record_key=record_key,
+    )
 
 
 def publish(record: dict[str, Any], record_key: str, topic: Topic) -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
-from policywatch.core.links import Links
+from policywatch.core.links import PRO_LINK_DAYS, Links
 from policywatch.messages import sms
 from policywatch.storage.archive import parse_key
 from policywatch.subscribers.tiers import Tier
@@ -47,9 +47,11 @@ class Email:
     text: str
     html: str
     marker: str = field(default="", repr=False)  # where the unsubscribe sentence goes, until filled
+    pro_marker: str = field(default="", repr=False)  # where a Professional subscriber's own link goes
 
-    def for_recipient(self, unsubscribe_url: str | None) -> Email:
-        """This email with one subscriber's unsubscribe link (without one: how to unsubscribe by reply)."""
+    def for_recipient(self, unsubscribe_url: str | None, pro_url: str | None = None) -> Email:
+        """This email with one subscriber's unsubscribe link (without one: how to unsubscribe by
+        reply) and, on a Professional alert, their signed link to the Professional view."""
         if not self.marker:
             return self
         if unsubscribe_url:
@@ -57,7 +59,21 @@ class Email:
             html = Markup('<a href="{}" style="color:#57606a;">Unsubscribe</a> with one click.').format(unsubscribe_url)
         else:
             text, html = _NO_LINK, escape(_NO_LINK)
-        return Email(self.subject, self.text.replace(self.marker, text), self.html.replace(self.marker, str(html)))
+        filled_text, filled_html = self.text.replace(self.marker, text), self.html.replace(self.marker, str(html))
+        if self.pro_marker:
+            pro_text, pro_html = "", ""
+            if pro_url:
+                pro_text = f"Regulatory mapping and compliance checks (your link, {PRO_LINK_DAYS} days): {pro_url}"
+                pro_html = str(
+                    Markup(
+                        '<p style="margin:0 0 20px;font-size:14px;"><a href="{}" style="color:#0969da;">'
+                        "Open the Professional view</a>: regulatory mapping and compliance checks "
+                        "(your own link, valid for {} days).</p>"
+                    ).format(pro_url, PRO_LINK_DAYS)
+                )
+            filled_text = filled_text.replace(self.pro_marker + "\n", pro_text + "\n" if pro_text else "")
+            filled_html = filled_html.replace(self.pro_marker, pro_html)
+        return Email(self.subject, filled_text, filled_html)
 
 
 @cache
@@ -82,7 +98,13 @@ def render(template: str, **context: Any) -> str:
 def alert_email(change: dict[str, Any], plan: Tier, links: Links) -> Email:
     """The same-day alert of one change, for every subscriber of ``plan`` (fill in with ``for_recipient``)."""
     marker = f"policywatch-unsubscribe-{secrets.token_hex(8)}"
-    context = {"c": _change(change, plan, links, quotes=True), "plan": plan.label, "unsubscribe": marker}
+    pro_marker = f"policywatch-pro-{secrets.token_hex(8)}" if plan.regulatory_mapping and links.enabled else ""
+    context = {
+        "c": _change(change, plan, links, quotes=True),
+        "plan": plan.label,
+        "unsubscribe": marker,
+        "pro": pro_marker,
+    }
     severity = change.get("severity", "none")
     subject = "[policywatch] " + (f"{severity.upper()} " if severity != "none" else "")
     subject += f"{change['platform_name']} changed its {change['document_type']}"
@@ -93,7 +115,14 @@ def alert_email(change: dict[str, Any], plan: Tier, links: Links) -> Email:
         render("alert.txt", **context),
         render("alert.html", **context),
         marker,
+        pro_marker,
     )
+
+
+def pro_path(change: dict[str, Any]) -> str | None:
+    """The Professional view of a change (``/pro/changes/...``), signed per subscriber by ``Links.pro``."""
+    key = _record_key(change)
+    return "pro/" + key.removesuffix(".json") if key else None
 
 
 def digest_email(changes: list[dict[str, Any]], week_of: str, plan: Tier, links: Links) -> Email:

@@ -11,9 +11,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from policywatch.core import outbound
-from policywatch.core.links import Links
-from policywatch.messages.render import Email, alert_email, alert_sms
+from policywatch.core import clock, outbound
+from policywatch.core.links import PRO_LINK_DAYS, Links
+from policywatch.messages.render import Email, alert_email, alert_sms, pro_path
 from policywatch.notify.channels import email, sms, webhook
 from policywatch.notify.jobs import DeliveryError
 from policywatch.notify.settings import ChannelSettings
@@ -84,13 +84,24 @@ def webhook_message_id(key: DeliveryKey) -> str:
     return "msg_" + digest[:32]
 
 
+def _pro_link(change: dict[str, Any], subscriber: Subscriber, plan: Tier, options: DeliveryOptions) -> str | None:
+    """A Professional subscriber's own signed link to the change's Professional view, for ``PRO_LINK_DAYS``."""
+    path = pro_path(change)
+    if not plan.regulatory_mapping or path is None or not subscriber.unsubscribe_token:
+        return None
+    expires = int(clock.now().timestamp()) + PRO_LINK_DAYS * 86400
+    return options.links.pro(path, subscriber.subscriber_id, subscriber.unsubscribe_token, expires)
+
+
 def send(
     key: DeliveryKey, subscriber: Subscriber, plan: Tier, renderings: Renderings, options: DeliveryOptions
 ) -> tuple[str, str]:
     """Send one delivery; returns (message id, detail). Raises DeliveryError (or the client's error)."""
     if key.channel == "email":
         unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
-        message = renderings.email(plan).for_recipient(unsubscribe)
+        message = renderings.email(plan).for_recipient(
+            unsubscribe, _pro_link(renderings.change, subscriber, plan, options)
+        )
         return email.send_email(
             options.mailer, options.sender, subscriber.email, message, unsubscribe
         ), "accepted by SES"

@@ -1,5 +1,7 @@
-"""Stage 4, the public web pages: the change pages and one-click unsubscribe.
+"""The public site, above the pipeline stages it shows (docs/site.md, docs/api.md).
 
-Public: ``pages`` (``change_page``, ``version_file``, ``unsubscribe``, and the 4xx/5xx pages, each
-a ``PageResponse``) and ``settings``.
+Public: ``site.Site`` (what every page reads), ``views`` (the HTML pages), ``feeds`` (Atom),
+``api`` (JSON, described by ``openapi.json``), each with ``route(site, request)``; ``signed``
+(Professional links), ``pages`` (archived version files, one-click unsubscribe, the 4xx/5xx
+pages, each a ``PageResponse``), ``request`` and ``settings``.
 """

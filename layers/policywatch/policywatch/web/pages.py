@@ -1,6 +1,7 @@
-"""The public pages alerts link to: a change, an archived version, one-click unsubscribe.
+"""The pages every part of the site shares, and those that are not the site's views.
 
-- ``/changes/{platform}/{document}/{stamp}``: the change as the alert shows it, with its evidence.
+- ``PageResponse``, the cache policies, and the plain pages: 4xx, 5xx, a message (``views`` renders
+  the site's own pages, the change page among them).
 - ``/versions/{platform}/{document}/{stamp}.md``: an archived version exactly as recorded, with its
   SHA-256 in ``X-Content-SHA256`` so a reader can check what they cite.
 - ``/unsubscribe?s=<subscriber>&t=<token>``: GET shows a button (mail scanners follow links, and
@@ -13,7 +14,6 @@ call these pages with anything, so every answer is a page: a missing or malforme
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import time
@@ -22,24 +22,30 @@ from dataclasses import dataclass, replace
 
 from aws_lambda_powertools import Logger
 
-from policywatch.core.events import event_from_record
-from policywatch.core.links import Links
-from policywatch.messages.render import alert_email, render
+from policywatch.messages.render import render
 from policywatch.storage.archive import Archive
 from policywatch.storage.errors import StorageError
 from policywatch.storage.subscribers import ConcurrentUpdateError, Subscribers
 from policywatch.subscribers import SubscriberError
-from policywatch.subscribers.tiers import tier
 
 logger = Logger(child=True)
 
 _PART = r"[a-z0-9][a-z0-9-]{0,80}"
 _STAMP = r"\d{4}-\d{2}-\d{2}T\d{6}\.\d{3}Z"
-CHANGE_PATH = re.compile(rf"^changes/{_PART}/{_PART}/{_STAMP}$")
 VERSION_PATH = re.compile(rf"^versions/{_PART}/{_PART}/{_STAMP}\.md$")
 
 # S3 answers a missing key with 404, or with 403 to a reader that may not list the bucket.
 UNSUBSCRIBE_ATTEMPTS = 4  # a concurrent write moves the version; read again and retry this often
+
+
+# How long CloudFront and browsers may keep an answer (the web function is the origin; see
+# docs/site.md "Caching"). A page changes when a change is recorded, at most once a sweep.
+PAGE_CACHE = "public, max-age=60, stale-while-revalidate=300, stale-if-error=86400"
+FEED_CACHE = "public, max-age=300, stale-while-revalidate=600, stale-if-error=86400"
+API_CACHE = "public, max-age=60, stale-while-revalidate=300"
+ARCHIVED_CACHE = "public, max-age=31536000, immutable"  # an archived version or change never changes
+STATIC_CACHE = "public, max-age=86400"
+PRIVATE = "private, no-store"  # unsubscribe, Professional pages, errors
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class PageResponse:
     body: str
     content_type: str = "text/html; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
+    cache: str = PRIVATE  # Cache-Control; only 200s are ever cached
 
 
 def message(status: int, title: str, text: str, form_action: str | None = None) -> PageResponse:
@@ -81,20 +88,6 @@ def server_error() -> PageResponse:
     return message(500, "Something went wrong", "This page could not be shown just now; please try again later.")
 
 
-def change_page(archive: Archive, path: str, links: Links) -> PageResponse:
-    """The change at ``changes/...`` (no extension), as a Watcher alert shows it, plus the evidence."""
-    if not CHANGE_PATH.match(path):
-        return not_found("change")
-    record_key = path + ".json"
-    raw = _read(archive, record_key)
-    if raw is None:
-        return not_found("change")
-    change = event_from_record(json.loads(raw), record_key)
-    # The public page shows what a Watcher alert shows, and the evidence (it is a public record).
-    plan = replace(tier("watcher"), evidence_in_alerts=True)
-    return PageResponse(200, alert_email(change, plan, links).for_recipient(None).html)
-
-
 def version_file(archive: Archive, path: str) -> PageResponse:
     """The archived version at ``versions/...md`` exactly as recorded, with its SHA-256 in a header."""
     if not VERSION_PATH.match(path):
@@ -104,7 +97,9 @@ def version_file(archive: Archive, path: str) -> PageResponse:
     if head is None or body is None:  # gone between the two reads counts as gone
         return not_found("version")
     sha = head.get("Metadata", {}).get("sha256", "")
-    return PageResponse(200, body.decode(), "text/markdown; charset=utf-8", (("X-Content-SHA256", sha),))
+    return PageResponse(
+        200, body.decode(), "text/markdown; charset=utf-8", (("X-Content-SHA256", sha),), cache=ARCHIVED_CACHE
+    )
 
 
 def unsubscribe(

@@ -44,8 +44,14 @@ def regulations() -> dict[str, Any]:
     return data
 
 
-def regulatory_mapping(category: str) -> dict[str, Any]:
-    """What a category engages: exposure level, jurisdictions and each reference with its reason."""
+def regulatory_mapping(category: str, *, checks: bool = False) -> dict[str, Any]:
+    """What a category engages: exposure level, jurisdictions and each reference with its reason.
+
+    With ``checks``, also what a compliance team should check when such a provision changes
+    (key ``checks``, 2-4 sentences). They are left out by default because this mapping is
+    stored in change records as it is, and the change record schema admits only the other keys:
+    pages read the checks from here, by category, when they show them.
+    """
     data = regulations()
     mapping = data["categories"][category]
     engages = [
@@ -57,8 +63,11 @@ def regulatory_mapping(category: str) -> dict[str, Any]:
         }
         for e in mapping["engages"]
     ]
-    return {
+    result: dict[str, Any] = {
         "exposure": mapping["exposure"],
         "jurisdictions": sorted({e["jurisdiction"] for e in engages}),
         "engages": engages,
     }
+    if checks:
+        result["checks"] = list(mapping["checks"])
+    return result
