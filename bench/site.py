@@ -81,14 +81,12 @@ TARGET_MS = {"page": 300.0, "feed": 200.0, "api": 200.0}
 SEVERITIES = ("low", "medium", "high")
 GROWTH_BUCKETS = ((1, 10), (11, 30), (31, 100), (101, 10**9))
 
-os.environ.update(
-    {
-        "POWERTOOLS_SERVICE_NAME": "policywatch",
-        "POWERTOOLS_METRICS_NAMESPACE": "policywatch",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }
-)
+ENVIRONMENT = {  # set by main() before the pipeline's modules are imported (their loggers read it)
+    "POWERTOOLS_SERVICE_NAME": "policywatch",
+    "POWERTOOLS_METRICS_NAMESPACE": "policywatch",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
 
 
 # ---------------------------------------------------------------------------- figures
@@ -288,7 +286,7 @@ def client_for(stack: Stack) -> tuple[Client, str]:
     if status == 200:
         return cloudfront, f"CloudFront data plane (Host {distribution})"
     url = stack.outputs["WebOriginUrl"]
-    url_id, _, rest = url.removeprefix("https://").partition(".lambda-url.")
+    url_id = url.removeprefix("https://").partition(".lambda-url.")[0]
     direct = Client(port, f"127.0.0.1:{port}", f"/_aws/lambda-url/{url_id}")
     return direct, f"function URL, path-based (the data plane answered {status}: {body[:80]!r})"
 
@@ -381,10 +379,12 @@ def count_reads(render: Callable[[str], PageResponse], reads: Reads, paths: list
 
 
 class Reads:
-    """DynamoDB items and requests, and archive GETs, made by this thread (botocore's after-call events)."""
+    """DynamoDB items and requests, and archive GETs, made in this process since ``start`` (botocore's
+    after-call events; a page's parallel reads in its own threads included). One count at a time."""
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._counts: Counter[str] | None = None
 
     def install(self) -> None:
         from policywatch.storage import clients as aws
@@ -395,24 +395,26 @@ class Reads:
         aws.client("s3").meta.events.register("after-call.s3.GetObject", self._s3)
 
     def start(self) -> None:
-        self._local.counts = Counter()
+        with self._lock:
+            self._counts = Counter()
 
     def counts(self) -> Counter[str]:
-        return Counter(getattr(self._local, "counts", None) or {})
+        with self._lock:
+            return Counter(self._counts or {})
 
     def _dynamodb(self, parsed: dict[str, Any], **_: Any) -> None:
-        counts = getattr(self._local, "counts", None)
-        if counts is not None:
-            counts["requests"] += 1
-            items = parsed.get("Items")
-            if items is None:
-                items = [parsed["Item"]] if parsed.get("Item") else []
-            counts["items"] += len(items)
+        items = parsed.get("Items")
+        if items is None:
+            items = [parsed["Item"]] if parsed.get("Item") else []
+        with self._lock:
+            if self._counts is not None:
+                self._counts["requests"] += 1
+                self._counts["items"] += len(items)
 
     def _s3(self, **_: Any) -> None:
-        counts = getattr(self._local, "counts", None)
-        if counts is not None:
-            counts["s3"] += 1
+        with self._lock:
+            if self._counts is not None:
+                self._counts["s3"] += 1
 
 
 def local_site(outputs: dict[str, str]) -> Site:
@@ -620,7 +622,21 @@ def static_site(
 # ---------------------------------------------------------------------------- the run
 
 
-def print_load(loaded: Loaded) -> None:
+def table_items(table: str) -> int:
+    """How many items ``table`` holds (a counting Scan)."""
+    from policywatch.storage import clients as aws
+
+    request: dict[str, Any] = {"TableName": table, "Select": "COUNT"}
+    total = 0
+    while True:
+        page = aws.client("dynamodb").scan(**request)
+        total += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            return total
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def print_load(loaded: Loaded, read_model: int) -> None:
     severities = Counter(change.severity for change in loaded.alerts)
     kinds_ = Counter(change.kind for change in loaded.changes)
     services = len({source.service for source in loaded.documents})
@@ -633,7 +649,7 @@ def print_load(loaded: Loaded) -> None:
     print(
         f"  {len(loaded.changes):,} change records ({', '.join(f'{k} {n}' for k, n in kinds_.most_common())}); "
         f"{len(loaded.alerts)} alerting (high {severities['high']}, medium {severities['medium']}, "
-        f"low {severities['low']})"
+        f"low {severities['low']}); {read_model:,} read-model items"
     )
     print(
         f"  in {loaded.seconds:,.0f} s with {loaded.processes} processes of {loaded.threads} threads "
@@ -653,6 +669,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run_started = time.perf_counter()
     rng = random.Random(args.seed)
+    os.environ.update(ENVIRONMENT)
 
     from bench.site_load import load, sources
 
@@ -676,7 +693,7 @@ def main(argv: list[str] | None = None) -> int:
             processes=args.processes,
             threads=args.threads,
         )
-        print_load(loaded)
+        print_load(loaded, table_items(deployed.outputs["SiteTableName"]))
 
         from policywatch.web.site import Site
 

@@ -273,6 +273,9 @@ def load(
         loaded.changes += part.changes
         loaded.skipped.update(part.skipped)
         loaded.cpu_seconds += part.cpu_seconds
+    # In a fixed order, whichever thread finished first: the bench's random samples repeat run to run.
+    loaded.archived = dict(sorted(loaded.archived.items()))
+    loaded.changes.sort(key=lambda change: (change.platform, change.document, change.stamp))
     return loaded
 
 

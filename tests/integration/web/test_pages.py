@@ -42,7 +42,9 @@ BASE = "https://policywatch.test"
 SAMPLE = json.loads((EVENTS / "web.json").read_text())
 CLAUDE_TRAINING = "2025-08-29T003202.000Z"  # Claude's training change: high, worse, effective 28 September 2025
 CHATGPT_LINK = "2024-07-19T183008.000Z"  # ChatGPT's privacy policy: one link retargeted, nothing else
+CHATGPT_HINTS = "2025-07-31T120659.000Z"  # ChatGPT's privacy policy: "(opens in a new window)" dropped from its links
 MIDJOURNEY_LINKS = "2026-01-08T190633.000Z"  # Midjourney's terms: 13 links gone from headings and an image
+MIDJOURNEY_LOCALIZATION = "2026-07-15T190747.000Z"  # a section added (a passage of 600+ characters), one renumbered
 HOSTILE = "midjourney/community-guidelines"
 ATTACK = '<script>alert("pw")</script> <img src=x onerror=alert(1)> [click](javascript:alert(2)) https://evil.test/x'
 
@@ -310,6 +312,37 @@ def test_a_category_timeline_has_a_lane_per_document_whose_changes_touched_it(hi
     assert "What the Professional view adds" in shown(soup)
 
 
+def test_a_document_with_archived_history_but_no_fetch_yet_says_so_not_waiting(histories, context):
+    """Midjourney's terms came from the archive (21 versions) and this stack has not fetched them:
+    not "waiting for a first fetch" beside 21 versions. Its privacy policy has no version at all."""
+    soup = read("/platforms/midjourney", context)
+    archived, waiting = "History archived; no fetch by this stack yet", "Waiting for a first fetch"
+    rows = {r.find("th").get_text(): r for r in soup.select("table.documents tbody tr")}
+    assert archived in rows["Terms of Service"].get_text() and waiting not in rows["Terms of Service"].get_text()
+    assert waiting in rows["Privacy Policy"].get_text()
+    lede = " ".join(soup.find(class_="lede").get_text().split())
+    assert f"{waiting} (Privacy Policy)" in lede and archived in lede  # which documents are in which state
+    document = shown(read("/documents/midjourney/terms-of-service", context))
+    assert f"Health {archived}" in document and waiting not in document
+    failing = read("/platforms/openai", context)
+    assert "Failing (Privacy Policy)" in " ".join(failing.find(class_="lede").get_text().split())
+
+
+@pytest.mark.parametrize(
+    ("path", "table"),
+    [("/platforms/midjourney", "documents"), ("/documents/anthropic/privacy-policy", "versions")],
+)
+def test_a_wide_table_names_each_cells_column_for_a_narrow_screen(histories, context, path, table):
+    """On a narrow screen these tables' rows are laid out as blocks (site.css ``table.stack``), each
+    cell after its column's name: nothing cut off at 375 px, nothing to scroll sideways."""
+    soup = read(path, context)
+    found = soup.find("table", class_=table)
+    assert "stack" in found["class"]
+    columns = [th.get_text() for th in found.select("thead th")]
+    for row in found.select("tbody tr"):
+        assert [td["data-label"] for td in row.find_all("td")] == columns[1:]  # the row's <th> names itself
+
+
 def test_the_provisions_index_links_every_category_to_its_comparison_and_timeline(histories, context):
     soup = read("/provisions", context)
     for category in site().categories():
@@ -472,6 +505,88 @@ def test_a_change_of_many_links_names_each_one(histories, context):
     assert any("image /hc/theming_assets/" in row.get_text() and "link removed" in row.get_text() for row in rows)
 
 
+def test_a_passage_the_record_shortened_says_so_and_links_the_version_that_has_it_whole(histories, context):
+    """The record keeps 600 characters of a passage (docs/change-event.md): the page ends it at a
+    whole word, says it was shortened and links the archived version, opened at the passage."""
+    record = site().change("midjourney", "terms-of-service", MIDJOURNEY_LOCALIZATION)
+    cut = [b for b in record["blocks"] if b["class"] == "text" and not b.get("delta") and b["after"].endswith("…")]
+    assert cut and all(len(b["after"]) == 600 for b in cut)
+    soup = read(f"/changes/midjourney/terms-of-service/{MIDJOURNEY_LOCALIZATION}", context)
+    passages = [p for p in soup.select(".passage") if p.find(class_="cut-note")]
+    assert len(passages) == len(cut)
+    version = f"/documents/midjourney/terms-of-service/versions/{MIDJOURNEY_LOCALIZATION}"
+    for passage, block in zip(passages, cut, strict=True):
+        note = passage.find(class_="cut-note")
+        assert "Shortened" in note.get_text() and "600 characters" in note.get_text()
+        [link] = note.find_all("a")
+        assert link.get_text() == "the new version" and link["href"].split("#")[0] == version
+        assert link["href"].split("#", 1)[1].startswith(":~:text=")  # the browser scrolls to the passage
+        text = " ".join(passage.find("ins").get_text().split())
+        last = block["after"].removesuffix("…").split()[-1]
+        assert text.endswith(" …") and not text.removesuffix(" …").endswith(last)  # no word cut in two
+    assert "publicly di…" not in shown(soup)  # the passage the review found cut mid-word
+
+
+def test_a_renumbered_section_is_shown_as_text_and_said_to_be_renumbered(histories, context):
+    """A heading whose number changed ("12\\. Miscellaneous[](#h_…)" to "13\\. …") is a formatting
+    change: shown as the reader reads it, its Markdown only on request, and called renumbered."""
+    record = site().change("midjourney", "terms-of-service", MIDJOURNEY_LOCALIZATION)
+    [block] = [b for b in record["blocks"] if b["class"] == "formatting"]
+    assert block["before"].startswith("12\\. Miscellaneous[](#h_") and block["after"].startswith("13\\. ")
+    soup = read(f"/changes/midjourney/terms-of-service/{MIDJOURNEY_LOCALIZATION}", context)
+    group = soup.find("section", class_="minor-formatting")
+    assert "Renumbered" in group.find("h3").get_text()
+    [item] = group.select("ol.minor-list > li")
+    markdown = item.find("details")
+    assert markdown.find("summary") and block["before"] in markdown.get_text()  # the exact change, on request
+    markdown.extract()
+    text = " ".join(item.get_text(" ").split())
+    assert text.startswith("Renumbered") and "Miscellaneous" in text
+    assert item.find("del").get_text(strip=True) == "removed:12."  # its hidden word says which is which
+    assert item.find("ins").get_text(strip=True) == "added:13."
+    assert "\\" not in text and "[](" not in text and "#h_" not in text
+
+
+def test_a_reformatted_passage_reads_as_the_same_words_even_where_the_record_cut_both_sides(histories, context):
+    """Links lost their "(opens in a new window)": the same words, so the page shows them once, as
+    text. Where the record cut both sides at 600 characters, at different words (the old Markdown
+    was longer), the words one side has past the other's end are not shown as a change."""
+    record = site().change("openai", "privacy-policy", CHATGPT_HINTS)
+    formatting = [b for b in record["blocks"] if b["class"] == "formatting" and b["op"] == "modified"]
+    both_cut = [b for b in formatting if b["before"].endswith("…") and b["after"].endswith("…")]
+    assert both_cut and len(formatting) > len(both_cut)
+    soup = read(f"/changes/openai/privacy-policy/{CHATGPT_HINTS}", context)
+    items = soup.select("section.minor-formatting ol.minor-list > li")
+    assert len(items) == len(formatting)
+    for item, block in zip(items, formatting, strict=True):
+        item.find("details").extract()  # the Markdown, on request
+        text = " ".join(item.get_text(" ").split())
+        assert "The same words as before" in text and not item.find(["del", "ins"]), text
+        assert "opens in a new window" not in text and "](" not in text
+        note = item.find(class_="cut-note")
+        assert (note is not None) == (block["before"].endswith("…") or block["after"].endswith("…"))
+        if block in both_cut:
+            assert [a.get_text() for a in note.find_all("a")] == ["the previous version", "the new version"]
+
+
+def test_the_evidence_is_a_block_per_version_with_its_hash_time_and_archive(histories, context):
+    """One block per version (side by side where they fit, stacked on a phone): never a table whose
+    second column is cut off on a narrow screen."""
+    soup = read(f"/changes/midjourney/terms-of-service/{MIDJOURNEY_LOCALIZATION}", context)
+    record = site().change("midjourney", "terms-of-service", MIDJOURNEY_LOCALIZATION)
+    section = soup.find("section", attrs={"aria-labelledby": "evidence-title"})
+    assert section.find("table") is None
+    blocks = section.select(".evidence-version")
+    assert [b.find("h3").get_text() for b in blocks] == ["Previous version", "New version"]
+    for block, which in zip(blocks, ("previous", "current"), strict=True):
+        version = record["evidence"][which]
+        stamp = version["key"].rsplit("/", 1)[1].removesuffix(".md")
+        assert block.find("code", class_="hash").get_text() == version["sha256"]
+        assert block.find("a", href=f"/documents/midjourney/terms-of-service/versions/{stamp}")
+        assert block.find("a", href="/" + version["key"])
+    assert section.find("a", href=record["evidence"]["current"]["source_url"])
+
+
 def test_policy_text_with_markup_and_scripts_is_shown_as_text_everywhere(histories, context):
     [stamp] = stamps("midjourney", "community-guidelines")
     for path in (
@@ -609,3 +724,19 @@ def test_every_link_on_every_page_answers(histories, context):
     } <= kinds
     assert pages > 100
     print(f"\n{pages} pages and {len(seen)} addresses checked in {time.monotonic() - start:.0f} s")
+
+
+def test_a_version_page_links_its_neighbours_and_marks_its_own_provisions(histories, context):
+    versions = site().document("midjourney", "terms-of-service")["versions"]
+    base = "/documents/midjourney/terms-of-service/versions/"
+    for index in (0, len(versions) // 2, len(versions) - 1):
+        soup = BeautifulSoup(call(base + versions[index]["stamp"], context)["body"], "html.parser")
+        previous, following = soup.find("a", rel="prev"), soup.find("a", rel="next")
+        assert (previous["href"] if previous else None) == (base + versions[index - 1]["stamp"] if index else None)
+        assert (following["href"] if following else None) == (
+            base + versions[index + 1]["stamp"] if index + 1 < len(versions) else None
+        )
+        assert versions[index]["sha256"] in soup.get_text()
+    # An older version's marks were written when it was diffed: its page reads them, never the current ones.
+    oldest = site().version("midjourney", "terms-of-service", versions[0]["stamp"])
+    assert oldest["marks"] and oldest["marks"] != site().document("midjourney", "terms-of-service")["profile"]["marks"]

@@ -134,6 +134,33 @@ def test_a_longer_span_ticks_quarters_then_years_without_crowding_labels(changes
     assert [t for t in years.iter(f"{SVG}text") if t.get("class") == "tl-month"] == []
 
 
+# Pixels a character of the axis labels takes in Chromium's sans-serif ("2026" in 12 px bold: 33.4)
+LABEL_CHAR_PX = {"tl-year-label": 8.5, "tl-month": 6.2}
+
+
+def test_axis_labels_stay_inside_the_viewbox_whatever_month_the_axis_ends(changes):
+    """An axis ending on a new year ("2026" at its last tick) once had that label cut at the SVG's
+    right edge ("202"): every label fits, whatever month the axis ends, and none overlaps another."""
+    lane = timeline.Lane("Terms of Service", [timeline.marker(c, href(c)) for c in changes])
+    for months in range(14, 110):  # the changes end in February 2025: ticks by month, quarter, then year
+        end = datetime(2024 + months // 12, months % 12 + 1, 15, tzinfo=UTC)
+        svg = drawn([lane], end=end)
+        right = float(svg.get("viewBox").split()[2])
+        years = []
+        for label in svg.iter(f"{SVG}text"):
+            per_char = LABEL_CHAR_PX.get(label.get("class", ""))
+            if per_char is None:
+                continue
+            width, x = len(label.text) * per_char, float(label.get("x"))
+            left = x - width if label.get("text-anchor") == "end" else x
+            assert left >= 0 and left + width <= right, (f"{end:%b %Y}", label.text, left, width)
+            if label.get("class") == "tl-year-label":
+                years.append((left, left + width))
+        assert all(a_end < b_start for (_, a_end), (b_start, _) in zip(years, years[1:], strict=False)), end
+    new_year = drawn([lane], end=datetime(2025, 12, 18, tzinfo=UTC))  # the axis ends on 1 January 2026
+    assert [t.text for t in new_year.iter(f"{SVG}text") if t.get("class") == "tl-year-label"][-1] == "2026"
+
+
 def test_markers_lie_left_to_right_in_time(changes):
     lane = timeline.Lane("Terms of Service", [timeline.marker(c, href(c)) for c in changes])
     xs = {a.get("href"): float(a.find(f"{SVG}circle").get("cx")) for a in marks(drawn([lane]))}

@@ -123,8 +123,9 @@ def items(
     record_key: str | None = None,
     current: bool = True,
 ) -> list[Item]:
-    """The read model's items for ``version`` (and its change record, when there is one); with
-    ``current``, also the document's profile and provision rows (the version is its latest)."""
+    """The read model's items for ``version`` (and its change record, when there is one), its
+    provision marks; with ``current``, also the document's profile and provision rows (the
+    version is its latest)."""
     pk = doc_pk(version.platform, version.document)
     stamp = stamp_of(version.key)
     out: list[Item] = [(pk, f"v#{stamp}", version_data(version, len(text), record))]
@@ -134,9 +135,10 @@ def items(
         if record["alert"]:
             sk = f"{stamp}#{version.platform}/{version.document}"
             out += [(feed, sk, change) for feed in feed_keys(change)]
+    marked = profile(text)
+    out.append((pk, f"m#{stamp}", {"stamp": stamp, "marks": marked["marks"]}))
     if not current:
         return out
-    marked = profile(text)
     head = {
         "platform": version.platform,
         "platform_name": platform_name,

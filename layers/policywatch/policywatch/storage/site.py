@@ -7,6 +7,7 @@ small items shaped for the reads the site makes, each answered by one Query:
     pk                           sk                        item
     doc#{platform}/{document}    v#{stamp}                 a version (hashes, fetch time, size)
     doc#{platform}/{document}    c#{stamp}                 a change of any kind (its summary, not its passages)
+    doc#{platform}/{document}    m#{stamp}                 which passages of that version carry which provision categories
     doc#{platform}/{document}    profile                   the current version's provisions: passages per category
     feed#all                     {stamp}#{platform}/{document}    every alerting change (newest first)
     feed#platform#{platform}     ...                       the same, per platform
@@ -139,6 +140,24 @@ class SiteIndex:
             if limit is not None and len(found) >= limit:
                 return found, Cursor.encode(last) if last is not None else None
         return found, None
+
+    def around(self, pk: str, sk: str, prefix: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The items just before and just after ``sk`` among those of ``pk`` starting with ``prefix``
+        (a version's neighbours): two Queries of at most two items each."""
+        client = aws.client("dynamodb")
+
+        def beside(low: str, high: str, forward: bool) -> dict[str, Any] | None:
+            answer = client.query(
+                TableName=self.table_name,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+                ExpressionAttributeValues={":pk": {"S": pk}, ":low": {"S": low}, ":high": {"S": high}},
+                ScanIndexForward=forward,
+                Limit=2,
+            )
+            found = [item for item in answer.get("Items", []) if item["sk"]["S"] != sk]
+            return json.loads(found[0]["data"]["S"]) if found else None
+
+        return beside(prefix, sk, False), beside(sk, prefix + "\uffff", True)
 
     def _pages(
         self, pk: str, prefix: str, newest_first: bool, limit: int | None, start: dict[str, Any] | None

@@ -7,8 +7,10 @@ a page are ours. Policy text is also shown without control or invisible characte
 
 ``change_view`` turns a change record (recorded, or computed by the compare page) into what the
 change page shows: every substantive passage with its word-level changes, the other passages
-grouped by what changed in them (for a link, which link and from what target to what target),
-the provisions with their quotes, and the evidence.
+grouped by what changed in them (for a link, which link and from what target to what target;
+for a heading renumbered, that it was), the provisions with their quotes, and the evidence. A
+passage the record keeps only the first 600 characters of (``analysis.diff.quote``) says so and
+links to the archived version that has it whole.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from policywatch.analysis.blocks import parse
+from policywatch.analysis.diff import MAX_QUOTE_CHARS
 from policywatch.messages.render import one_line
 from policywatch.text.plain import plain
 from policywatch.text.wordchanges import quote_delta
@@ -48,6 +52,15 @@ MINOR_CLASSES = {
     "chrome": "Page chrome (menus, footers, banners, widgets)",
     "unbundled": "Passages of documents the page no longer carries",
 }
+RENUMBERED = "Renumbered or reformatted (no other words changed)"  # the formatting group, when a number changed
+# A document's fetch health as a page says it (``health_status``).
+HEALTH_WORDS = {
+    "ok": "OK",
+    "failing": "Failing",
+    "waiting": "Waiting for a first fetch",
+    "archived": "History archived; no fetch by this stack yet",
+    "retired": "No longer watched",
+}
 KIND_LABELS = {
     "substantive": "Substantive",
     "cosmetic": "Cosmetic",
@@ -63,6 +76,10 @@ _LINK = re.compile(
 )
 _IMAGE_IN_TEXT = re.compile(r"!\[[^\[\]]*+\]\((?P<src>[^()\s]*+)[^()]*+\)")
 LINKS_READ_CHARS = 20_000  # of a passage (the record keeps 600 of each)
+_NUMBER = re.compile(r"\d+")
+_OPEN_MARKUP = re.compile(r"<[/a-zA-Z][^<>]*$|!?\[[^\[\]]*\]\([^()]*$|!\[[^\[\]]*$")  # a tag, target or image cut open
+_SPACE_IN_PUNCTUATION = re.compile(r"\s+(?=[.,;:!?)\]])|(?<=[(\[])\s+")  # "article ." where a link's hint was
+FRAGMENT_WORDS = 8  # a shortened passage's link opens its version at the passage's first words
 
 
 @cache
@@ -77,7 +94,8 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(day=day, moment=moment, text=text, markdown=markdown, size=size, kind=kind_label)
-    env.globals.update(site_name=SITE_NAME, minor_classes=MINOR_CLASSES)
+    env.filters.update(health=health_words, health_status=health_status)
+    env.globals.update(site_name=SITE_NAME, minor_classes=MINOR_CLASSES, quote_chars=MAX_QUOTE_CHARS)
     return env
 
 
@@ -157,13 +175,36 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.capitalize())
 
 
+def health_status(doc: dict[str, Any]) -> str:
+    """A document's fetch health as the site tells it: ``archived`` when it has archived versions
+    (its history, from the archive) but this stack has recorded no fetch of it yet."""
+    status = str((doc.get("health") or {}).get("status", "waiting"))
+    return "archived" if status == "waiting" and doc.get("versions") else status
+
+
+def health_words(doc: dict[str, Any]) -> str:
+    status = health_status(doc)
+    return HEALTH_WORDS.get(status, status.capitalize())
+
+
+def platform_health(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A platform's documents grouped by their health, the worst first: ``status``, ``words``, ``documents`` (types)."""
+    order = ("failing", "waiting", "archived", "ok", "retired")
+    groups: dict[str, list[str]] = {}
+    for doc in documents:
+        groups.setdefault(health_status(doc), []).append(doc["document_type"])
+    ranked = sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    return [{"status": s, "words": HEALTH_WORDS.get(s, s.capitalize()), "documents": d} for s, d in ranked]
+
+
 # -- a change as its page shows it --
 
 
 def change_view(record: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
     """What the change page shows of ``record``: passages, grouped minor passages, provisions, evidence."""
     blocks = record.get("blocks", [])
-    substantive = [_passage(block, labels) for block in blocks if block.get("class") == "text"]
+    whole = _versions(record)
+    substantive = [_passage(block, labels, whole) for block in blocks if block.get("class") == "text"]
     groups: dict[str, list[dict[str, Any]]] = {}
     for block in blocks:
         if block.get("class") != "text":
@@ -173,21 +214,90 @@ def change_view(record: dict[str, Any], labels: dict[str, str]) -> dict[str, Any
     for cls in [*MINOR_CLASSES, *sorted(set(groups) - set(MINOR_CLASSES))]:
         if cls not in groups:
             continue
-        shown = [_minor(block) for block in groups[cls][:MINOR_SHOWN]]
+        shown = [_minor(block, whole) for block in groups[cls][:MINOR_SHOWN]]
         total = max(counts.get(cls, 0), len(groups[cls]))
-        minor.append({"cls": cls, "title": MINOR_CLASSES.get(cls, cls), "passages": shown, "total": total})
+        title = RENUMBERED if any(p["renumbered"] for p in shown) else MINOR_CLASSES.get(cls, cls)
+        minor.append({"cls": cls, "title": title, "passages": shown, "total": total})
     return {
         "substantive": substantive,
         "substantive_total": sum((record.get("counts") or {}).values()),
         "minor": minor,
-        "provisions": [_provision(provision) for provision in record.get("provisions", [])],
+        "provisions": [_provision(provision, whole) for provision in record.get("provisions", [])],
         "limits": record.get("limits", []),
     }
 
 
-def _passage(block: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
-    before, after = plain(block.get("before", "")), plain(block.get("after", ""))
-    delta = block.get("delta") or (quote_delta(before, after) if before and after else [])
+def _versions(record: dict[str, Any]) -> dict[str, str]:
+    """The readable pages of the change's two versions, "before" and "after": where a passage is whole."""
+    found = {}
+    for side, which in (("before", "previous"), ("after", "current")):
+        key = ((record.get("evidence") or {}).get(which) or {}).get("key", "")
+        if key.startswith("versions/") and key.endswith(".md"):
+            path, stamp = key.removeprefix("versions/").removesuffix(".md").rsplit("/", 1)
+            found[side] = f"/documents/{path}/versions/{stamp}"
+    return found
+
+
+def _sides(raw: dict[str, Any], whole: dict[str, str]) -> tuple[str, str, dict[str, str]]:
+    """A passage's two sides as plain text, and ``shortened``: for each side the record cut at
+    ``MAX_QUOTE_CHARS`` (it ends "…" there), the address of its version, opened at the passage's
+    first words (a text fragment). A cut side ends at its last whole word, then "…"."""
+    shown: dict[str, str] = {}
+    shortened: dict[str, str] = {}
+    for side in ("before", "after"):
+        text = raw.get(side) or ""
+        if len(text) < MAX_QUOTE_CHARS or not text.endswith("\u2026"):
+            shown[side] = plain(text)
+            continue
+        words = plain(_cut_back(text)).split()
+        shown[side] = " ".join([*words, "\u2026"])
+        if side in whole:
+            start = quote(" ".join(words[:FRAGMENT_WORDS]), safe="").replace("-", "%2D")
+            shortened[side] = whole[side] + (f"#:~:text={start}" if words else "")
+    return shown["before"], shown["after"], shortened
+
+
+def _cut_back(markdown: str) -> str:
+    """A Markdown passage cut at a letter, back to its last whole word and without the markup
+    the cut left open (a tag, a link's target, a link's or an image's "[")."""
+    text = markdown.removesuffix("\u2026")
+    opened = _OPEN_MARKUP.search(text)
+    if opened and opened[0].startswith(("<", "!")):  # a tag or an image: what precedes it ends a word
+        return text[: opened.start()]
+    if opened:  # a link whose target was cut: its words, whole
+        return text[: opened.start()] + opened[0][1:].split("](")[0]
+    bracket = text.rfind("[")
+    if bracket > text.rfind("]"):  # a link's text, cut: its words without the bracket
+        text = text[:bracket] + text[bracket + 1 :]
+    return text.rsplit(None, 1)[0] if text[-1:].isalnum() and " " in text.strip() else text
+
+
+def _word_changes(before: str, after: str, shortened: dict[str, str]) -> list[dict[str, str]]:
+    """The word-level changes of two plain texts. When both were cut, each at its own length, the
+    words one has past where the other ends are not a change: the runs stop at the last shared word."""
+    delta = quote_delta(before, after) if before and after else []
+    if len(shortened) == 2 and delta and delta[-1]["op"] == "equal" and delta[-1]["text"].endswith("\u2026"):
+        last = delta.pop()
+        while delta and delta[-1]["op"] != "equal":
+            delta.pop()
+        delta.append(last)
+    return delta
+
+
+def _reads(text: str) -> str:
+    """A plain text as a reader reads it: single-spaced, no space before a stop or after a bracket."""
+    return _SPACE_IN_PUNCTUATION.sub("", " ".join(text.split()))
+
+
+def _renumbered(before: str, after: str) -> bool:
+    """Whether two plain texts differ only in their numbers: a heading or an item renumbered."""
+    return before != after and _NUMBER.sub("#", before) == _NUMBER.sub("#", after)
+
+
+def _passage(block: dict[str, Any], labels: dict[str, str], whole: dict[str, str]) -> dict[str, Any]:
+    before, after, shortened = _sides(block, whole)
+    own = block.get("delta")  # the record's word changes, made from the whole passage: nothing cut in them
+    delta = own or _word_changes(before, after, shortened)
     return {
         "op": block.get("op", "modified"),
         "heading": block.get("heading", ""),
@@ -195,6 +305,7 @@ def _passage(block: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
         "before": before,
         "after": after,
         "delta": delta,
+        "shortened": {} if own else shortened,
         "severity": block.get("severity", ""),
         "direction": block.get("direction", ""),
         "categories": [labels.get(category, category) for category in block.get("categories", [])],
@@ -202,25 +313,37 @@ def _passage(block: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _minor(block: dict[str, Any]) -> dict[str, Any]:
-    """A non-substantive passage and exactly what changed in it."""
+def _minor(block: dict[str, Any], whole: dict[str, str]) -> dict[str, Any]:
+    """A non-substantive passage and exactly what changed in it.
+
+    A reformatted one is shown as the other passages are, in plain text (its Markdown only on
+    request): ``same_text`` when the reader reads the same words, ``renumbered`` when only a
+    number differs (a section renumbered).
+    """
     raw_before, raw_after = block.get("before", ""), block.get("after", "")
-    before, after = plain(raw_before), plain(raw_after)
+    before, after, shortened = _sides(block, whole)
+    modified = block.get("op", "modified") == "modified"
+    if block.get("class") == "formatting" and modified:
+        before, after = _reads(before), _reads(after)
+    renumbered = block.get("class") == "formatting" and modified and _renumbered(before, after)
+    delta = _word_changes(before, after, shortened) if modified and before != after else []
     view: dict[str, Any] = {
-        "op": block.get("op", "modified"),
+        "op": "renumbered" if renumbered else block.get("op", "modified"),
+        "renumbered": renumbered,
+        # the words read the same (case and a cut aside): the page shows them once
+        "same_text": modified and (before == after or bool(delta) and all(run["op"] == "equal" for run in delta)),
         "heading": block.get("heading", ""),
         "moved_from": block.get("moved_from", ""),
         "before": before,
         "after": after,
         "raw_before": raw_before,
         "raw_after": raw_after,
-        "delta": [],
+        "delta": delta,
         "links": [],
+        "shortened": shortened,
     }
-    if block.get("class") in ("link", "unbundled", "chrome", "navigation") and view["op"] == "modified":
+    if block.get("class") in ("link", "unbundled", "chrome", "navigation") and modified:
         view["links"] = link_changes(raw_before, raw_after)
-    if view["op"] == "modified" and before != after and before and after:
-        view["delta"] = quote_delta(before, after)
     return view
 
 
@@ -263,12 +386,13 @@ def _links(markdown: str) -> list[tuple[str, str | None]]:
     return found
 
 
-def _provision(provision: dict[str, Any]) -> dict[str, Any]:
+def _provision(provision: dict[str, Any], whole: dict[str, str]) -> dict[str, Any]:
     quotes = []
-    for quote in provision.get("quotes", []):
-        before, after = plain(quote.get("before", "")), plain(quote.get("after", ""))
-        delta = quote_delta(before, after) if before and after else []
-        quotes.append({"heading": quote.get("heading", ""), "before": before, "after": after, "delta": delta})
+    for said in provision.get("quotes", []):
+        before, after, shortened = _sides(said, whole)
+        delta = _word_changes(before, after, shortened)
+        heading = said.get("heading", "")
+        quotes.append({"heading": heading, "before": before, "after": after, "delta": delta, "shortened": shortened})
     return {
         "id": provision["id"],
         "label": provision.get("label", provision["id"]),

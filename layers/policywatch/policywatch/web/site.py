@@ -133,7 +133,7 @@ class Site:
             return None
         versions = [item for item in items if "key" in item and "change" in item]
         changes = [item for item in items if "change_id" in item]
-        profile = next((item for item in items if "marks" in item), None)
+        profile = next((item for item in items if "marks" in item and "quotes" in item), None)
         if entry is None:
             first = changes[0] if changes else {}
             entry = {
@@ -146,6 +146,26 @@ class Site:
             }
         name = self._platform_name(platform_id)
         return {**entry, "platform_name": name, "versions": versions, "changes": changes, "profile": profile}
+
+    def version(self, platform_id: str, document_id: str, stamp: str) -> dict[str, Any] | None:
+        """One archived version, its neighbours and its provision marks, without the document's
+        whole history: a version page reads the same few items however many versions there are."""
+        pk = doc_pk(platform_id, document_id)
+        version = self.index.get(pk, f"v#{stamp}")
+        if version is None:
+            return None
+        older, newer = self.index.around(pk, f"v#{stamp}", "v#")
+        marks = self.index.get(pk, f"m#{stamp}")
+        name = self._platform_name(platform_id)
+        entry = self._catalog_entry(platform_id, document_id) or {"platform": platform_id, "document": document_id}
+        document_type = entry.get("document_type") or document_id.replace("-", " ").title()
+        return {
+            "doc": {**entry, "platform_name": name, "document_type": document_type},
+            "version": version,
+            "older": older,
+            "newer": newer,
+            "marks": marks["marks"] if marks is not None else None,  # None: a version indexed before marks were
+        }
 
     def _catalog_entry(self, platform_id: str, document_id: str) -> dict[str, Any] | None:
         for platform in self.catalog().platforms:

@@ -25,7 +25,13 @@ from policywatch.web.render import when
 
 WIDTH = 960  # the viewBox's width; CSS scales it (and scrolls it sideways on a narrow screen)
 LABEL_WIDTH = 190  # the lane labels on the left
-RIGHT_MARGIN = 24
+YEAR_CHAR_WIDTH = 9.0  # one digit of the 12 px bold year labels, generously (Chromium's DejaVu: 8.4)
+MONTH_CHAR_WIDTH = 6.5  # one letter of the 10 px month labels, generously
+YEAR_OFFSET, MONTH_OFFSET = 3, 2  # an axis label starts this far right of its tick
+EDGE = 2  # no label comes closer than this to the viewBox's sides
+# Room right of the axis's end for a year label starting at its last tick ("2026" when the
+# axis ends on a new year): the label always fits inside the viewBox, never cut at its edge.
+RIGHT_MARGIN = YEAR_OFFSET + round(4 * YEAR_CHAR_WIDTH) + EDGE + 3
 AXIS_HEIGHT = 44
 LANE_HEIGHT = 56
 EMPTY_LANE_HEIGHT = 30  # a lane without a change: its label and a note
@@ -197,24 +203,47 @@ def _span(moments: list[datetime], start: datetime | None, end: datetime | None)
 
 
 def _axis(scale: _Scale, height: int) -> list[str]:
-    """Month ticks (every month, every quarter or every year as the span allows) and year labels."""
+    """Month ticks (every month, every quarter or every year as the span allows) and year labels.
+
+    Every label lies inside the viewBox: one that would pass its right edge ends at its tick
+    instead, and a year label that would run into the previous one is left out (its line stays).
+    """
     months = scale.months()
     step = 1 if len(months) <= 18 else 3 if len(months) <= 60 else 12
     bottom = height - BOTTOM_MARGIN
     out = ['<g class="tl-axis" aria-hidden="true">', f'<line x1="{scale.left}" y1="30" x2="{scale.right}" y2="30"/>']
     january = next((scale.x(m) for m in months if m.month == 1), None)
+    year_end = float("-inf")  # where the last year label drawn ends
     for moment in months:
         x = scale.x(moment)
         crowded = moment == months[0] and january is not None and 0 < january - x < 44  # its year's label and the next
         if moment.month == 1 or (moment == months[0] and not crowded):
             out.append(f'<line class="tl-year" x1="{x}" y1="10" x2="{x}" y2="{bottom}"/>')
-            out.append(f'<text class="tl-year-label" x="{x + 3}" y="14">{moment.year}</text>')
+            label = _axis_label("tl-year-label", x, 14, str(moment.year), YEAR_CHAR_WIDTH, YEAR_OFFSET)
+            if label[0] > year_end + 6:
+                out.append(label[2])
+                year_end = label[1]
         if (moment.month - 1) % step == 0:
             out.append(f'<line x1="{x}" y1="26" x2="{x}" y2="34"/>')
             if step < 12:
-                out.append(f'<text class="tl-month" x="{x + 2}" y="44">{_MONTHS[moment.month - 1]}</text>')
+                month = _MONTHS[moment.month - 1]
+                out.append(_axis_label("tl-month", x, 44, month, MONTH_CHAR_WIDTH, MONTH_OFFSET)[2])
     out.append("</g>")
     return out
+
+
+def _axis_label(cls: str, x: float, y: int, text: str, char_width: float, offset: int) -> tuple[float, float, str]:
+    """An axis label for the tick at ``x``: (its left end, its right end, its markup).
+
+    It starts ``offset`` right of the tick; if it would pass the viewBox's right edge, it ends
+    ``offset`` left of the tick instead (``text-anchor="end"``).
+    """
+    width = len(text) * char_width
+    if x + offset + width <= WIDTH - EDGE:
+        return x + offset, x + offset + width, f'<text class="{cls}" x="{round(x + offset, 1)}" y="{y}">{text}</text>'
+    end = min(x - offset, WIDTH - EDGE)
+    markup = f'<text class="{cls}" x="{round(end, 1)}" y="{y}" text-anchor="end">{text}</text>'
+    return end - width, end, markup
 
 
 # -- lanes and markers --

@@ -32,7 +32,7 @@ from policywatch.analysis.site import profile
 from policywatch.storage.site import SEVERITIES, CursorError
 from policywatch.web import pages, timeline
 from policywatch.web.pages import ARCHIVED_CACHE, PAGE_CACHE, PRIVATE, PageResponse, bad_request, message, not_found
-from policywatch.web.render import change_view, page, static, text_view, when
+from policywatch.web.render import change_view, page, platform_health, static, text_view, when
 from policywatch.web.request import Request
 from policywatch.web.site import Site
 
@@ -158,6 +158,7 @@ def platform_page(site: Site, request: Request, platform: str) -> PageResponse:
         title=f"{entry['name']}: policies and governance timeline",
         platform=entry,
         documents=documents,
+        health=platform_health(documents),
         timeline=svg,
         changes=changes,
         legend=timeline.legend(changes, codes, labels),
@@ -265,24 +266,19 @@ def document_page(site: Site, request: Request, platform: str, document: str) ->
 
 
 def version_page(site: Site, request: Request, platform: str, document: str, stamp: str) -> PageResponse:
-    doc = site.document(platform, document)
-    stamps = [version["stamp"] for version in doc["versions"]] if doc else []
-    if doc is None or stamp not in stamps:
+    found = site.version(platform, document, stamp)
+    text = site.version_text(platform, document, stamp) if found else None
+    if found is None or text is None:
         return not_found("version")
-    text = site.version_text(platform, document, stamp)
-    if text is None:
-        return not_found("version")
-    index = stamps.index(stamp)
-    shown = doc["profile"]
-    marks = shown["marks"] if shown and shown["stamp"] == stamp else profile(text)["marks"]
-    newer = doc["versions"][index + 1] if index + 1 < len(stamps) else None
+    marks = found["marks"] if found["marks"] is not None else profile(text)["marks"]
+    newer = found["newer"]
     return page(
         "version.html",
         cache=ARCHIVED_CACHE if newer else PAGE_CACHE,  # a version with a successor never changes again
-        title=f"{doc['platform_name']} {doc['document_type']} as archived on {_day(stamp)}",
-        doc=doc,
-        version=doc["versions"][index],
-        older=doc["versions"][index - 1] if index else None,
+        title=f"{found['doc']['platform_name']} {found['doc']['document_type']} as archived on {_day(stamp)}",
+        doc=found["doc"],
+        version=found["version"],
+        older=found["older"],
         newer=newer,
         **text_view(text, marks, _labels(site)),
         feed=f"/feeds/documents/{platform}/{document}.atom",
