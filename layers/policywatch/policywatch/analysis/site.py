@@ -16,7 +16,7 @@ from typing import Any
 from policywatch.analysis.blocks import parse
 from policywatch.analysis.provisions import taxonomy
 from policywatch.storage.archive import Archive, VersionRef, parse_key
-from policywatch.storage.site import SiteIndex, doc_pk, feed_keys
+from policywatch.storage.site import SiteIndex, doc_pk, feed_keys, marks_pk
 
 FEED_PASSAGES = 8  # changed passages a feed entry carries (the change page has all of them)
 QUOTES_PER_CATEGORY = 3
@@ -131,12 +131,14 @@ def items(
     out: list[Item] = [(pk, f"v#{stamp}", version_data(version, len(text), record))]
     if record is not None and record_key is not None:
         change = change_data(record, record_key)
-        out.append((pk, f"c#{stamp}", change))
+        # The document's list of changes reads every one of them: its items leave the passages
+        # to the feeds (a document with 200 changes is 200 small items, not 2 MB).
+        out.append((pk, f"c#{stamp}", {k: v for k, v in change.items() if k != "passages"}))
         if record["alert"]:
             sk = f"{stamp}#{version.platform}/{version.document}"
             out += [(feed, sk, change) for feed in feed_keys(change)]
     marked = profile(text)
-    out.append((pk, f"m#{stamp}", {"stamp": stamp, "marks": marked["marks"]}))
+    out.append((marks_pk(version.platform, version.document), stamp, {"stamp": stamp, "marks": marked["marks"]}))
     if not current:
         return out
     head = {

@@ -6,14 +6,15 @@ small items shaped for the reads the site makes, each answered by one Query:
 
     pk                           sk                        item
     doc#{platform}/{document}    v#{stamp}                 a version (hashes, fetch time, size)
-    doc#{platform}/{document}    c#{stamp}                 a change of any kind (its summary, not its passages)
-    doc#{platform}/{document}    m#{stamp}                 which passages of that version carry which provision categories
+    doc#{platform}/{document}    c#{stamp}                 a change of any kind (its summary; the feeds' copies add passages)
     doc#{platform}/{document}    profile                   the current version's provisions: passages per category
     feed#all                     {stamp}#{platform}/{document}    every alerting change (newest first)
     feed#platform#{platform}     ...                       the same, per platform
+    feed#document#{p}/{d}        ...                       per document
     feed#category#{category}     ...                       per provision category
     feed#min#{severity}          ...                       at least this severity (low, medium, high)
     provision#{category}         {platform}/{document}     what each document's current version says of it
+    marks#{platform}/{document}  {stamp}                   which passages of that version carry which categories
 
 Items are written whole and never updated in place (a version's items are the same however
 often it is processed), so two diffs at once cannot interleave into a wrong item; the profile
@@ -41,9 +42,18 @@ def doc_pk(platform: str, document: str) -> str:
     return f"doc#{platform}/{document}"
 
 
+def marks_pk(platform: str, document: str) -> str:
+    """A document's provision marks, one item per version (apart: a document page never reads them)."""
+    return f"marks#{platform}/{document}"
+
+
 def feed_keys(change: dict[str, Any]) -> list[str]:
     """The feed partitions an alerting change is listed in."""
-    keys = ["feed#all", f"feed#platform#{change['platform']}"]
+    keys = [
+        "feed#all",
+        f"feed#platform#{change['platform']}",
+        f"feed#document#{change['platform']}/{change['document']}",
+    ]
     keys += [f"feed#category#{category}" for category in change.get("categories", [])]
     rank = SEVERITIES.index(change["severity"]) if change.get("severity") in SEVERITIES else -1
     keys += [f"feed#min#{severity}" for severity in SEVERITIES[: rank + 1]]

@@ -134,10 +134,10 @@ def _platform_feed(site: Site, platform_id: str) -> Feed | None:
 
 
 def _document_feed(site: Site, platform_id: str, document_id: str) -> Feed | None:
-    document = site.document(platform_id, document_id)
-    if document is None:
+    alerting, _ = site.changes(platform=platform_id, document=document_id, limit=ENTRIES)
+    if not alerting and site.document(platform_id, document_id) is None:
         return None
-    alerting = [change for change in reversed(document["changes"]) if change["alert"]][:ENTRIES]
+    document = site.entry(platform_id, document_id)
     title = f"{document['platform_name']} {document['document_type']}"
     return Feed(
         f"feeds/documents/{platform_id}/{document_id}",

@@ -30,7 +30,7 @@ from policywatch.fetch.sweep import current_catalog
 from policywatch.storage.archive import Archive
 from policywatch.storage.documents import DocumentStates
 from policywatch.storage.errors import StorageError
-from policywatch.storage.site import SEVERITIES, SiteIndex, doc_pk
+from policywatch.storage.site import SEVERITIES, SiteIndex, doc_pk, marks_pk
 
 logger = Logger(child=True)
 
@@ -133,7 +133,7 @@ class Site:
             return None
         versions = [item for item in items if "key" in item and "change" in item]
         changes = [item for item in items if "change_id" in item]
-        profile = next((item for item in items if "marks" in item and "quotes" in item), None)
+        profile = next((item for item in items if "marks" in item), None)
         if entry is None:
             first = changes[0] if changes else {}
             entry = {
@@ -147,6 +147,12 @@ class Site:
         name = self._platform_name(platform_id)
         return {**entry, "platform_name": name, "versions": versions, "changes": changes, "profile": profile}
 
+    def entry(self, platform_id: str, document_id: str) -> dict[str, Any]:
+        """A document as the catalog names it (its platform's name, its type), without its history."""
+        entry = self._catalog_entry(platform_id, document_id) or {"platform": platform_id, "document": document_id}
+        document_type = entry.get("document_type") or document_id.replace("-", " ").title()
+        return {**entry, "platform_name": self._platform_name(platform_id), "document_type": document_type}
+
     def version(self, platform_id: str, document_id: str, stamp: str) -> dict[str, Any] | None:
         """One archived version, its neighbours and its provision marks, without the document's
         whole history: a version page reads the same few items however many versions there are."""
@@ -155,17 +161,24 @@ class Site:
         if version is None:
             return None
         older, newer = self.index.around(pk, f"v#{stamp}", "v#")
-        marks = self.index.get(pk, f"m#{stamp}")
-        name = self._platform_name(platform_id)
-        entry = self._catalog_entry(platform_id, document_id) or {"platform": platform_id, "document": document_id}
-        document_type = entry.get("document_type") or document_id.replace("-", " ").title()
+        marks = self.index.get(marks_pk(platform_id, document_id), stamp)
         return {
-            "doc": {**entry, "platform_name": name, "document_type": document_type},
+            "doc": self.entry(platform_id, document_id),
             "version": version,
             "older": older,
             "newer": newer,
             "marks": marks["marks"] if marks is not None else None,  # None: a version indexed before marks were
         }
+
+    def version_item(self, platform_id: str, document_id: str, stamp: str) -> dict[str, Any] | None:
+        """One version's item alone (hashes, fetch time, size): one GetItem."""
+        return self.index.get(doc_pk(platform_id, document_id), f"v#{stamp}")
+
+    def change_neighbours(
+        self, platform_id: str, document_id: str, stamp: str
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The document's recorded changes just before and after the one at ``stamp``."""
+        return self.index.around(doc_pk(platform_id, document_id), f"c#{stamp}", "c#")
 
     def _catalog_entry(self, platform_id: str, document_id: str) -> dict[str, Any] | None:
         for platform in self.catalog().platforms:
@@ -184,6 +197,7 @@ class Site:
         self,
         *,
         platform: str | None = None,
+        document: str | None = None,
         category: str | None = None,
         min_severity: str | None = None,
         document_type: str | None = None,
@@ -192,10 +206,12 @@ class Site:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Alerting changes, newest first, matching every filter given; and the next page's cursor.
 
-        The feed partition read is the most selective the filters name (a platform, then a
-        category, then a severity); the other filters are applied to what it holds.
+        The feed partition read is the most selective the filters name (a document, a platform,
+        then a category, then a severity); the other filters are applied to what it holds.
         """
-        if platform:
+        if platform and document:
+            pk = f"feed#document#{platform}/{document}"
+        elif platform:
             pk = f"feed#platform#{platform}"
         elif category:
             pk = f"feed#category#{category}"

@@ -291,11 +291,12 @@ def compare_page(site: Site, request: Request, platform: str, document: str) -> 
         return bad_request("from and to must each be a version's stamp, such as 2025-08-29T003202.000Z")
     if old_stamp == new_stamp:
         return bad_request("from and to are the same version: choose two")
-    doc = site.document(platform, document)
-    versions = {version["stamp"]: version for version in doc["versions"]} if doc else {}
-    if doc is None or old_stamp not in versions or new_stamp not in versions:
-        return not_found("version")
     old_stamp, new_stamp = sorted((old_stamp, new_stamp))  # the older first, whichever way they came
+    old_version = site.version_item(platform, document, old_stamp)
+    new_version = site.version(platform, document, new_stamp)  # with its predecessor: is the pair recorded?
+    if old_version is None or new_version is None:
+        return not_found("version")
+    doc = new_version["doc"]
     old_text = site.version_text(platform, document, old_stamp)
     new_text = site.version_text(platform, document, new_stamp)
     if old_text is None or new_text is None:
@@ -306,10 +307,9 @@ def compare_page(site: Site, request: Request, platform: str, document: str) -> 
         "platform_name": doc["platform_name"],
         "document": document,
         "document_type": doc["document_type"],
-        "evidence": {"previous": versions[old_stamp], "current": versions[new_stamp]},
+        "evidence": {"previous": old_version, "current": new_version["version"]},
     }
-    stamps = list(versions)
-    consecutive = stamps.index(new_stamp) == stamps.index(old_stamp) + 1
+    consecutive = (new_version["older"] or {}).get("stamp") == old_stamp
     title = f"{doc['platform_name']} {doc['document_type']}: {_day(old_stamp)} compared with {_day(new_stamp)}"
     return page(
         "change.html",
@@ -340,12 +340,7 @@ def change_page(
     record = site.change(platform, document, stamp)
     if record is None:
         return not_found("change")
-    doc = site.document(platform, document)
-    stamps = [change["stamp"] for change in doc["changes"]] if doc else []
-    index = stamps.index(stamp) if stamp in stamps else None
-    changes = doc["changes"] if doc else []
-    older = changes[index - 1] if index else None
-    newer = changes[index + 1] if index is not None and index + 1 < len(changes) else None
+    older, newer = site.change_neighbours(platform, document, stamp)
     view = change_view(record, _labels(site))
     if pro:
         for provision in view["provisions"]:
@@ -358,7 +353,6 @@ def change_page(
         heading=what,
         c={**record, "stamp": stamp},
         view=view,
-        doc=doc,
         compare=None,
         older=older,
         newer=newer,
