@@ -31,7 +31,7 @@ from policywatch.storage.documents import DocumentState, DocumentStates
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.topics import Topic
 from policywatch.web import views
-from policywatch.web.pages import ARCHIVED_CACHE, PAGE_CACHE, PRIVATE, STATIC_CACHE
+from policywatch.web.pages import ARCHIVED_CACHE, COMPARE_CACHE, PAGE_CACHE, PRIVATE, STATIC_CACHE
 from policywatch.web.site import Site
 from tests.helpers.aws import BUCKET, REGION
 from tests.helpers.notify import subscribe
@@ -178,6 +178,9 @@ def test_pages_are_cached_as_their_content_allows(histories, context):
     version = "/documents/midjourney/terms-of-service/versions/"
     assert call(version + older, context)["headers"]["Cache-Control"] == ARCHIVED_CACHE  # it has a successor
     assert call(version + newest, context)["headers"]["Cache-Control"] == PAGE_CACHE  # its "next" is still to come
+    pair = {"from": older, "to": newest}
+    compared = call("/documents/midjourney/terms-of-service/compare", context, pair)
+    assert compared["headers"]["Cache-Control"] == COMPARE_CACHE  # two archived versions: a day at the edge
     css, js = call("/static/site.css", context), call("/static/site.js", context)
     assert css["headers"]["Content-Type"].startswith("text/css") and css["headers"]["Cache-Control"] == STATIC_CACHE
     assert js["headers"]["Content-Type"].startswith("text/javascript") and "tl-status" in js["body"]

@@ -44,6 +44,9 @@ PAGE_CACHE = "public, max-age=60, stale-while-revalidate=300, stale-if-error=864
 FEED_CACHE = "public, max-age=300, stale-while-revalidate=600, stale-if-error=86400"
 API_CACHE = "public, max-age=60, stale-while-revalidate=300"
 ARCHIVED_CACHE = "public, max-age=31536000, immutable"  # an archived version or change never changes
+# Two archived versions compared: the same answer until the diff engine changes (a deploy), so
+# the edge keeps each pair a day; the diff runs once per pair and day, not once per reader.
+COMPARE_CACHE = "public, max-age=86400, stale-while-revalidate=86400"
 STATIC_CACHE = "public, max-age=86400"
 PRIVATE = "private, no-store"  # unsubscribe, Professional pages, errors
 

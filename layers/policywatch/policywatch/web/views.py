@@ -31,7 +31,16 @@ from policywatch.analysis.provisions import regulatory_mapping
 from policywatch.analysis.site import profile
 from policywatch.storage.site import SEVERITIES, CursorError
 from policywatch.web import pages, timeline
-from policywatch.web.pages import ARCHIVED_CACHE, PAGE_CACHE, PRIVATE, PageResponse, bad_request, message, not_found
+from policywatch.web.pages import (
+    ARCHIVED_CACHE,
+    COMPARE_CACHE,
+    PAGE_CACHE,
+    PRIVATE,
+    PageResponse,
+    bad_request,
+    message,
+    not_found,
+)
 from policywatch.web.render import change_view, page, platform_health, static, text_view, when
 from policywatch.web.request import Request
 from policywatch.web.site import Site
@@ -313,6 +322,7 @@ def compare_page(site: Site, request: Request, platform: str, document: str) -> 
     title = f"{doc['platform_name']} {doc['document_type']}: {_day(old_stamp)} compared with {_day(new_stamp)}"
     return page(
         "change.html",
+        cache=COMPARE_CACHE,
         title=title,
         heading=title,
         c=record,
