@@ -1,11 +1,12 @@
 """What the diff stage writes to the site's read model for each version (``storage.site``).
 
 For every version it processes, the diff stage writes the version's item, its change's summary
-(any kind: the timeline shows cosmetic changes too), the change in the feeds when it alerts, and
-the document's **provision profile**: what the version says of each provision category, as up
-to ``QUOTES_PER_CATEGORY`` passages with their headings, and which passages carry which
-categories (the document page marks them). The profile is what the provision comparison shows
-side by side across platforms, kept current by the pipeline.
+(any kind: the timeline shows cosmetic changes too), the change with its ``FEED_PASSAGES`` most
+severe passages in the feeds when it alerts, which passages of the version carry which
+provision categories (its marks: the version and document pages show them), and the
+document's **provision profile**: what the version says of each category, as up to
+``QUOTES_PER_CATEGORY`` passages with their headings. The profile is what the provision
+comparison shows side by side across platforms, kept current by the pipeline.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from policywatch.storage.site import SiteIndex, doc_pk, feed_keys, marks_pk
 
 FEED_PASSAGES = 8  # changed passages a feed entry carries (the change page has all of them)
 QUOTES_PER_CATEGORY = 3
-_RANK = {"none": 0, "low": 1, "medium": 2, "high": 3}
 QUOTE_MAX_CHARS = 600
 PROFILE_MAX_BLOCKS = 4000  # a version far past any policy is profiled on its first passages only
 
 Item = tuple[str, str, dict[str, Any]]
+_RANK = {"none": 0, "low": 1, "medium": 2, "high": 3}
 
 
 def stamp_of(key: str) -> str:
