@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
-
-from devstack.ministack import ROOT, MiniStack
-from devstack.up import PORT, stop_process
+from devstack.ministack import MiniStack
+from devstack.up import EDGE_PORT, LOCAL, PORT, SITE_PORT, stop_process
 
 
 def main() -> None:
-    local = ROOT / ".local"
-    stopped = MiniStack(PORT, local / "ministack").stop()
+    stopped = MiniStack(PORT, LOCAL / "ministack").stop()
     print("MiniStack stopped" if stopped else "MiniStack was not running")
-    pid_file = local / "demo-site.pid"
-    if pid_file.exists():
-        try:
-            os.killpg(int(pid_file.read_text()), signal.SIGTERM)
-            print("demo site stopped")
-        except ProcessLookupError:
-            pass
-        pid_file.unlink()
-    if stop_process(local / "edge.pid"):
+    if stop_process("demo-site", SITE_PORT):
+        print("demo site stopped")
+    if stop_process("edge", EDGE_PORT):
         print("the site's local address stopped")
 
 

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from devstack import demo_site
 from devstack.ministack import ROOT, MiniStack, StackError, build, chromium_path, deploy, port_open, verify_sender
@@ -28,57 +27,48 @@ LOCAL = ROOT / ".local"
 
 def start_demo_site() -> None:
     demo_site.publish(0, only_missing=True)  # a site kept from an earlier run keeps its editions
-    if port_open(SITE_PORT):
-        return
-    log = open(LOCAL / "demo-site.log", "ab")  # noqa: SIM115 - handed to the child
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "devstack.demo_site", "serve", "--port", str(SITE_PORT)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    (LOCAL / "demo-site.pid").write_text(str(process.pid))
-    for _ in range(50):
-        if port_open(SITE_PORT):
-            return
-        time.sleep(0.1)
-    raise StackError(f"the demo site did not start on port {SITE_PORT}; see .local/demo-site.log")
+    if not port_open(SITE_PORT):
+        spawn("demo-site", ["devstack.demo_site", "serve", "--port", str(SITE_PORT)], SITE_PORT, "the demo site")
 
 
 def start_edge(ministack_endpoint: str, distribution: str) -> None:
     """The site's local address, forwarding to the distribution this deploy made (restarted each time)."""
-    stop_process(LOCAL / "edge.pid")
-    log = open(LOCAL / "edge.log", "ab")  # noqa: SIM115 - handed to the child
+    stop_process("edge", EDGE_PORT)
+    args = [
+        "devstack.edge",
+        "--port",
+        str(EDGE_PORT),
+        "--ministack",
+        ministack_endpoint,
+        "--distribution",
+        distribution,
+    ]
+    spawn("edge", args, EDGE_PORT, "the site's local address")
+
+
+def spawn(name: str, module_args: list[str], port: int, what: str) -> None:
+    """``python -m module_args`` in the background, its pid in .local/{name}.pid and its output in
+    .local/{name}.log, once it listens on ``port`` (5 s at most)."""
+    log = open(LOCAL / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
     process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "devstack.edge",
-            "--port",
-            str(EDGE_PORT),
-            "--ministack",
-            ministack_endpoint,
-            "--distribution",
-            distribution,
-        ],
+        [sys.executable, "-m", *module_args],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
-    (LOCAL / "edge.pid").write_text(str(process.pid))
+    (LOCAL / f"{name}.pid").write_text(str(process.pid))
     for _ in range(50):
-        if port_open(EDGE_PORT):
+        if port_open(port):
             return
         time.sleep(0.1)
-    raise StackError(f"the site's local address did not open on port {EDGE_PORT}; see .local/edge.log")
+    raise StackError(f"{what} did not start on port {port}; see .local/{name}.log")
 
 
-def stop_process(pid_file: Path) -> bool:
-    """Stop the process group a pid file names; whether one was running."""
+def stop_process(name: str, port: int) -> bool:
+    """Stop the process group .local/{name}.pid names, and wait until ``port`` is free; whether one ran."""
+    pid_file = LOCAL / f"{name}.pid"
     if not pid_file.exists():
         return False
     try:
@@ -87,8 +77,8 @@ def stop_process(pid_file: Path) -> bool:
     except (ProcessLookupError, ValueError):
         stopped = False
     pid_file.unlink()
-    for _ in range(30):  # until the port is free again
-        if not port_open(EDGE_PORT):
+    for _ in range(30):
+        if not port_open(port):
             break
         time.sleep(0.1)
     return stopped

@@ -14,22 +14,17 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import boto3
 import pytest
-from moto import mock_aws
 from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from devstack.tables import create_tables
 from functions.web import web_handler
 from policywatch.core.events import validate as validate_change_record
-from policywatch.storage import clients as aws
 from policywatch.web import api
 from policywatch.web.pages import API_CACHE, PRIVATE
-from tests.helpers.aws import BUCKET, REGION
 from tests.helpers.paths import EVENTS
-from tests.helpers.site import CHATGPT, CLAUDE, MIDJOURNEY, load_history
+from tests.helpers.site import CHATGPT, CLAUDE, MIDJOURNEY, load_history, site_stack
 
 BASE = "https://policywatch.test"
 SAMPLE = json.loads((EVENTS / "web.json").read_text())
@@ -41,30 +36,11 @@ CLAUDE_CHANGE = "2025-08-29T003202.000Z"  # Claude's training change: the only a
 def histories() -> Iterator[None]:
     """One moto stack for the module, with real histories loaded once (loading is the slow part):
     Claude's first 6 versions, ChatGPT's 20 and Midjourney's first 5."""
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        for name, value in {
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "ARCHIVE_BUCKET": BUCKET,
-            "DOCUMENTS_TABLE": "documents",
-            "SUBSCRIBERS_TABLE": "subscribers",
-            "SITE_TABLE": "site",
-            "PUBLIC_BASE_URL": BASE,
-        }.items():
-            env.setenv(name, value)
-        env.delenv("AWS_ENDPOINT_URL", raising=False)
-        aws.reset()
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        tables = {"DocumentsTable": "documents", "SubscribersTable": "subscribers", "SiteTable": "site"}
-        create_tables(boto3.client("dynamodb", region_name=REGION), {**tables, "DeliveriesTable": "deliveries"})
-        topic = boto3.client("sns", region_name=REGION).create_topic(Name="changes")["TopicArn"]
+    with site_stack(BASE) as topic:
         load_history(CLAUDE, topic, last=6)
         load_history(CHATGPT, topic)
         load_history(MIDJOURNEY, topic, last=5)
         yield
-        aws.reset()
 
 
 # -- calling the function, and checking every answer against the OpenAPI document --

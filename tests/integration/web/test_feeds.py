@@ -15,22 +15,13 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from devstack.tables import create_tables
 from functions.web import web_handler
-from policywatch.analysis.changes import process_version
-from policywatch.storage import clients as aws
-from policywatch.storage.archive import Archive
-from policywatch.storage.site import SiteIndex
-from policywatch.storage.topics import Topic
 from policywatch.web.pages import FEED_CACHE
-from tests.helpers.aws import BUCKET, REGION
 from tests.helpers.corpus import history_version
 from tests.helpers.paths import EVENTS
-from tests.helpers.site import CHATGPT, CLAUDE, MIDJOURNEY, load_history
+from tests.helpers.site import CHATGPT, CLAUDE, MIDJOURNEY, archive_version, load_history, site_stack
 
 A = "{http://www.w3.org/2005/Atom}"
 BASE = "https://policywatch.test"
@@ -44,44 +35,18 @@ def histories() -> Iterator[None]:
     """One moto stack for the module, with real histories loaded once (loading is the slow part):
     Claude's first 6 versions, ChatGPT's 20, Midjourney's first 5, and a Midjourney version that
     adds a passage carrying a ``<script>``."""
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        for name, value in {
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "ARCHIVE_BUCKET": BUCKET,
-            "DOCUMENTS_TABLE": "documents",
-            "SUBSCRIBERS_TABLE": "subscribers",
-            "SITE_TABLE": "site",
-            "PUBLIC_BASE_URL": BASE,
-        }.items():
-            env.setenv(name, value)
-        env.delenv("AWS_ENDPOINT_URL", raising=False)
-        aws.reset()
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        tables = {"DocumentsTable": "documents", "SubscribersTable": "subscribers", "SiteTable": "site"}
-        create_tables(boto3.client("dynamodb", region_name=REGION), {**tables, "DeliveriesTable": "deliveries"})
-        topic = boto3.client("sns", region_name=REGION).create_topic(Name="changes")["TopicArn"]
+    with site_stack(BASE) as topic:
         load_history(CLAUDE, topic, last=6)
         load_history(CHATGPT, topic)
         load_history(MIDJOURNEY, topic, last=5)
         _archive_hostile_version(topic)
         yield
-        aws.reset()
 
 
 def _archive_hostile_version(topic: str) -> None:
-    moment = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     text = history_version(MIDJOURNEY.folder, 5) + f"\n\n## Training\n\n{HOSTILE}\n"
-    metadata = {
-        "source-url": MIDJOURNEY.url,
-        "fetched-at": "2026-11-01T12:00:00Z",
-        "document-type": MIDJOURNEY.document_type,
-        "extractor-version": "2",
-    }
-    key = Archive(BUCKET).put_version("midjourney/terms-of-service", moment, text, metadata)
-    process_version(Archive(BUCKET), key, Topic(topic), now=moment, site=SiteIndex("site"))
+    metadata = {"source-url": MIDJOURNEY.url, "document-type": MIDJOURNEY.document_type, "extractor-version": "2"}
+    archive_version("midjourney/terms-of-service", datetime(2026, 11, 1, 12, 0, tzinfo=UTC), text, metadata, topic)
 
 
 def get(path: str, context, query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> dict:

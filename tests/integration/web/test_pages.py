@@ -16,27 +16,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import boto3
 import pytest
 from bs4 import BeautifulSoup
-from moto import mock_aws
 
-from devstack.tables import create_tables
 from functions.web import web_handler
-from policywatch.analysis.changes import process_version
 from policywatch.core.links import Links
-from policywatch.storage import clients as aws
-from policywatch.storage.archive import Archive
 from policywatch.storage.documents import DocumentState, DocumentStates
-from policywatch.storage.site import SiteIndex
-from policywatch.storage.topics import Topic
 from policywatch.web import views
 from policywatch.web.pages import ARCHIVED_CACHE, COMPARE_CACHE, PAGE_CACHE, PRIVATE, STATIC_CACHE
 from policywatch.web.site import Site
-from tests.helpers.aws import BUCKET, REGION
 from tests.helpers.notify import subscribe
 from tests.helpers.paths import EVENTS
-from tests.helpers.site import CHATGPT, CLAUDE, MIDJOURNEY, load_history
+from tests.helpers.site import CHATGPT, CLAUDE, MIDJOURNEY, archive_version, load_history, site_stack
 
 BASE = "https://policywatch.test"
 SAMPLE = json.loads((EVENTS / "web.json").read_text())
@@ -53,25 +44,7 @@ ATTACK = '<script>alert("pw")</script> <img src=x onerror=alert(1)> [click](java
 def histories() -> Iterator[None]:
     """One moto stack for the module with the histories loaded (loading is the slow part), a
     document whose fetches fail, and a document whose new version carries markup and a script."""
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        for name, value in {
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "ARCHIVE_BUCKET": BUCKET,
-            "DOCUMENTS_TABLE": "documents",
-            "SUBSCRIBERS_TABLE": "subscribers",
-            "SITE_TABLE": "site",
-            "PUBLIC_BASE_URL": BASE,
-        }.items():
-            env.setenv(name, value)
-        env.delenv("AWS_ENDPOINT_URL", raising=False)
-        aws.reset()
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        tables = {"DocumentsTable": "documents", "SubscribersTable": "subscribers", "SiteTable": "site"}
-        create_tables(boto3.client("dynamodb", region_name=REGION), {**tables, "DeliveriesTable": "deliveries"})
-        topic = boto3.client("sns", region_name=REGION).create_topic(Name="changes")["TopicArn"]
+    with site_stack(BASE) as topic:
         load_history(CLAUDE, topic, last=12)
         load_history(CHATGPT, topic)
         load_history(MIDJOURNEY, topic)
@@ -81,25 +54,18 @@ def histories() -> Iterator[None]:
                 "openai/privacy-policy", consecutive_failures=4, last_error="HTTP 403: a bot wall <b>here</b>"
             )
         )
-        web_handler._site.cache_clear()  # the catalog and health a warm function keeps: this stack's
         yield
-        web_handler._site.cache_clear()
-        aws.reset()
 
 
 def _hostile_version(topic_arn: str) -> None:
     """Midjourney's community guidelines, then the same with a passage of markup, a script and links added."""
-    archive = Archive(BUCKET)
     text = "# Community Guidelines\n\nBe kind and respectful to others and staff.\n"
+    meta = {
+        "source-url": "https://docs.midjourney.com/hc/en-us/articles/community-guidelines",
+        "document-type": "Community Guidelines",
+    }
     for day, body in ((1, text), (2, text + f"\nWe may share your prompts: {ATTACK}\n")):
-        moment = datetime(2026, 3, day, 7, tzinfo=UTC)
-        meta = {
-            "source-url": "https://docs.midjourney.com/hc/en-us/articles/community-guidelines",
-            "fetched-at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "document-type": "Community Guidelines",
-        }
-        key = archive.put_version(HOSTILE, moment, body, meta)
-        process_version(archive, key, Topic(topic_arn), now=moment, site=SiteIndex("site"))
+        archive_version(HOSTILE, datetime(2026, 3, day, 7, tzinfo=UTC), body, meta, topic_arn)
 
 
 def call(path: str, context, query: dict[str, str] | None = None) -> dict:

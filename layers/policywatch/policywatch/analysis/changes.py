@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from policywatch.analysis.assess import Analysis, analyse, words_key_of
-from policywatch.analysis.site import record_version
+from policywatch.analysis.site import document_type_of, record_version
 from policywatch.catalog import CatalogError, load_packaged
 from policywatch.core import clock
 from policywatch.core.events import SCHEMA_VERSION, change_id, event_from_record, validate
@@ -113,7 +113,7 @@ def process_version(
         previous,
         current,
         analysis,
-        document_type=current.metadata.get("document-type", document.replace("-", " ").title()),
+        document_type=document_type_of(current),
         now=now,
     )
     validate(record)
@@ -141,13 +141,12 @@ def _index(
     record: dict[str, Any] | None = None,
     record_key: str | None = None,
 ) -> None:
-    document_type = version.metadata.get("document-type", version.document.replace("-", " ").title())
     record_version(
         site,
         version,
         text,
         platform_name=platform_name(version.platform),
-        document_type=document_type,
+        document_type=document_type_of(version),
         record=record,
         record_key=record_key,
     )

@@ -32,6 +32,11 @@ def stamp_of(key: str) -> str:
     return parse_key(key)[3]
 
 
+def document_type_of(version: VersionRef) -> str:
+    """The document's type as the fetch stage recorded it on the version ("Privacy Policy")."""
+    return version.metadata.get("document-type", version.document.replace("-", " ").title())
+
+
 def version_data(version: VersionRef, chars: int, change: dict[str, Any] | None) -> dict[str, Any]:
     """A version as the site lists it (and the change that produced it, if any)."""
     meta = version.metadata
@@ -174,13 +179,19 @@ def record_version(
     The profile and provision rows say what the *current* version says; a version processed
     late (a retry, a rebuild out of order) writes its own items but leaves those alone.
     """
-    written = items(
-        version, text, platform_name=platform_name, document_type=document_type, record=record, record_key=record_key
+    shown = site.get(doc_pk(version.platform, version.document), "profile")
+    latest = shown is None or shown["stamp"] <= stamp_of(version.key)
+    site.put_items(
+        items(
+            version,
+            text,
+            platform_name=platform_name,
+            document_type=document_type,
+            record=record,
+            record_key=record_key,
+            current=latest,
+        )
     )
-    current = site.get(doc_pk(version.platform, version.document), "profile")
-    if current is not None and current["stamp"] > stamp_of(version.key):
-        written = [item for item in written if item[1] != "profile" and not item[0].startswith("provision#")]
-    site.put_items(written)
 
 
 def rebuild(archive: Archive, site: SiteIndex, document_key: str, *, platform_name: str) -> int:
@@ -200,12 +211,11 @@ def rebuild(archive: Archive, site: SiteIndex, document_key: str, *, platform_na
         record = json.loads(raw) if raw is not None else None
         latest = index == len(keys) - 1
         text = archive.get(key).decode()
-        document_type = version.metadata.get("document-type", version.document.replace("-", " ").title())
         found = items(
             version,
             text,
             platform_name=platform_name,
-            document_type=document_type,
+            document_type=document_type_of(version),
             record=record,
             record_key=record_key if record is not None else None,
             current=latest,
