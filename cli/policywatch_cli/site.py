@@ -11,7 +11,7 @@ import argparse
 from policywatch.analysis.changes import platform_name
 from policywatch.analysis.site import rebuild
 from policywatch.storage.site import SiteIndex
-from policywatch_cli.stack import Commands, Out, Stack
+from policywatch_cli.stack import CliError, Commands, Out, Stack
 
 
 def register(commands: Commands) -> None:
@@ -28,7 +28,11 @@ def cmd_rebuild(args: argparse.Namespace, out: Out) -> None:
     stack = Stack(args.stack)
     archive = stack.archive()
     site = SiteIndex(stack.output("SiteTableName"))
-    keys = args.document or sorted({"/".join(key.split("/")[1:3]) for key in archive.keys("versions/")})
+    archived = sorted({"/".join(key.split("/")[1:3]) for key in archive.keys("versions/")})
+    unknown = [key for key in args.document if key not in archived]
+    if unknown:
+        raise CliError(f"no archived versions of {', '.join(unknown)} (keys look like anthropic/privacy-policy)")
+    keys = args.document or archived
     total = 0
     for key in keys:
         count = rebuild(archive, site, key, platform_name=platform_name(key.split("/")[0]))

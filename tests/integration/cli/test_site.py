@@ -38,3 +38,15 @@ def test_a_rebuild_writes_what_the_diff_stage_wrote(stack, capsys):
     assert main(["site", "rebuild", "openai/privacy-policy"]) == 0
     assert _items("site") == written
     assert SiteIndex("site").get("doc#openai/privacy-policy", "profile") is not None
+
+
+def test_a_document_with_no_archived_versions_is_named_in_one_line_and_nothing_is_written(stack, capsys):
+    load_history(CHATGPT, stack.change_topic_arn, last=2)
+    create_stack("policywatch", {"ArchiveBucketName": BUCKET, "SiteTableName": "site"})
+    before = _items("site")
+    assert main(["site", "rebuild", "openai/privacy-policy", "openai/no-such-policy"]) != 0
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "policywatch: error: no archived versions of openai/no-such-policy (keys look like anthropic/privacy-policy)"
+    ]
+    assert _items("site") == before
