@@ -3,6 +3,9 @@
 MiniStack sends nothing: it keeps what SES and SNS were asked to send, behind its own (private)
 ``/_ministack/ses/messages`` and ``/_ministack/sns/sms-messages`` endpoints, at ``AWS_ENDPOINT_URL``
 (``source .local/env`` sets it for the local stack). Real AWS has no such thing.
+
+An alert's change id (its ``X-Policywatch-Change`` header, which MiniStack does not keep) is read
+from its text's ``Change id:`` line and listed under it: ``policywatch deliveries`` takes it.
 """
 
 from __future__ import annotations
@@ -10,11 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import requests
+
+_CHANGE_ID = re.compile(r"^Change id: +(\S+)$", re.MULTILINE)
 
 
 class OutboxError(Exception):
@@ -40,12 +46,17 @@ def show(args: argparse.Namespace, out: Callable[[str], None]) -> None:
     if not endpoint:
         raise OutboxError("outbox shows what MiniStack recorded: set AWS_ENDPOINT_URL (source .local/env)")
     emails, sms = outbox(endpoint)
+    for m in emails:
+        if found := _CHANGE_ID.search(m.get("BodyText") or ""):
+            m["change_id"] = found.group(1)
     if args.json:
         out(json.dumps({"emails": emails, "sms": sms}, indent=2, ensure_ascii=False))
         return
     out(f"{len(emails)} email(s)")
     for m in emails:
         out(f"  to {', '.join(m['To'])}: {m['Subject']}")
+        if m.get("change_id"):
+            out(f"    change {m['change_id']}")
         if args.full:
             out("    " + m["BodyText"].replace("\n", "\n    "))
     out(f"{len(sms)} SMS")

@@ -140,9 +140,16 @@ Try it:
   policywatch sweep                 # first fetch: archives the 2025-08-28 privacy policy
   make demo-change                  # the demo site now serves Claude's 2025-08-29 policy
   policywatch sweep                 # the change is detected, recorded and sent
-  python -m devstack.outbox --full  # the email and SMS, as MiniStack received them
+  python -m devstack.outbox --full  # the email and SMS, as MiniStack received them, with the change id
+  policywatch deliveries CHANGE_ID  # what became of each alert (or give the change page's address)
   policywatch status                # how each page is fetched: Claude's, Perplexity's and xAI's
                                     # are rendered in headless Chromium (xAI's never settles)
+
+The Free tier is digest-only: a Free subscriber gets no same-day alert, only the weekly digest
+(Mondays, of the week before). To see it now:
+  policywatch subscribers add --active --email free@example.com --tier free --platform anthropic
+  policywatch digest --this-week    # this week's digest, now (Monday's run then skips whoever got it)
+  policywatch subscribers tier SUBSCRIBER_ID watcher   # or move a subscriber to another tier
 
 Stop with `make down` (the archive and subscribers are kept).""")
     return 0

@@ -13,7 +13,7 @@ from policywatch.fetch.extraction.pages import page_text
 from policywatch.fetch.settings import ArchivistSettings
 from policywatch_cli.replay import HistoryError, replay
 from policywatch_cli.replay import load as load_history
-from policywatch_cli.stack import CliError, Commands, Out, read_bytes, read_text
+from policywatch_cli.stack import CliError, Commands, Out, binary_kind, read_bytes, read_text
 
 
 def register(commands: Commands) -> None:
@@ -81,6 +81,9 @@ def _version_text(path: str, select: list[str] | None, remove: list[str] | None,
         if suffix in (".html", ".htm", ".pdf"):
             body = read_bytes(path)
             content_type = "application/pdf" if suffix == ".pdf" else "text/html"
+            binary = binary_kind(body, nul=False)  # HTML may be UTF-16, whose NUL bytes are text
+            if binary and not (suffix == ".pdf" and binary == "a PDF"):  # an image or archive by another name
+                raise CliError(f"{path}: binary data, not {'a PDF' if suffix == '.pdf' else 'HTML'} ({binary})")
             page = Page(url or Path(path).resolve().as_uri(), tuple(select or ["body"]), tuple(remove or []))
             text = page_text(page, body, content_type, url or "")
         else:

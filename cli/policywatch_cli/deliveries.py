@@ -1,36 +1,63 @@
-"""`policywatch deliveries|digest`: what became of each alert of a change, and the weekly digest sent now."""
+"""`policywatch deliveries|digest`: what became of each alert of a change, and the weekly digest sent now.
+
+A change is named by its id (in an alert's ``X-Policywatch-Change`` header and text, on its change
+page, in ``policywatch status``) or by its change page's address, as the alert links to it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+from policywatch.core import clock
+from policywatch.core.errors import InputError
+from policywatch.core.links import Links
+from policywatch.messages.render import pro_path
+from policywatch.storage.archive import parse_key
 from policywatch.storage.deliveries import STATUSES, Deliveries, is_overdue
-from policywatch_cli.stack import Commands, Out, Stack, tally
+from policywatch.web.views import STAMP
+from policywatch_cli.stack import CliError, Commands, Out, Stack, tally
+
+EXAMPLE_PAGE = "http://127.0.0.1:8767/changes/anthropic/privacy-policy/2025-08-29T003202.123Z"
 
 
 def register(commands: Commands) -> None:
     deliveries = commands.add_parser("deliveries", help="what became of each alert of one change")
-    deliveries.add_argument("change_id")
+    deliveries.add_argument(
+        "change", metavar="CHANGE", help="a change id, or its change page's address (/changes/... or /pro/changes/...)"
+    )
     deliveries.add_argument("--json", action="store_true")
     deliveries.set_defaults(run=cmd_deliveries)
     digest = commands.add_parser("digest", help="send the weekly digest of the previous ISO week now")
-    digest.add_argument(
+    week = digest.add_mutually_exclusive_group()
+    week.add_argument(
         "--at", help="run as if scheduled at this ISO time, e.g. 2026-11-30T08:00:00Z: the week before its Monday"
+    )
+    week.add_argument(
+        "--this-week",
+        action="store_true",
+        help="this week so far, now (to try it out: Monday's scheduled run then skips everyone it reached, "
+        "so their later changes of this week get no digest)",
     )
     digest.set_defaults(run=cmd_digest)
 
 
 def cmd_deliveries(args: argparse.Namespace, out: Out) -> None:
     stack = Stack(args.stack)
-    items = sorted(Deliveries(stack.output("DeliveriesTableName")).for_change(args.change_id), key=_recipient)
+    key = record_key(args.change)
+    change_id = args.change if key is None else _change_id(stack, args.change, key)
+    items = sorted(Deliveries(stack.output("DeliveriesTableName")).for_change(change_id), key=_recipient)
     if args.json:
         out(json.dumps(items, indent=2, default=_json_number))
         return
     if not items:
-        out(f"no deliveries for change {args.change_id}")
+        out(f"no deliveries for change {change_id}")
         return
+    if key is not None:
+        out(f"change {change_id}")
     out(f"{'RECIPIENT':<44} {'STATUS':<10} {'ATTEMPTS':>8}  {'WHEN':<26} DETAIL")
     for item in items:
         status = item.get("status", "?")
@@ -49,8 +76,39 @@ def cmd_deliveries(args: argparse.Namespace, out: Out) -> None:
     out(f"{len(items)} deliver{'ies' if len(items) != 1 else 'y'}: {statuses}")
 
 
+def record_key(change: str) -> str | None:
+    """The record (``changes/...json``) of the change page ``change`` is the address of, or None
+    for a bare change id. Any host, a ``/pro`` view and a query string are allowed; any other
+    address is a CliError naming it."""
+    if "/" not in change:
+        return None
+    path = unquote(urlsplit(change).path)
+    key = path.removeprefix("/pro/").lstrip("/") + ".json"
+    try:
+        kind, _, _, stamp = parse_key(key)
+    except InputError:
+        kind = stamp = ""
+    # The inverse of how alerts and the site write the addresses: the page, or its Professional view.
+    page = unquote(urlsplit(Links("http://host").change(key) or "").path)
+    pro = "/" + (pro_path({"record_key": key}) or "")
+    if kind != "changes" or not STAMP.match(stamp) or path not in (page, pro):
+        raise CliError(f"{change} is not a change page's address nor a change id (pages look like {EXAMPLE_PAGE})")
+    return key
+
+
+def _change_id(stack: Stack, change: str, key: str) -> str:
+    raw = stack.archive().get_optional(key)
+    if raw is None:
+        raise CliError(f"no change recorded at {change} (the archive has no {key})")
+    return str(json.loads(raw)["change_id"])
+
+
 def cmd_digest(args: argparse.Namespace, out: Out) -> None:
-    payload = {"time": args.at} if args.at else {}
+    at = args.at
+    if args.this_week:  # as if run next Monday: the week that ends then is this one
+        today = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        at = clock.iso(today + timedelta(days=7 - today.weekday()))
+    payload = {"time": at} if at else {}
     result = Stack(args.stack).invoke("DigestFunctionName", payload)
     out(
         f"digest of week {result['week']}: {result['changes']} change(s), sent to {result['sent']} subscriber(s)"

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from policywatch.catalog import Document
 from policywatch.fetch.reextract import reextract
 from policywatch.fetch.settings import ArchivistSettings
 from policywatch.fetch.sweep import current_catalog
-from policywatch.storage.documents import DocumentStates
+from policywatch.storage.archive import Archive, parse_key
+from policywatch.storage.documents import DocumentState, DocumentStates
 from policywatch_cli.stack import CliError, Commands, Out, Stack
 
 
@@ -40,8 +42,10 @@ def cmd_sweep(args: argparse.Namespace, out: Out) -> None:
 def cmd_status(args: argparse.Namespace, out: Out) -> None:
     """Every document of the catalog in effect (and any no longer in it), with its fetch health."""
     stack = Stack(args.stack)
-    documents = {d.key: d for d in current_catalog(stack.archive()).documents()}
+    archive = stack.archive()
+    documents = {d.key: d for d in current_catalog(archive).documents()}
     states = {s.document_key: s for s in DocumentStates(stack.output("DocumentsTableName")).all()}
+    change_ids = _last_change_ids(archive, list(states.values()))
     rows: list[dict[str, Any]] = []
     for key in sorted(documents.keys() | states.keys()):
         state, document = states.get(key), documents.get(key)
@@ -60,6 +64,7 @@ def cmd_status(args: argparse.Namespace, out: Out) -> None:
                 "health": health,
                 "last_success": state.last_success_at if state else None,
                 "last_change": state.last_change_at if state else None,
+                "last_change_id": change_ids.get(key),
                 "failures": state.consecutive_failures if state else 0,
                 "last_error": state.last_error if state else None,
                 "url": " ".join(p.url for p in document.pages) if document else None,
@@ -70,13 +75,31 @@ def cmd_status(args: argparse.Namespace, out: Out) -> None:
         return
     failing = sum(1 for r in rows if r["health"].startswith("FAILING"))
     out(f"{len(rows)} documents, {failing} failing")
-    out(f"{'DOCUMENT':<42} {'FETCHED BY':<11} {'HEALTH':<16} {'LAST SUCCESS':<25} {'LAST CHANGE':<25} LAST ERROR")
+    out(
+        f"{'DOCUMENT':<42} {'FETCHED BY':<11} {'HEALTH':<16} {'LAST SUCCESS':<25} {'LAST CHANGE':<25} "
+        f"{'CHANGE ID':<24} LAST ERROR"
+    )
     for r in rows:
         error = (r["last_error"] or "")[:100] if r["failures"] else ""
         out(
             f"{r['document']:<42} {r['fetched_by']:<11} {r['health']:<16} {r['last_success'] or '-':<25} "
-            f"{r['last_change'] or '-':<25} {error}"
+            f"{r['last_change'] or '-':<25} {r['last_change_id'] or '-':<24} {error}"
         )
+
+
+def _last_change_ids(archive: Archive, states: list[DocumentState]) -> dict[str, str]:
+    """Each document's last change id (``policywatch deliveries`` takes it), from the change record of
+    its last version: none for a first version, or while its diff has not run."""
+
+    def change_id(state: DocumentState) -> tuple[str, str | None]:
+        if not state.last_version_key:
+            return state.document_key, None
+        _, platform, document, stamp = parse_key(state.last_version_key)
+        raw = archive.get_optional(f"changes/{platform}/{document}/{stamp}.json")
+        return state.document_key, json.loads(raw).get("change_id") if raw else None
+
+    with ThreadPoolExecutor(max_workers=16) as pool:  # one read per document: 150 in a row take seconds
+        return {key: found for key, found in pool.map(change_id, states) if found}
 
 
 def _fetched_by(document: Document | None) -> str:

@@ -16,11 +16,12 @@ import sys
 from collections.abc import Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.parsers import ResponseParserError
 
 from policywatch.core.errors import InputError
 from policywatch.storage.errors import StorageError
 from policywatch_cli import analysis, catalog, deliveries, documents, extract, redrive, site, subscribers
-from policywatch_cli.stack import Commands
+from policywatch_cli.stack import Commands, unreachable
 
 GROUPS = (catalog, subscribers, deliveries, documents, redrive, site, analysis, extract)
 
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc)
     except StorageError as exc:  # an AWS call made through policywatch.storage
         message = aws_message(exc.__cause__) if isinstance(exc.__cause__, Exception) else str(exc)
-    except (ClientError, BotoCoreError) as exc:  # one the CLI made itself (CloudFormation, Lambda, SQS)
+    except (ClientError, BotoCoreError, ResponseParserError) as exc:  # one the CLI made (CloudFormation, Lambda, SQS)
         message = aws_message(exc)
     first, _, rest = message.partition("\n")
     print(f"policywatch: error: {first}", file=sys.stderr)
@@ -76,12 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def aws_message(exc: Exception) -> str:
     """One line on an AWS failure, saying what to do where there is something to do."""
     if isinstance(exc, EndpointConnectionError):
-        return f"cannot reach AWS at {exc.kwargs.get('endpoint_url', '?')}: is MiniStack running? (make up)"
+        return unreachable(exc.kwargs.get("endpoint_url", "?"))
     if isinstance(exc, NoCredentialsError):
         return "no AWS credentials (for the local stack: source .local/env)"
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         return f"AWS refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}"
+    if isinstance(exc, ResponseParserError):  # something listens at the endpoint, and it is not AWS
+        where = os.environ.get("AWS_ENDPOINT_URL", "the AWS endpoint")
+        return f"what answers at {where} is not AWS (its answer is no AWS response): is it MiniStack's address?"
     return f"AWS call failed: {exc}"
 
 

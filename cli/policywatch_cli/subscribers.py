@@ -1,4 +1,4 @@
-"""`policywatch subscribers add|update|list|show|remove|confirm|unsubscribe`: who is alerted, and how.
+"""`policywatch subscribers add|update|tier|list|show|remove|confirm|unsubscribe`: who is alerted, and how.
 
 Emails and phone numbers are personal data: listings mask them, and only ``show``, asked for one
 subscriber by id, prints them in clear. Webhook secrets are printed once, when an endpoint is made,
@@ -16,12 +16,14 @@ from typing import Any
 import phonenumbers
 
 from policywatch.analysis.provisions import taxonomy
+from policywatch.core import clock
 from policywatch.core.links import Links
 from policywatch.core.outbound import AddressError, parse_allowlist
 from policywatch.fetch.sweep import current_catalog
 from policywatch.subscribers import Endpoint, Subscriber, SubscriberError, new_endpoint, new_subscriber, updated
+from policywatch.subscribers.downgrade import beyond_limits, what_stops
 from policywatch.subscribers.model import SEVERITIES, STATUSES
-from policywatch.subscribers.tiers import tiers
+from policywatch.subscribers.tiers import TierError, tier, tiers
 from policywatch_cli.stack import Commands, Out, Stack, tally
 
 WEBHOOK_HELP = (
@@ -70,6 +72,17 @@ def register(commands: Commands) -> None:
     update.add_argument("--digest", action=argparse.BooleanOptionalAction, help="the weekly digest too, or not")
     update.add_argument("--sms-min-severity", choices=SEVERITIES)
     update.set_defaults(run=runs(cmd_update))
+
+    change_tier = subs.add_parser(
+        "tier",
+        help="move a subscriber to another tier, saying what stops on a downgrade (the rest is kept)",
+        description="Change a subscriber's tier and nothing else. A downgrade prints what stops. Platforms, phone "
+        "number, webhooks and provision filter beyond the new tier's limits are kept, unused: alerts follow the "
+        "tier from the next change, and an upgrade gives them back (a later `update` must trim them first).",
+    )
+    change_tier.add_argument("id", metavar="SUBSCRIBER_ID")
+    change_tier.add_argument("tier", metavar="TIER", choices=sorted(tiers()), help=", ".join(sorted(tiers())))
+    change_tier.set_defaults(run=runs(cmd_tier))
 
     listing = subs.add_parser("list", help="list subscribers (emails and phones masked)")
     listing.add_argument("--tier", choices=sorted(tiers()))
@@ -133,7 +146,15 @@ def cmd_update(stack: Stack, args: argparse.Namespace, out: Out) -> None:
     added: list[Endpoint] = []
     if args.add_webhook or args.remove_webhook:
         changes["webhooks"], added = _webhooks(stack, args, previous)
-    subscriber = updated(previous, _platforms(stack), taxonomy().categories, **changes)
+    try:
+        subscriber = updated(previous, _platforms(stack), taxonomy().categories, **changes)
+    except TierError as exc:
+        if args.tier is None or args.tier == previous.tier:
+            raise
+        raise TierError(
+            f"{exc} (`policywatch subscribers tier {previous.subscriber_id} {args.tier}` changes the tier "
+            "and keeps the rest for an upgrade)"
+        ) from None
     differences = _differences(previous, subscriber)
     if not differences and not added:
         out(f"{previous.subscriber_id}: nothing to change")
@@ -143,6 +164,30 @@ def cmd_update(stack: Stack, args: argparse.Namespace, out: Out) -> None:
     for line in differences:
         out(f"  {line}")
     _print_new_endpoints(added, out)
+    if subscriber.tier != previous.tier:
+        _print_stops(what_stops(previous, subscriber.tier), out)
+
+
+def cmd_tier(stack: Stack, args: argparse.Namespace, out: Out) -> None:
+    """The tier changes and nothing else: what lies beyond the new tier's limits is kept, and fan-out
+    applies the limits (``subscribers.downgrade`` says why), so a downgrade is always writable."""
+    store = stack.subscribers()
+    previous = store.get(args.id)
+    plan = tier(args.tier)
+    if previous.tier == plan.id:
+        out(f"{previous.subscriber_id} is already on the {plan.label} tier")
+        return
+    stops = what_stops(previous, plan.id)
+    subscriber = store.save(replace(previous, tier=plan.id, updated_at=clock.iso()), previous)
+    out(f"{subscriber.subscriber_id}: tier {previous.tier} -> {subscriber.tier}")
+    _print_stops(stops, out)
+    kept = beyond_limits(subscriber, plan.id)
+    if kept:
+        out(f"Kept for an upgrade, beyond the {plan.label} tier's limits: {', '.join(kept)}.")
+        out(
+            "  Alerts already follow the tier; a later `subscribers update` must also bring these within it "
+            "(--platform, --no-phone, --remove-webhook, --no-provisions)."
+        )
 
 
 def _changes(args: argparse.Namespace, previous: Subscriber) -> dict[str, Any]:
@@ -293,6 +338,13 @@ def _print_new_endpoints(endpoints: list[Endpoint], out: Out) -> None:
     for e in endpoints:
         out(f"  webhook    {e.endpoint_id}  {e.url}")
         out(f"    secret   {e.secret}  (shown this once only: give it to the receiver now)")
+
+
+def _print_stops(stops: list[str], out: Out) -> None:
+    if stops:
+        out("What stops:")
+        for line in stops:
+            out(f"  {line}")
 
 
 def _differences(before: Subscriber, after: Subscriber) -> list[str]:

@@ -20,12 +20,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch.core import clock
 from policywatch.core.errors import InputError, TransientError
+from policywatch.core.outbound import parse_allowlist
 from policywatch.core.settings import check_at_cold_start
+from policywatch.storage.accounts import Accounts
 from policywatch.storage.archive import Archive
+from policywatch.storage.deliveries import Deliveries
 from policywatch.storage.documents import DocumentStates
+from policywatch.storage.outbound import Mailer, SmsSender
+from policywatch.storage.secrets import SecretStore
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
-from policywatch.web import api, feeds, signed, views
+from policywatch.web import accounts, api, billing, feeds, forms, signed, views
 from policywatch.web import pages as web
 from policywatch.web.request import Request
 from policywatch.web.settings import WebSettings
@@ -49,11 +54,31 @@ def _site() -> Site:
     )
 
 
+@cache
+def _services() -> accounts.Services:
+    """What the sign-up and manage forms use; the signing key is read from Secrets Manager when first needed."""
+    settings = WebSettings.from_env()
+    secrets = SecretStore()
+    return accounts.Services(
+        subscribers=Subscribers(settings.subscribers_table),
+        accounts=Accounts(settings.accounts_table),
+        deliveries=Deliveries(settings.deliveries_table),
+        mailer=Mailer(),
+        sms=SmsSender(),
+        key=lambda: secrets.get(settings.site_secret).encode(),
+        sender=settings.sender_email,
+        platforms=lambda: [{"id": p["id"], "name": p["name"]} for p in _site().platforms()],
+        categories=_site().categories,
+        webhook_allowlist=parse_allowlist(settings.webhook_http_allowlist),
+    )
+
+
 def _respond(page: web.PageResponse) -> Response:
+    cookies = [value for name, value in page.headers if name == "Set-Cookie"]
     headers = {
         "Cache-Control": page.cache if page.status == 200 else web.PRIVATE,
         "X-Content-Type-Options": "nosniff",
-        **dict(page.headers),
+        **{name: value for name, value in page.headers if name != "Set-Cookie"},
     }
     body = page.body
     if page.status == 200 and app.current_event.http_method.upper() in ("GET", "HEAD"):
@@ -63,7 +88,14 @@ def _respond(page: web.PageResponse) -> Response:
             return Response(status_code=304, headers=headers, body="")
     if app.current_event.http_method.upper() == "HEAD":
         body = ""
-    return Response(status_code=page.status, content_type=page.content_type, body=body, headers=headers)
+    # Powertools writes each cookie as str(cookie) into the function URL's "cookies" (one Set-Cookie each).
+    return Response(
+        status_code=page.status,
+        content_type=page.content_type,
+        body=body,
+        headers=headers,
+        cookies=cookies,  # type: ignore[arg-type]
+    )
 
 
 def _base_url() -> str:
@@ -102,6 +134,45 @@ def site_page() -> Response:
     return _site_page()
 
 
+@app.route(".+", method=["POST"])
+def form_post() -> Response:
+    """A form (sign-up, confirmation, the manage page) or the billing endpoint; any other path answers 405."""
+    event = app.current_event
+    if event.path == billing.PATH:
+        settings = WebSettings.from_env()
+        secret = SecretStore().get(settings.billing_secret)
+        headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+        return _respond(billing.set_tier(_subscribers(), secret, headers, event.decoded_body or ""))
+    page = accounts.route(_services(), _form_request())
+    return _respond(page if page is not None else web.method_not_allowed("GET, HEAD"))
+
+
+def _form_request() -> forms.FormRequest:
+    event = app.current_event
+    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+    form: dict[str, list[str]] = {}
+    if event.http_method.upper() == "POST":
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            raise forms.FormError("this page takes a form (application/x-www-form-urlencoded)")
+        try:
+            form = forms.parse_form(event.decoded_body or "")
+        except UnicodeDecodeError:
+            raise forms.FormError("the form is not UTF-8 text") from None
+    return forms.FormRequest(
+        method=event.http_method.upper(),
+        path=event.path or "/",
+        query={k: v for k, v in (event.query_string_parameters or {}).items() if isinstance(v, str)},
+        form=form,
+        # AWS gives a function URL's cookies in "cookies"; a Cookie header (MiniStack) says the same.
+        cookies=forms.parse_cookies(list(event.get("cookies") or []) + [headers.get("cookie", "")]),
+        client_ip=forms.client_ip(event.request_context.http.source_ip, headers.get("x-forwarded-for", "")),
+        origin=headers.get("origin", ""),
+        base_url=_base_url(),
+        now=clock.now(),
+    )
+
+
 @app.route("/", method=["GET", "HEAD"])
 def home() -> Response:
     return _site_page()
@@ -123,6 +194,10 @@ def _site_page() -> Response:
         if isinstance(checked, str):
             return _respond(web.message(403, "Link not valid", checked))
         pro, pro_query = checked, signed.query_of(query)
+    if method in ("GET", "HEAD") and accounts.owns(path):
+        form_page = accounts.route(_services(), _form_request())
+        if form_page is not None:
+            return _respond(form_page)
     request = Request(method, path, query, _base_url(), now, pro, pro_query)
     site = _site()
     for route in _ROUTERS:

@@ -65,3 +65,15 @@ class Stack:
             for m in batch:
                 messages.append(m)
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def stack_secrets() -> tuple[str, str]:
+    """The stack's two generated secrets, as template.yaml declares them (SiteSecret, BillingSecret): their ARNs."""
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    return tuple(  # type: ignore[return-value]
+        secrets.create_secret(Name=name, SecretString=value)["ARN"]
+        for name, value in (("site-secret", "s" * 64), ("billing-secret", BILLING_SECRET))
+    )
+
+
+BILLING_SECRET = "billing0secret0for0tests0only0aaaaaaaaaaaaaaaaaa"  # noqa: S105 - a test value

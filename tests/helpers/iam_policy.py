@@ -84,8 +84,8 @@ class Resolver:
             **self.resources[function]["Properties"].get("Environment", {}).get("Variables", {}),
         }
         for variable, value in variables.items():
-            if isinstance(value, Intrinsic) and value.name == "Ref" and variable in environ:
-                self.bound[value.value] = environ[variable]
+            if isinstance(value, Intrinsic) and value.name in ("Ref", "GetAtt") and variable in environ:
+                self.bound[value.value] = environ[variable]  # "Queue", or "Secret.Id" for a !GetAtt
         self.pseudo = {
             "AWS::Partition": PARTITION,
             "AWS::Region": REGION,
@@ -99,6 +99,8 @@ class Resolver:
         return self.bound.get(name, f"unbound:{name}")  # a resource the function was not given
 
     def get_att(self, name: str, attribute: str) -> str:
+        if f"{name}.{attribute}" in self.bound:  # told to the function as it is
+            return self.bound[f"{name}.{attribute}"]
         value = self.ref(name)
         if value.startswith("unbound:") or attribute != "Arn":
             return f"unbound:{name}.{attribute}"
@@ -231,18 +233,7 @@ def calls(service: str, operation: str, params: dict[str, Any]) -> Iterator[Call
         else:
             raise NotImplementedError(f"s3 {operation}: add its IAM mapping to tests/iam_policy.py")
     elif service == "dynamodb":
-        if operation in ("TransactWriteItems", "TransactGetItems"):
-            for item in params["TransactItems"]:
-                (kind, request), *_ = item.items()
-                yield Call(f"dynamodb:{_DYNAMODB_ITEM_ACTIONS[kind]}", (_table(request["TableName"]),))
-        elif operation in ("BatchGetItem", "BatchWriteItem"):
-            for table, requests in params["RequestItems"].items():
-                if operation == "BatchGetItem":
-                    yield Call("dynamodb:GetItem", (_table(table),))
-                for request in requests if operation == "BatchWriteItem" else ():
-                    yield Call("dynamodb:" + ("PutItem" if "PutRequest" in request else "DeleteItem"), (_table(table),))
-        else:
-            yield Call(f"dynamodb:{operation}", (_table(params["TableName"], params.get("IndexName")),))
+        yield from _dynamodb_calls(operation, params)
     elif service == "sqs":
         queue = queue_arn(params.get("QueueUrl") or params.get("QueueName", ""))
         yield Call(f"sqs:{_SQS_BATCHES.get(operation, operation)}", (queue,))
@@ -256,10 +247,27 @@ def calls(service: str, operation: str, params: dict[str, Any]) -> Iterator[Call
         # AWS authorises a send against the sender's identity ARN (address or domain) and sets
         # ses:FromAddress; a grant may be scoped by either.
         yield Call(f"ses:{operation}", (identity + sender, identity + domain), {"ses:FromAddress": sender}, any_of=True)
+    elif service == "secretsmanager" and operation == "GetSecretValue":
+        yield Call("secretsmanager:GetSecretValue", (params["SecretId"],))
     elif service == "cloudwatch" and operation == "PutMetricData":
         yield Call("cloudwatch:PutMetricData", ("*",))
     else:
         raise NotImplementedError(f"{service} {operation}: add its IAM mapping to tests/iam_policy.py")
+
+
+def _dynamodb_calls(operation: str, params: dict[str, Any]) -> Iterator[Call]:
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        for item in params["TransactItems"]:
+            (kind, request), *_ = item.items()
+            yield Call(f"dynamodb:{_DYNAMODB_ITEM_ACTIONS[kind]}", (_table(request["TableName"]),))
+    elif operation in ("BatchGetItem", "BatchWriteItem"):
+        for table, requests in params["RequestItems"].items():
+            if operation == "BatchGetItem":
+                yield Call("dynamodb:GetItem", (_table(table),))
+            for request in requests if operation == "BatchWriteItem" else ():
+                yield Call("dynamodb:" + ("PutItem" if "PutRequest" in request else "DeleteItem"), (_table(table),))
+    else:
+        yield Call(f"dynamodb:{operation}", (_table(params["TableName"], params.get("IndexName")),))
 
 
 def _raw_sender(params: dict[str, Any]) -> str:

@@ -21,10 +21,11 @@ from devstack.tables import create_tables
 from functions.web import web_handler
 from policywatch.analysis.changes import process_version
 from policywatch.storage import clients as aws
+from policywatch.storage import secrets
 from policywatch.storage.archive import Archive
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.topics import Topic
-from tests.helpers.aws import BUCKET, REGION
+from tests.helpers.aws import BUCKET, REGION, SENDER, stack_secrets
 from tests.helpers.corpus import HISTORIES
 
 
@@ -84,6 +85,8 @@ def site_stack(base_url: str) -> Iterator[str]:
         env.delenv("AWS_ENDPOINT_URL", raising=False)
         aws.reset()
         web_handler._site.cache_clear()
+        web_handler._services.cache_clear()
+        secrets.forget()
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
         create_tables(
             boto3.client("dynamodb", region_name=REGION),
@@ -94,6 +97,13 @@ def site_stack(base_url: str) -> Iterator[str]:
                 "DeliveriesTable": "deliveries",
             },
         )
+        site_secret, billing_secret = stack_secrets()
+        env.setenv("ACCOUNTS_TABLE", "accounts")
+        env.setenv("DELIVERIES_TABLE", "deliveries")
+        env.setenv("SENDER_EMAIL", SENDER)
+        env.setenv("SITE_SECRET_ARN", site_secret)
+        env.setenv("BILLING_SECRET_ARN", billing_secret)
+        boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
         yield boto3.client("sns", region_name=REGION).create_topic(Name="changes")["TopicArn"]
         web_handler._site.cache_clear()
         aws.reset()

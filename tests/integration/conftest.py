@@ -12,7 +12,8 @@ from moto import mock_aws
 from devstack.tables import create_tables
 from functions.web import web_handler
 from policywatch.storage import clients as aws
-from tests.helpers.aws import BUCKET, REGION, SENDER, Stack
+from policywatch.storage import secrets
+from tests.helpers.aws import BUCKET, REGION, SENDER, Stack, stack_secrets
 from tests.helpers.events import LambdaContext
 
 
@@ -33,6 +34,8 @@ def stack(monkeypatch) -> Stack:
     with mock_aws():
         aws.reset()
         web_handler._site.cache_clear()  # a warm function's Site: its clients and cached health are this stack's
+        web_handler._services.cache_clear()
+        secrets.forget()
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
         create_tables(
@@ -42,6 +45,7 @@ def stack(monkeypatch) -> Stack:
                 "SubscribersTable": "subscribers",
                 "DeliveriesTable": "deliveries",
                 "SiteTable": "site",
+                "AccountsTable": "accounts",
             },
         )
         sqs = boto3.client("sqs", region_name=REGION)
@@ -64,6 +68,7 @@ def stack(monkeypatch) -> Stack:
         )
         sns.subscribe(TopicArn=operator_topic, Protocol="sqs", Endpoint=queue_arn(operator_capture))
         boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
+        site_secret, billing_secret = stack_secrets()
         for name, value in {
             "ARCHIVE_BUCKET": BUCKET,
             "DOCUMENTS_TABLE": "documents",
@@ -85,6 +90,9 @@ def stack(monkeypatch) -> Stack:
             "PUBLIC_BASE_URL": "https://policywatch.test",
             "WEBHOOK_CONNECT_TIMEOUT_MS": "300",
             "WEBHOOK_READ_TIMEOUT_MS": "500",
+            "ACCOUNTS_TABLE": "accounts",
+            "SITE_SECRET_ARN": site_secret,
+            "BILLING_SECRET_ARN": billing_secret,
         }.items():
             monkeypatch.setenv(name, value)
         yield Stack(BUCKET, fetch_queue, topic, capture, operator_capture, delivery_queue, delivery_dlq)

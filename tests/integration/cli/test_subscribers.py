@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 
 import boto3
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from devstack.tables import create_tables
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from policywatch.storage.subscribers import Subscribers
+from policywatch.subscribers import entitlement
 from policywatch_cli.main import main
 from tests.integration.cli.conftest import REGION, create_stack
 
@@ -22,7 +24,16 @@ SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # base64 of 24 bytes
 
 
 @pytest.fixture
-def stack(mocked_aws):
+def stack(mocked_aws, monkeypatch):
+    real = socket.getaddrinfo
+
+    def public_dns(host, port, *args, **kwargs):
+        """Webhook hosts are resolved when an endpoint is written: the examples' answer a public address."""
+        if str(host).endswith("example.com"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", public_dns)
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)  # no override: packaged catalog
     create_tables(
         boto3.client("dynamodb", region_name=REGION),
@@ -212,7 +223,8 @@ def test_update_refuses_what_the_tier_does_not_allow(stack, capsys):
     sid, _ = add(capsys, "--email", "jane@example.com", "--tier", "watcher", "--platform", "anthropic",
                  "--platform", "openai", "--platform", "google")  # fmt: skip
     assert error(capsys, "subscribers", "update", sid, "--tier", "free") == (
-        "the Free tier watches 1 platform; 3 were given"
+        f"the Free tier watches 1 platform; 3 were given (`policywatch subscribers tier {sid} free` changes "
+        "the tier and keeps the rest for an upgrade)"
     )
     assert error(capsys, "subscribers", "update", sid, "--phone", "4155550123").startswith(
         "invalid phone number '4155550123'"
@@ -248,6 +260,94 @@ def test_update_webhooks_and_provisions(stack, capsys):
     assert old.secret not in out
     _, out, _ = run(capsys, "subscribers", "update", sid, "--no-provisions")
     assert "  provisions: model-training -> every change\n" in out
+
+
+# ---------------------------------------------------------------- tier
+
+
+def test_a_downgrade_says_what_stops_and_keeps_the_rest_for_an_upgrade(stack, capsys):
+    sid, out = add(capsys, "--email", "ops@example.com", "--tier", "professional", "--platform", "anthropic",
+                   "--platform", "openai", "--phone", "+14155550123", "--webhook", "https://hooks.example.com/pw",
+                   "--provision", "model-training", "--active")  # fmt: skip
+    endpoint = re.search(r"webhook    (wh_\w+)", out).group(1)
+    store = Subscribers("subscribers")
+    before = store.get(sid)
+
+    code, out, err = run(capsys, "subscribers", "tier", sid, "free")
+    assert (code, err) == (0, "")
+    assert out == (
+        f"{sid}: tier professional -> free\n"
+        "What stops:\n"
+        "  No more alerts about openai: the Free tier watches 1 platform, the first chosen (anthropic).\n"
+        "  Same-day alerts stop: changes arrive only in the weekly digest, on Mondays.\n"
+        "  SMS alerts stop: the Free tier sends none (the phone number is kept for an upgrade).\n"
+        f"  Webhook deliveries stop to {endpoint} (hooks.example.com): the Free tier has no webhooks "
+        "(the endpoints and their secrets are kept for an upgrade).\n"
+        "  The provision filter stops (model-training): every change to the watched platforms reaches you, "
+        "not only those.\n"
+        "  Alerts no longer carry the regulatory mapping or a link to the Professional view, and the Professional "
+        "links already sent stop opening it.\n"
+        "  Alerts no longer carry the evidence (both versions' SHA-256 and archived copies); each change page "
+        "still shows it.\n"
+        "Kept for an upgrade, beyond the Free tier's limits: 2 platforms (1 allowed), a phone number, "
+        "1 webhook endpoint, a provision filter.\n"
+        "  Alerts already follow the tier; a later `subscribers update` must also bring these within it "
+        "(--platform, --no-phone, --remove-webhook, --no-provisions).\n"
+    )
+    after = store.get(sid)
+    assert after.tier == "free" and after.version == before.version + 1
+    assert (after.platforms, after.phone, after.webhooks, after.provisions) == (
+        before.platforms, before.phone, before.webhooks, before.provisions
+    )  # fmt: skip
+    # Fan-out reads the watch items, which follow the profile: the tier's limits apply from the next change.
+    for platform, expected in (("anthropic", (False, ())), ("openai", None)):
+        [watcher] = store.watchers(platform)
+        granted = entitlement(watcher, {"platform": platform, "severity": "high", "categories": ["model-training"]})
+        assert (granted and (granted.same_day, granted.channels)) == expected
+
+    # An edit checks every limit: it must bring what was kept within the tier.
+    assert error(capsys, "subscribers", "update", sid, "--email", "team@example.com").startswith(
+        "the Free tier watches 1 platform; 2 were given"
+    )
+    assert run(capsys, "subscribers", "tier", sid, "professional")[1] == f"{sid}: tier free -> professional\n"
+    restored = store.get(sid)
+    assert (restored.platforms, restored.phone, restored.webhooks) == (before.platforms, before.phone, before.webhooks)
+    [watcher] = store.watchers("openai")
+    granted = entitlement(watcher, {"platform": "openai", "severity": "high", "categories": ["model-training"]})
+    assert granted.channels == ("email", "sms", f"webhook:{endpoint}")
+
+
+def test_a_tier_change_within_the_limits_keeps_nothing_beyond_them(stack, capsys):
+    sid, _ = add(capsys, "--email", "jane@example.com", "--tier", "watcher", "--platform", "anthropic")
+    assert run(capsys, "subscribers", "tier", sid, "free") == (
+        0,
+        f"{sid}: tier watcher -> free\nWhat stops:\n"
+        "  Same-day alerts stop: changes arrive only in the weekly digest, on Mondays.\n",
+        "",
+    )
+    assert run(capsys, "subscribers", "tier", sid, "free")[1] == f"{sid} is already on the Free tier\n"
+    assert run(capsys, "subscribers", "tier", sid, "watcher")[1] == f"{sid}: tier free -> watcher\n"
+    assert Subscribers("subscribers").get(sid).version == 3
+
+
+def test_update_tier_says_what_stops_too(stack, capsys):
+    sid, _ = add(capsys, "--email", "jane@example.com", "--tier", "watcher", "--platform", "anthropic")
+    _, out, _ = run(capsys, "subscribers", "update", sid, "--tier", "free")
+    assert out == (
+        f"updated {sid}\n  tier: watcher -> free\nWhat stops:\n"
+        "  Same-day alerts stop: changes arrive only in the weekly digest, on Mondays.\n"
+    )
+
+
+def test_tier_errors(stack, capsys):
+    assert error(capsys, "subscribers", "tier", "sub_nobody", "free") == "no subscriber 'sub_nobody'"
+    with pytest.raises(SystemExit) as exit_:
+        main(["subscribers", "tier", "sub_nobody", "gold"])
+    assert exit_.value.code == 2
+    assert (
+        "argument TIER: invalid choice: 'gold' (choose from 'free', 'professional', 'watcher')"
+        in capsys.readouterr().err
+    )
 
 
 # ---------------------------------------------------------------- status

@@ -43,6 +43,11 @@ from tests.helpers.notify import (
 from tests.helpers.webhooks import Trickler, verifying
 
 
+def public_dns(host, port, *args, **kwargs):
+    """A resolver answering one public address for any name: what a receiver's name answered when registered."""
+    return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))]
+
+
 def busy_once(then):
     """A handler that answers 503 the first time, then hands over to ``then``."""
     calls = []
@@ -177,11 +182,12 @@ def test_a_failing_webhook_retries_then_dead_letters_while_others_are_served(
     good = endpoint(receiver, "/good")
     receiver.expect_request("/good", method="POST").respond_with_handler(verifying(good.secret, good_received))
     if kind == "private address":
-        bad = new_endpoint(f"https://internal.policywatch.test:{receiver.port}/hook")
+        # Registered when its name answered a public address (written now, it would be refused).
+        bad = new_endpoint(f"https://internal.policywatch.test:{receiver.port}/hook", getaddrinfo=public_dns)
         answers = {"internal.policywatch.test": ["10.0.0.7"]}
     elif kind == "DNS answer turned private":
         # It was a public host when registered; its name now answers the cloud metadata address.
-        bad = new_endpoint(f"https://hooks.policywatch.test:{receiver.port}/hook")
+        bad = new_endpoint(f"https://hooks.policywatch.test:{receiver.port}/hook", getaddrinfo=public_dns)
         answers = {"hooks.policywatch.test": ["169.254.169.254"]}
     else:
         _refuse_with(kind, receiver)

@@ -129,7 +129,13 @@ def test_every_page_has_one_h1_the_landmarks_a_skip_link_its_feed_and_the_attrib
     skip = soup.find("a", class_="skip")
     assert skip["href"] == "#main" and soup.find("main")["id"] == "main"
     assert soup.title.get_text().endswith(" · policywatch") and len(soup.title.get_text()) > 20
-    assert [a.get_text() for a in soup.select("header nav a")] == ["Home", "Provisions", "Feeds and API"]
+    assert [a.get_text() for a in soup.select("header nav a")] == [
+        "Home",
+        "Provisions",
+        "Feeds and API",
+        "Subscribe",
+        "Manage",
+    ]
     feed = soup.find("link", rel="alternate", type="application/atom+xml")
     assert feed is not None and feed["href"].startswith("/feeds/") and feed["href"].endswith(".atom")
     assert "Open Terms Archive (ODC-By 1.0)" in " ".join(soup.find("footer").get_text().split())

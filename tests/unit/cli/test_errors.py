@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.parsers import ResponseParserError
 
 from policywatch.catalog import CatalogError
 from policywatch.core.errors import InputError
@@ -54,9 +55,15 @@ def test_user_errors_are_their_message(monkeypatch, capsys, exc):
             ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DescribeStacks"),
             "AWS refused DescribeStacks: AccessDenied: no",
         ),
+        (
+            ResponseParserError("Unable to parse response (no element found), invalid XML received.\nb''"),
+            "what answers at http://127.0.0.1:8766 is not AWS (its answer is no AWS response): "
+            "is it MiniStack's address?",
+        ),
     ],
 )
 def test_aws_errors_say_what_to_do(monkeypatch, capsys, exc, message):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:8766")  # the demo site's port: not MiniStack
     _failing(monkeypatch, exc)
     assert main(["catalog", "check"]) == 1
     assert capsys.readouterr().err == f"policywatch: error: {message}\n"

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
 import pytest
 
-from policywatch.core.outbound import AddressError, Target, blocked_reason, check_url, parse_allowlist, resolve
+from policywatch.core.outbound import (
+    AddressError,
+    Target,
+    blocked_reason,
+    check_registration,
+    check_url,
+    parse_allowlist,
+    resolve,
+)
 
 
 def fake_dns(*addresses: str):
@@ -270,3 +280,68 @@ def test_static_rules_apply_before_any_lookup():
 def test_an_allowlisted_receiver_is_not_range_checked():
     target = resolve("http://receiver.test:9000/h", parse_allowlist("receiver.test:9000"), fake_dns("127.0.0.1"))
     assert (target.address, target.allowlisted, target.scheme) == ("127.0.0.1", True, "http")
+
+
+# --- local names --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://localhost/h", "webhook URL 'https://localhost/h' points at localhost, a loopback name (localhost)"),
+        ("https://a.b.localhost:8443/h", "points at a.b.localhost, a loopback name (localhost)"),
+        (
+            "https://metadata.google.internal/h",
+            "points at metadata.google.internal, a private network name (.internal)",
+        ),
+        ("https://Printer.Local/h", "points at printer.local, a local network name (.local, multicast DNS)"),
+        ("https://router.home.arpa/h", "a home network name (.home.arpa)"),
+    ],
+)
+def test_local_names_are_refused_by_the_static_rules(url, message):
+    dns = fake_dns("8.8.8.8")
+    with pytest.raises(AddressError) as refused:
+        resolve(url, getaddrinfo=dns)
+    assert message in str(refused.value)
+    assert dns.calls == []
+    with pytest.raises(AddressError):
+        check_url(url)
+
+
+def test_a_local_name_may_be_allowlisted():
+    assert check_url("http://localhost:8080/h", parse_allowlist("localhost:8080"))
+    assert check_url("http://receiver.internal:80/h", parse_allowlist("receiver.internal:80"))
+
+
+# --- check_registration --------------------------------------------------------------------------
+
+
+def test_registration_resolves_the_name_and_checks_every_address():
+    assert check_registration(" https://hooks.example.com/h ", getaddrinfo=fake_dns("8.8.8.8")) == (
+        "https://hooks.example.com/h"
+    )
+    with pytest.raises(AddressError, match="webhook host 'hooks.example.com' resolves to 10.0.0.5, a private address"):
+        check_registration("https://hooks.example.com/h", getaddrinfo=fake_dns("8.8.8.8", "10.0.0.5"))
+
+
+def test_registration_does_not_look_up_an_allowlisted_receiver():
+    dns = fake_dns()  # would answer nothing
+    url = "http://receiver:9000/h"
+    assert check_registration(url, parse_allowlist("receiver:9000"), dns) == url
+    assert dns.calls == []
+
+
+def test_registration_waits_for_a_silent_name_server_no_longer_than_its_timeout():
+    release = threading.Event()
+
+    def silent(*args, **kwargs):
+        release.wait(10)
+        return []
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(AddressError, match=r"does not resolve: no answer within 0\.2 s"):
+            check_registration("https://hooks.example.com/h", getaddrinfo=silent, timeout=0.2)
+    finally:
+        release.set()
+    assert time.monotonic() - started < 2

@@ -154,6 +154,28 @@ def test_the_unsubscribe_link_is_escaped_in_html(change):
     assert "<script>" not in mail.html and "&#34;&gt;&lt;script&gt;" in mail.html
 
 
+# --- the change id: a header, and a line of the text ----------------------------------------
+
+
+def test_an_alert_names_its_change_in_a_header_and_in_its_text(change):
+    mail = alert_email(change, tier("watcher"), LINKS).for_recipient(UNSUBSCRIBE)
+    raw = build_message("a@policywatch.example", "b@example.com", mail, UNSUBSCRIBE)
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed["X-Policywatch-Change"] == change["change_id"]
+    assert f"\nThe change:   {CHANGE_URL}\nChange id:    {change['change_id']}\n" in mail.text
+    assert f"Change id <code>{change['change_id']}</code>" in mail.html
+
+
+def test_a_digest_and_an_alert_without_a_change_id_have_no_change_header(change):
+    digest = digest_email([change], "2025-08-25", tier("free"), LINKS).for_recipient(UNSUBSCRIBE)
+    del change["change_id"]
+    alert = alert_email(change, tier("watcher"), LINKS).for_recipient(UNSUBSCRIBE)
+    for mail in (digest, alert):
+        parsed = email.message_from_bytes(build_message("a@policywatch.example", "b@example.com", mail, None))
+        assert parsed["X-Policywatch-Change"] is None
+    assert "Change id" not in alert.text and "Change id" not in alert.html
+
+
 # --- policy text is data, never markup -------------------------------------------------------
 
 
@@ -400,8 +422,8 @@ def test_a_summary_cannot_inject_headers_or_hide_text(change, summary):
     parsed = email.message_from_bytes(raw, policy=policy.default)
     assert parsed["Bcc"] is None and parsed["To"] == "b@example.com"
     assert sorted(parsed.keys()) == sorted(
-        ["From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post"]
-        + ["Content-Type", "MIME-Version"]
+        ["From", "To", "Subject", "Date", "Message-ID", "X-Policywatch-Change", "List-Unsubscribe"]
+        + ["List-Unsubscribe-Post", "Content-Type", "MIME-Version"]
     )  # no header of the summary's making
     assert "victim@example.com" not in str(parsed["Subject"])  # shown, if at all, as victim[@]example[.]com
     assert all(c.isprintable() for c in str(parsed["Subject"]))

@@ -1,5 +1,6 @@
 """The subscriber model: validation, tier limits, and what each subscriber receives (no AWS)."""
 
+import socket
 from dataclasses import replace
 
 import pytest
@@ -21,6 +22,15 @@ from policywatch.subscribers.tiers import TierError, tier
 PLATFORMS = ["anthropic", "openai", "google"] + [f"p{i}" for i in range(12)]
 PROVISIONS = list(taxonomy().categories)
 HOOK = "https://hooks.example.com/pw"
+
+
+def public_dns(host, port, *args, **kwargs):
+    """A resolver answering one public address for any name (endpoints are resolved when written)."""
+    return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))]
+
+
+def hook(url=HOOK, **options):
+    return new_endpoint(url, getaddrinfo=public_dns, **options)
 
 
 def subscriber(tier_id="watcher", platforms=("anthropic",), **options) -> Subscriber:
@@ -99,14 +109,14 @@ def test_channels_beyond_the_tier_are_refused():
     with pytest.raises(TierError, match="the Free tier has no SMS alerts"):
         subscriber("free", phone="+14155550123")
     with pytest.raises(TierError, match="the Watcher tier has no webhooks"):
-        subscriber("watcher", webhooks=[new_endpoint(HOOK)])
+        subscriber("watcher", webhooks=[hook()])
     with pytest.raises(TierError, match="the Watcher tier has no provision filters"):
         subscriber("watcher", provisions=["model-training"])
     assert subscriber("free", digest=True).digest  # the digest is what the Free tier gets anyway
 
 
 def test_webhook_endpoints_are_limited_by_the_tier_when_written():
-    hooks = [new_endpoint(f"{HOOK}/{i}") for i in range(6)]
+    hooks = [hook(f"{HOOK}/{i}") for i in range(6)]
     assert tier("professional").max_webhooks == 5 and tier("watcher").max_webhooks == 0
     with pytest.raises(TierError) as refused:
         subscriber("professional", webhooks=hooks)
@@ -117,7 +127,7 @@ def test_webhook_endpoints_are_limited_by_the_tier_when_written():
 
 
 def test_webhook_endpoints_beyond_the_tier_get_nothing_at_fan_out():
-    hooks = [new_endpoint(f"{HOOK}/{i}") for i in range(80)]
+    hooks = [hook(f"{HOOK}/{i}") for i in range(80)]
     stored = replace(active(tier_id="professional"), webhooks=hooks)  # written behind our back
     assert entitlement(stored, change()).channels == ("email", *(h.channel for h in hooks[:5]))
 
@@ -137,7 +147,7 @@ def test_sms_severity_must_be_known():
 
 
 def test_webhook_endpoints_are_https_with_a_whsec_secret():
-    endpoint = new_endpoint(HOOK)
+    endpoint = hook()
     assert endpoint.endpoint_id.startswith("wh_") and endpoint.secret.startswith("whsec_")
     assert endpoint.channel == f"webhook:{endpoint.endpoint_id}"
     with pytest.raises(SubscriberError, match="must use https"):
@@ -146,7 +156,7 @@ def test_webhook_endpoints_are_https_with_a_whsec_secret():
     with pytest.raises(SubscriberError, match="loopback"):
         new_endpoint("https://127.0.0.1/pw")
     with pytest.raises(SubscriberError, match="whsec_"):
-        new_endpoint(HOOK, secret="not-a-secret")
+        hook(HOOK, secret="not-a-secret")
 
 
 def test_updated_validates_again_and_refuses_a_downgrade_beyond_the_new_tier():
@@ -169,7 +179,7 @@ def test_items_round_trip_and_public_hides_the_token_and_secrets():
         tier_id="professional",
         platforms=["anthropic", "openai"],
         phone="+14155550123",
-        webhooks=[new_endpoint(HOOK)],
+        webhooks=[hook()],
         provisions=["model-training"],
         digest=True,
     )
@@ -201,7 +211,7 @@ def test_watcher_gets_email_and_sms_from_its_severity_up():
 
 
 def test_professional_gets_each_webhook_and_its_provision_filter_applies():
-    hooks = [new_endpoint(HOOK), new_endpoint("https://hooks.example.com/other")]
+    hooks = [hook(), hook("https://hooks.example.com/other")]
     sub = active(tier_id="professional", webhooks=hooks, provisions=["model-training", "data-retention"])
     granted = entitlement(sub, change(categories=["model-training", "minors"]))
     assert granted.same_day and granted.channels == ("email", f"webhook:{hooks[0].endpoint_id}", hooks[1].channel)

@@ -2,10 +2,12 @@
 
 Subscribers choose webhook URLs and we POST to them from inside our AWS account, so a URL
 naming 169.254.169.254 (instance metadata), a private address, or a name resolving to one
-would make the channel a probe of our network. ``check_url`` applies the static rules when
-an endpoint is registered; ``resolve`` resolves the name once at delivery time, checks every
-address, and returns the one to connect to (connecting by name again would allow DNS
-rebinding). The only I/O is DNS, through an injectable resolver.
+would make the channel a probe of our network. ``check_url`` applies the static rules (a
+name such as ``localhost`` or one under ``.internal`` is refused before any lookup);
+``check_registration`` adds a lookup when an endpoint is registered, so a name answering a
+private address is refused while its owner is there to read why; ``resolve`` resolves the name
+once at delivery time, checks every address, and returns the one to connect to (connecting by
+name again would allow DNS rebinding). The only I/O is DNS, through an injectable resolver.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
@@ -23,6 +26,7 @@ from policywatch.core.errors import InputError
 
 MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"https": 443, "http": 80}
+REGISTRATION_LOOKUP_SECONDS = 5.0  # a person is waiting for the answer when an endpoint is registered
 
 IPAddress = IPv4Address | IPv6Address
 
@@ -72,6 +76,14 @@ _IPV6_BLOCKED = _ranges(
 )
 _NAT64 = IPv6Network("64:ff9b::/96")
 _IPV4_COMPATIBLE = IPv6Network("::/96")
+
+# Names that never reach a public host, whatever a resolver answers: (suffix, why), most specific first.
+_LOCAL_NAMES = (
+    ("localhost", "a loopback name (localhost)"),
+    ("internal", "a private network name (.internal)"),
+    ("local", "a local network name (.local, multicast DNS)"),
+    ("home.arpa", "a home network name (.home.arpa)"),
+)
 
 _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 _NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
@@ -173,6 +185,25 @@ def check_url(url: str, allowlist: frozenset[str] = frozenset()) -> str:
     return _parse(url, allowlist)[0]
 
 
+def check_registration(
+    url: str,
+    allowlist: frozenset[str] = frozenset(),
+    getaddrinfo: Callable[..., list[tuple[Any, ...]]] | None = None,
+    timeout: float = REGISTRATION_LOOKUP_SECONDS,
+) -> str:
+    """The URL (stripped) if an endpoint may be registered with it now; AddressError with one line if not.
+
+    The static rules of ``check_url``, then the host resolved (waited for ``timeout`` seconds at
+    most) and every address checked as ``resolve`` checks it at delivery. An allowlisted
+    host:port is the operator's own receiver: it is not looked up (it may resolve only where
+    the functions run). A name that resolves now may still change: every delivery checks again.
+    """
+    url, *_, allowlisted = _parse(url, allowlist)
+    if not allowlisted:
+        resolve(url, allowlist, getaddrinfo, timeout=timeout)
+    return url
+
+
 @dataclass(frozen=True)
 class Target:
     """A checked webhook destination: connect to ``address``, speak to ``host``."""
@@ -190,16 +221,22 @@ def resolve(
     url: str,
     allowlist: frozenset[str] = frozenset(),
     getaddrinfo: Callable[..., list[tuple[Any, ...]]] | None = None,
+    *,
+    timeout: float | None = None,
 ) -> Target:
     """Check ``url``, resolve its host once, and check every address it resolves to.
 
     One blocked address refuses the URL: a name answering both a public and a private
     address is an attack, not a misconfiguration. ``getaddrinfo`` defaults to
-    ``socket.getaddrinfo`` looked up at call time.
+    ``socket.getaddrinfo`` looked up at call time; ``timeout``: seconds the lookup is waited
+    for at most (a name server that never answers holds only its own thread).
     """
     url, parts, host, port, allowlisted = _parse(url, allowlist)
+    lookup = getaddrinfo or socket.getaddrinfo
+    if timeout is not None:
+        lookup = _within(timeout, lookup)
     try:
-        answers = (getaddrinfo or socket.getaddrinfo)(host, port, type=socket.SOCK_STREAM)
+        answers = lookup(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as error:
         raise AddressError(f"webhook host {host!r} does not resolve: {_one_line(error)}") from None
     addresses = list(dict.fromkeys(str(answer[4][0]) for answer in answers))
@@ -211,6 +248,30 @@ def resolve(
                 raise AddressError(f"webhook host {host!r} resolves to {address}, {reason}")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(url, parts.scheme.lower(), host, port, path, addresses[0], allowlisted)
+
+
+def _within(seconds: float, getaddrinfo: Callable[..., list[tuple[Any, ...]]]) -> Callable[..., Any]:
+    """``getaddrinfo`` waited for at most ``seconds``, in a thread of its own (it cannot be interrupted)."""
+
+    def lookup(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        answer: list[Any] = []
+
+        def run() -> None:
+            try:
+                answer.append(getaddrinfo(*args, **kwargs))
+            except BaseException as error:  # handed to the caller below
+                answer.append(error)
+
+        worker = threading.Thread(target=run, daemon=True, name="outbound-dns")
+        worker.start()
+        worker.join(seconds)
+        if not answer:
+            raise socket.gaierror(f"no answer within {seconds:g} s")
+        if isinstance(answer[0], BaseException):
+            raise answer[0]
+        return answer[0]
+
+    return lookup
 
 
 def _parse(url: str, allowlist: frozenset[str]) -> tuple[str, SplitResult, str, int, bool]:
@@ -252,9 +313,23 @@ def _parse(url: str, allowlist: frozenset[str]) -> tuple[str, SplitResult, str, 
     allowlisted = _key(host, port) in allowlist
     if scheme == "http" and not allowlisted:
         raise AddressError(f"webhook URL {shown!r} must use https")
-    if not allowlisted and _literal(host) is not None and (reason := blocked_reason(host)):
+    if not allowlisted and (reason := _static_reason(host)):
         raise AddressError(f"webhook URL {shown!r} points at {host}, {reason}")
     return url, parts, host, port, allowlisted
+
+
+def _static_reason(host: str) -> str | None:
+    """Why ``host`` is refused before any lookup: an IP literal that is not public, or a local name."""
+    return blocked_reason(host) if _literal(host) is not None else local_name_reason(host)
+
+
+def local_name_reason(host: str) -> str | None:
+    """Why ``host`` names no public host ("a loopback name (localhost)"), or None: no lookup needed to tell."""
+    host = host.lower()
+    for suffix, reason in _LOCAL_NAMES:
+        if host == suffix or host.endswith("." + suffix):
+            return reason
+    return None
 
 
 def _host(parts: SplitResult) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
 from itertools import groupby
@@ -48,6 +48,7 @@ class Email:
     html: str
     marker: str = field(default="", repr=False)  # where the unsubscribe sentence goes, until filled
     pro_marker: str = field(default="", repr=False)  # where a Professional subscriber's own link goes
+    change_id: str = ""  # an alert's change (its X-Policywatch-Change header; `policywatch deliveries` takes it)
 
     def for_recipient(self, unsubscribe_url: str | None, pro_url: str | None = None) -> Email:
         """This email with one subscriber's unsubscribe link (without one: how to unsubscribe by
@@ -73,7 +74,7 @@ class Email:
                 )
             filled_text = filled_text.replace(self.pro_marker + "\n", pro_text + "\n" if pro_text else "")
             filled_html = filled_html.replace(self.pro_marker, pro_html)
-        return Email(self.subject, filled_text, filled_html)
+        return replace(self, text=filled_text, html=filled_html, marker="", pro_marker="")
 
 
 @cache
@@ -116,6 +117,7 @@ def alert_email(change: dict[str, Any], plan: Tier, links: Links) -> Email:
         render("alert.html", **context),
         marker,
         pro_marker,
+        one_line(str(change.get("change_id", ""))),
     )
 
 
@@ -192,6 +194,7 @@ def _change(change: dict[str, Any], plan: Tier, links: Links, *, quotes: bool) -
     """What the templates show of a change event or record: present fields, formatted, within the tier."""
     key = _record_key(change)
     return {
+        "id": one_line(str(change.get("change_id", ""))),
         "platform": change["platform_name"],
         "document": change["document_type"],
         "severity": change.get("severity", "none"),

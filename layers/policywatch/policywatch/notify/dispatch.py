@@ -118,7 +118,7 @@ def send(
         try:
             status = webhook.send(
                 endpoint.url,
-                endpoint.secret,
+                endpoint.signing_secrets(clock.now()),  # both secrets while a rotation's overlap lasts
                 message_id,
                 renderings.webhook_body(),
                 allowlist=options.webhook_allowlist,

@@ -23,6 +23,22 @@ While a delivery is unsettled (queued, sending, retrying) its record carries ``u
 shard number) and ``overdue_at`` (when it should have moved on: the end of a send's lease, or
 its next attempt plus a grace); settling removes both. They are the keys of the sparse
 ``unsettled`` index, so the reconciler reads only overdue records, never the table.
+
+The ``by-subscriber`` index (subscriber id, newest claim first) gives a subscriber's own
+deliveries (``recent``) and the records "delete my data" clears (``forget``). ``forget`` keeps
+the audit trail, which is not personal once the subscriber is gone: the keys (``change_id``,
+``recipient``, ``subscriber_id``, ``channel``: random ids and the channel's kind, ``email``,
+``sms`` or ``webhook:<endpoint id>``), ``status``, ``attempts``, ``rescues``, the timestamps
+(``claimed_at``, ``updated_at``, ``sent_at``, ``next_attempt_at``, ``overdue_at``), ``unsettled``
+(the reconciler's shard), ``record_key`` (the public change record), ``expires_at`` (so TTL still
+removes the record at the end of its retention) and ``forgotten_at``. They say which change went
+to which pseudonymous recipient, by which channel, when, after how many attempts and with what
+outcome: what an operator or an auditor needs to show that alerts went out, and what keeps a
+redelivered change from alerting twice. Every other attribute is removed: ``detail`` and
+``last_error`` (free text: an SES or SNS error can quote the address or the number, a webhook
+error names the receiver's host, its IP address or a redirect's Location), ``message_id`` (the
+SES or SNS id leads to the provider's logs, which hold the address), and any attribute added
+later that is not in the kept list.
 """
 
 from __future__ import annotations
@@ -44,6 +60,15 @@ STATUSES = ("queued", "sending", "sent", "retrying", "failed", "cancelled", "int
 UNSETTLED = ("queued", "sending", "retrying")
 
 UNSETTLED_INDEX = "unsettled"
+SUBSCRIBER_INDEX = "by-subscriber"
+# What "delete my data" keeps of a delivery record: its audit trail (the module docstring says why).
+KEPT_WHEN_FORGOTTEN = frozenset(
+    ("change_id", "recipient", "subscriber_id", "channel")  # the keys: random ids and the channel's kind
+    + ("status", "attempts", "rescues", "record_key")  # the outcome, and the public change record it was about
+    + ("claimed_at", "updated_at", "sent_at", "next_attempt_at", "overdue_at", "unsettled", "expires_at")
+    + ("forgotten_at",)
+)
+_PERSONAL = frozenset({"detail", "last_error", "message_id"})  # free text naming addresses; provider message ids
 UNSETTLED_SHARDS = 8  # index partitions: a fan-out to 10,000 writes them all at once; one key would throttle
 # Longer than any attempt can last (NotifyFunction 120 s, DigestFunction 300 s, and the delivery
 # queue's 360 s visibility, after which a job whose attempt crashed is received again).
@@ -283,6 +308,53 @@ class Deliveries:
             ConsistentRead=True,
         )
         return [aws.from_dynamodb(item) for page in pages for item in page.get("Items", [])]
+
+    # ------------------------------------------------------------ a subscriber's own records
+
+    def recent(self, subscriber_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """A subscriber's latest deliveries, newest claim first (at most ``limit``; the index lags writes slightly)."""
+        found: list[dict[str, Any]] = []
+        if limit < 1:
+            return found
+        request = self._by_subscriber(subscriber_id) | {"ScanIndexForward": False, "Limit": min(limit, 100)}
+        for item in aws.all_items(self._db.query, **request):
+            found.append(aws.from_dynamodb(item))
+            if len(found) >= limit:
+                break
+        return found
+
+    def forget(self, subscriber_id: str) -> int:
+        """Remove what identifies a person from each of a subscriber's delivery records; how many there were.
+
+        Only ``KEPT_WHEN_FORGOTTEN`` stays, and ``forgotten_at`` is set (the first time). A record
+        deleted meanwhile is not written back. Safe to run again: a delivery still in flight may
+        write its outcome after it, and the index lags writes by a moment.
+        """
+        request = self._by_subscriber(subscriber_id)
+        records = [aws.from_dynamodb(item) for item in aws.all_items(self._db.query, **request)]
+        forgotten = 0
+        for record in records:
+            # The index's copy may lag the record: the known personal fields go whether it shows them or not.
+            removed = sorted((set(record) | _PERSONAL) - KEPT_WHEN_FORGOTTEN)
+            names = {f"#r{i}": name for i, name in enumerate(removed)}
+            forgotten += self._conditional(
+                self._db.update_item,
+                TableName=self.table_name,
+                Key=self._key(DeliveryKey.of(record)),
+                UpdateExpression="SET forgotten_at = if_not_exists(forgotten_at, :now) REMOVE " + ", ".join(names),
+                ConditionExpression="attribute_exists(change_id)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={":now": {"S": clock.iso()}},
+            )
+        return forgotten
+
+    def _by_subscriber(self, subscriber_id: str) -> dict[str, Any]:
+        return {
+            "TableName": self.table_name,
+            "IndexName": SUBSCRIBER_INDEX,
+            "KeyConditionExpression": "subscriber_id = :s",
+            "ExpressionAttributeValues": {":s": {"S": subscriber_id}},
+        }
 
     def _update(self, key: DeliveryKey, expression: str, condition: str | None = None, **values: Any) -> bool:
         values["now"] = clock.iso()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import hashlib
 import hmac
 import re
 from collections.abc import Iterator
@@ -25,6 +26,10 @@ from policywatch.subscribers.model import Subscriber, SubscriberError
 
 PROFILE = "profile"
 WATCH_PREFIX = "watch#"
+# An address subscribes once: an item keyed by the address's hash names its subscriber, written in
+# the same transaction as the profile, on condition that it does not exist yet.
+ADDRESS_PREFIX = "address#"
+OWNER = "owner"
 PLATFORM_INDEX = "by-platform"
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit: a profile and 99 platforms
 
@@ -37,6 +42,15 @@ _LINK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 class ConcurrentUpdateError(SubscriberError):
     """The subscriber changed since it was read; read it again and retry."""
+
+
+class AddressTakenError(SubscriberError):
+    """Another subscriber has this address already (an address subscribes once)."""
+
+
+def address_key(email: str) -> str:
+    """The key of an address's owner item: the SHA-256 of the address in lower case (no address in a key)."""
+    return ADDRESS_PREFIX + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 @adapter
@@ -55,8 +69,26 @@ class Subscribers:
         """Store a new subscriber and its watch items; returns it as stored (version 1)."""
         stored = replace(subscriber, version=1)
         puts = [self._put(item, "attribute_not_exists(subscriber_id)") for item in _items(stored)]
-        self._transact(puts, stored.subscriber_id)
+        puts.append(self._put(_owner(stored), "attribute_not_exists(subscriber_id)"))
+        try:
+            self._transact(puts, stored.subscriber_id)
+        except AddressTakenError:
+            raise AddressTakenError(f"{subscriber.email} is already subscribed") from None
         return stored
+
+    def by_email(self, email: str) -> Subscriber | None:
+        """The subscriber of an address (already validated), or None."""
+        response = self._db.get_item(
+            TableName=self.table_name,
+            Key=aws.to_dynamodb({"subscriber_id": address_key(email), "item": OWNER}),
+            ConsistentRead=True,
+        )
+        if "Item" not in response:
+            return None
+        owner = aws.from_dynamodb(response["Item"])["owner"]
+        with contextlib.suppress(SubscriberError):  # the owner removed between the two reads
+            return self.get(owner)
+        return None
 
     def save(self, subscriber: Subscriber, previous: Subscriber) -> Subscriber:
         """Replace ``previous`` by ``subscriber`` (validated by the caller); the stored version must not have moved."""
@@ -81,6 +113,18 @@ class Subscribers:
         """Delete the subscriber and every watch item (their delivery history stays until it expires)."""
         keys = [PROFILE] + [WATCH_PREFIX + p for p in subscriber.platforms]
         self._transact([self._delete(subscriber.subscriber_id, key) for key in keys], subscriber.subscriber_id)
+        # Then the address is free again, unless another subscriber holds it (two from before the index).
+        try:
+            self._db.delete_item(
+                TableName=self.table_name,
+                Key=aws.to_dynamodb({"subscriber_id": address_key(subscriber.email), "item": OWNER}),
+                ConditionExpression="#o = :me",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":me": {"S": subscriber.subscriber_id}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def get(self, subscriber_id: str) -> Subscriber:
         response = self._db.get_item(
@@ -163,6 +207,9 @@ class Subscribers:
                 raise
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
             if "ConditionalCheckFailed" in reasons:
+                failed = writes[reasons.index("ConditionalCheckFailed")]
+                if failed.get("Put", {}).get("Item", {}).get("item") == {"S": OWNER}:
+                    raise AddressTakenError("this address is already subscribed") from None
                 if writes and "attribute_not_exists" in writes[0].get("Put", {}).get("ConditionExpression", ""):
                     raise SubscriberError(f"subscriber {subscriber_id!r} already exists") from None
                 raise ConcurrentUpdateError(
@@ -173,6 +220,10 @@ class Subscribers:
                     f"subscriber {subscriber_id!r} was being changed by another update; try again"
                 ) from None
             raise
+
+
+def _owner(subscriber: Subscriber) -> dict[str, Any]:
+    return {"subscriber_id": address_key(subscriber.email), "item": OWNER, "owner": subscriber.subscriber_id}
 
 
 def _items(subscriber: Subscriber) -> list[dict[str, Any]]:

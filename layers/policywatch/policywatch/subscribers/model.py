@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from policywatch.core import clock, outbound
@@ -35,15 +36,47 @@ class SubscriberError(InputError):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A webhook endpoint: where change events are POSTed, and the secret they are signed with."""
+    """A webhook endpoint: where change events are POSTed, and the secrets they are signed with.
+
+    After a rotation (``rotated``) the previous secret signs too until ``previous_until``, so
+    the receiver can switch to the new one without losing a delivery.
+    """
 
     endpoint_id: str
     url: str
-    secret: str
+    secret: str = field(repr=False)
+    previous_secret: str = field(default="", repr=False)
+    previous_until: str = ""  # ISO 8601 UTC (clock.iso); "" when there is no previous secret
 
     @property
     def channel(self) -> str:
         return f"webhook:{self.endpoint_id}"
+
+    def signing_secrets(self, now: datetime | None = None) -> tuple[str, ...]:
+        """The secrets a delivery at ``now`` is signed with: the current one, and the previous one while its overlap lasts."""
+        if self.previous_secret and _now_before(self.previous_until, now):
+            return (self.secret, self.previous_secret)
+        return (self.secret,)
+
+    def to_item(self) -> dict[str, str]:
+        """The stored attributes (no empty previous secret: items written before rotation existed look the same)."""
+        return {k: v for k, v in asdict(self).items() if v}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Endpoint:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: str(v) for k, v in item.items() if k in known})
+
+
+def _now_before(moment: str, now: datetime | None = None) -> bool:
+    """True when ``now`` is before the ISO 8601 ``moment``; False for an empty or unreadable one."""
+    try:
+        until = datetime.fromisoformat(moment)
+    except ValueError:
+        return False
+    if until.tzinfo is None:
+        return False
+    return (now or clock.now()) < until
 
 
 @dataclass
@@ -53,6 +86,10 @@ class Subscriber:
     tier: str
     platforms: list[str]
     phone: str | None = None
+    # SMS goes only to a number its owner proved they hold (a code sent to it, docs/accounts.md).
+    # An operator's ``subscribers add --phone`` vouches for the number; stored subscribers from
+    # before verification existed were all added that way, so an item without the field is verified.
+    phone_verified: bool = True
     webhooks: list[Endpoint] = field(default_factory=list)
     provisions: list[str] = field(default_factory=list)  # provision filter (Professional); empty: every change
     digest: bool = False  # the weekly digest on top of same-day alerts (always on for weekly tiers)
@@ -66,7 +103,7 @@ class Subscriber:
     def to_item(self) -> dict[str, Any]:
         """The attributes stored for this subscriber (DynamoDB has no None)."""
         item = asdict(self)
-        item["webhooks"] = [asdict(e) for e in self.webhooks]
+        item["webhooks"] = [e.to_item() for e in self.webhooks]
         return {k: v for k, v in item.items() if v is not None and v != []}
 
     @classmethod
@@ -77,7 +114,8 @@ class Subscriber:
             tier=item["tier"],
             platforms=list(item.get("platforms", [])),
             phone=item.get("phone"),
-            webhooks=[Endpoint(**e) for e in item.get("webhooks", [])],
+            phone_verified=bool(item.get("phone_verified", True)),
+            webhooks=[Endpoint.from_item(e) for e in item.get("webhooks", [])],
             provisions=list(item.get("provisions", [])),
             digest=bool(item.get("digest", False)),
             sms_min_severity=item.get("sms_min_severity", DEFAULT_SMS_MIN_SEVERITY),
@@ -117,10 +155,21 @@ def validate_phone(phone: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def new_endpoint(url: str, secret: str | None = None, allowlist: frozenset[str] = frozenset()) -> Endpoint:
-    """A webhook endpoint with a checked URL and a ``whsec_`` secret (generated when not given)."""
+def new_endpoint(
+    url: str,
+    secret: str | None = None,
+    allowlist: frozenset[str] = frozenset(),
+    *,
+    getaddrinfo: Callable[..., list[tuple[Any, ...]]] | None = None,
+) -> Endpoint:
+    """A webhook endpoint with a checked URL and a ``whsec_`` secret (generated when not given).
+
+    The URL's host is resolved now and every address checked (``outbound.check_registration``),
+    so a name answering a private or loopback address is refused while its owner can read why;
+    each delivery checks again. ``getaddrinfo`` (tests) defaults to ``socket.getaddrinfo``.
+    """
     try:
-        url = outbound.check_url(url, allowlist)
+        url = outbound.check_registration(url, allowlist, getaddrinfo)
     except outbound.AddressError as exc:
         raise SubscriberError(str(exc)) from None
     try:
@@ -128,6 +177,17 @@ def new_endpoint(url: str, secret: str | None = None, allowlist: frozenset[str] 
     except ValueError as exc:
         raise SubscriberError(str(exc)) from None
     return Endpoint(endpoint_id="wh_" + secrets.token_hex(6), url=url, secret=secret)
+
+
+def rotated(endpoint: Endpoint, now: datetime | None = None, overlap: timedelta = timedelta(hours=24)) -> Endpoint:
+    """``endpoint`` with a new secret; the current one still signs (as previous) until ``now + overlap``.
+
+    Rotating again within an overlap drops the oldest secret at once: two secrets sign at most.
+    """
+    if overlap <= timedelta(0):
+        return replace(endpoint, secret=new_secret(), previous_secret="", previous_until="")
+    until = clock.iso((now or clock.now()) + overlap)
+    return replace(endpoint, secret=new_secret(), previous_secret=endpoint.secret, previous_until=until)
 
 
 def new_subscriber(
@@ -234,7 +294,12 @@ def entitlement(subscriber: Subscriber, change: dict[str, Any]) -> Entitlement |
     if not plan.same_day:
         return Entitlement(plan, same_day=False, channels=())
     channels = ["email"]
-    if "sms" in plan.channels and subscriber.phone and _at_least(change.get("severity"), subscriber.sms_min_severity):
+    if (
+        "sms" in plan.channels
+        and subscriber.phone
+        and subscriber.phone_verified
+        and _at_least(change.get("severity"), subscriber.sms_min_severity)
+    ):
         channels.append("sms")
     if "webhook" in plan.channels:
         # Endpoints beyond the tier's limit (stored behind our back) get nothing: each one is a receiver

@@ -1,6 +1,7 @@
 """Webhook signing secrets, as Standard Webhooks defines them: "whsec_" and base64 of 24 to 64 bytes.
 
-A subscriber's endpoint keeps its secret; the webhook channel signs with it.
+A subscriber's endpoint keeps its secret (and, for a day after a rotation, the previous one);
+the webhook channel signs with each (``subscribers.model.rotated``, ``Endpoint.signing_secrets``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 ``send_raw_email`` rather than ``send_email``: only a raw message can carry the
 ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 8058) that mailbox providers
-require of bulk senders and show as an unsubscribe button.
+require of bulk senders and show as an unsubscribe button, and an alert's
+``X-Policywatch-Change`` (its change id: what ``policywatch deliveries`` and support ask for).
 
 The subject carries policy text (a new section's heading, in the summary). The ``email``
 package decodes any RFC 2047 encoded word in a header value it is given, line breaks included,
@@ -36,6 +37,8 @@ def build_message(sender: str, recipient: str, email: Email, unsubscribe_url: st
     message["Date"] = format_datetime(clock.now())
     # The sender's domain, not make_msgid's default (the host name, slow to look up and an internal name).
     message["Message-ID"] = make_msgid(idstring="policywatch", domain=_domain(sender))
+    if filled.change_id:
+        message["X-Policywatch-Change"] = _header_text(filled.change_id)
     if unsubscribe_url:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

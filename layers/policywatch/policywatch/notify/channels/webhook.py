@@ -1,5 +1,10 @@
 """Webhooks: sign a change with Standard Webhooks and POST it once to a subscriber's endpoint.
 
+A delivery is signed with every secret the endpoint accepts now (``Endpoint.signing_secrets``:
+the current one, and the previous one while a rotation's overlap lasts), one ``v1,<signature>``
+each, so a receiver still holding the old secret verifies it too. ``send_test`` posts a signed
+sample event, as a delivery would, and reports what happened in a line its owner understands.
+
 One ``send`` is one attempt: redirects are not followed and nothing is retried here (the
 notify queue retries, with the same ``webhook-id`` so receivers can drop duplicates). The
 connection goes to the address ``outbound.resolve`` checked, never to the name again, so a
@@ -15,10 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -35,14 +42,17 @@ from urllib3.exceptions import (
     SSLError,
 )
 
+from policywatch.core import clock
 from policywatch.core.errors import InternalError, TransientError
 from policywatch.core.outbound import DEFAULT_PORTS, AddressError, Target, resolve
 from policywatch.core.watchdog import Watchdog
+from policywatch.subscribers import Endpoint
 from policywatch.subscribers.secrets import validate_secret
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "policywatch-webhooks/1.0"
 EVENT_TYPE = "policy.changed"
+TEST_EVENT_TYPE = "policywatch.test"
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 DEFAULT_DEADLINE_SECONDS = 10.0
@@ -125,24 +135,35 @@ def payload(change: dict[str, Any]) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def signed_headers(secret: str, message_id: str, body: bytes, now: datetime | None = None) -> dict[str, str]:
-    """The Standard Webhooks headers for one attempt (the timestamp is fresh for every attempt)."""
+def signed_headers(
+    secret: str | Sequence[str], message_id: str, body: bytes, now: datetime | None = None
+) -> dict[str, str]:
+    """The Standard Webhooks headers for one attempt (the timestamp is fresh for every attempt).
+
+    Several secrets (a rotation's overlap) give one ``v1,<signature>`` each, space-separated,
+    as the specification allows: a receiver holding any one of them verifies the message.
+    """
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     from standardwebhooks import Webhook  # here: only webhook deliveries sign
 
-    signature = Webhook(secret).sign(message_id, moment, body.decode("utf-8"))
+    text = body.decode("utf-8")
+    signatures = [Webhook(each).sign(message_id, moment, text) for each in _secrets(secret)]
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(moment.timestamp())),
-        "webhook-signature": signature,
+        "webhook-signature": " ".join(dict.fromkeys(signatures)),
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
     }
 
 
+def _secrets(secret: str | Sequence[str]) -> tuple[str, ...]:
+    return (secret,) if isinstance(secret, str) else tuple(secret)
+
+
 def send(
     url: str,
-    secret: str,
+    secret: str | Sequence[str],
     message_id: str,
     body: bytes,
     *,
@@ -153,22 +174,26 @@ def send(
     getaddrinfo: Callable[..., list[tuple[Any, ...]]] | None = None,
     now: datetime | None = None,
 ) -> int:
-    """POST ``body`` signed with ``secret`` to ``url`` once; the 2xx status, or WebhookError.
+    """POST ``body`` signed with ``secret`` (one, or several) to ``url`` once; the 2xx status, or WebhookError.
 
     ``deadline``: seconds for the whole attempt, however the receiver trickles its answer.
     ``getaddrinfo`` defaults to ``socket.getaddrinfo`` looked up at call time.
     """
+    signing = _secrets(secret)
     try:
-        validate_secret(secret)
+        if not signing:
+            raise ValueError("no webhook secret to sign with")
+        for each in signing:
+            validate_secret(each)
     except ValueError as error:
         raise WebhookError(str(error)) from None
     ends = time.monotonic() + deadline
     try:
-        target = resolve(url, allowlist, _within(deadline, getaddrinfo or socket.getaddrinfo))
+        target = resolve(url, allowlist, getaddrinfo, timeout=deadline)
     except AddressError as error:
         raise WebhookError(str(error)) from error
     try:
-        headers = signed_headers(secret, message_id, body, now)
+        headers = signed_headers(signing, message_id, body, now)
     except UnicodeDecodeError:
         raise WebhookError("webhook body is not UTF-8") from None
     headers["Host"] = _host_header(target)
@@ -200,28 +225,81 @@ def send(
             _discard_body(response)  # still under the watchdog: a trickled body is cut off too
 
 
-def _within(seconds: float, getaddrinfo: Callable[..., list[tuple[Any, ...]]]) -> Callable[..., Any]:
-    """``getaddrinfo`` waited for at most ``seconds`` (a name server that never answers holds only its own thread)."""
+@dataclass(frozen=True)
+class TestOutcome:
+    """What a test event met: ``reason`` is one line for the endpoint's owner ("HTTP 200 in 45 ms"), no secret."""
 
-    def lookup(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
-        answer: list[Any] = []
+    __test__ = False  # not a pytest test class, despite its name
 
-        def run() -> None:
-            try:
-                answer.append(getaddrinfo(*args, **kwargs))
-            except BaseException as error:  # handed to the caller below
-                answer.append(error)
+    ok: bool
+    status: int | None  # the receiver's HTTP status, if it answered
+    reason: str
+    message_id: str  # the test's ``webhook-id``, to find it in the receiver's logs
 
-        worker = threading.Thread(target=run, daemon=True, name="webhook-dns")
-        worker.start()
-        worker.join(seconds)
-        if not answer:
-            raise socket.gaierror(f"no answer within {seconds:g} s")
-        if isinstance(answer[0], BaseException):
-            raise answer[0]
-        return answer[0]
 
-    return lookup
+def sample_event(now: datetime | None = None) -> bytes:
+    """A test event's body: a change event's shape, saying it is a test, of type ``policywatch.test``."""
+    moment = clock.iso(now)
+    data = {
+        "test": True,
+        "schema_version": "2",
+        "change_id": secrets.token_hex(12),
+        "platform": "policywatch",
+        "platform_name": "policywatch (test event)",
+        "document": "privacy-policy",
+        "document_type": "Privacy Policy",
+        "detected_at": moment,
+        "kind": "substantive",
+        "alert": True,
+        "severity": "low",
+        "direction": "neutral",
+        "categories": [],
+        "summary": "This is a test event sent from your policywatch settings: no policy changed.",
+        "effective_date": None,
+    }
+    body = {"type": TEST_EVENT_TYPE, "timestamp": moment, "data": data}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def send_test(
+    endpoint: Endpoint,
+    *,
+    allowlist: frozenset[str],
+    now: datetime | None = None,
+    getaddrinfo: Callable[..., list[tuple[Any, ...]]] | None = None,
+    connect_timeout: float = 3.0,
+    read_timeout: float = 10.0,
+    deadline: float = DEFAULT_DEADLINE_SECONDS,
+) -> TestOutcome:
+    """POST a signed test event to ``endpoint`` once, as a delivery would go; never raises for the receiver's failures."""
+    moment = now or clock.now()
+    message_id = "msg_test_" + secrets.token_hex(12)
+    started = time.monotonic()
+    try:
+        status = send(
+            endpoint.url,
+            endpoint.signing_secrets(moment),
+            message_id,
+            sample_event(moment),
+            allowlist=allowlist,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            deadline=deadline,
+            getaddrinfo=getaddrinfo,
+            now=moment,
+        )
+    except WebhookError as error:
+        return TestOutcome(False, error.status, _test_failure(error), message_id)
+    elapsed = round((time.monotonic() - started) * 1000)
+    return TestOutcome(True, status, f"HTTP {status} in {elapsed} ms", message_id)
+
+
+def _test_failure(error: WebhookError) -> str:
+    if error.status is None:  # refused, unreachable, too slow: the reason says which
+        return error.reason
+    if error.status in _REDIRECTS:
+        return f"the receiver {error.reason}"
+    return f"the receiver answered HTTP {error.reason.removeprefix('answered ')}"
 
 
 def _tls(target: Target) -> dict[str, Any]:

@@ -1,0 +1,336 @@
+"""Self-service against moto: sign-up with double opt-in, magic links, the manage page, leaving.
+
+Each test drives the web handler as a browser would (``WebClient``: cookies, forms, CSRF
+tokens) and reads what was sent from moto's SES and SNS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from policywatch.core import clock
+from policywatch.storage.accounts import Accounts
+from policywatch.storage.subscribers import Subscribers
+from policywatch.web.accounts import LIMITS
+from tests.helpers.notify import emails, subscribe, texts
+from tests.helpers.webclient import BASE, WebClient, link_in
+
+ADDRESS = "ana@example.com"
+
+
+def signup(client: WebClient, email: str = ADDRESS, platform: str = "anthropic", **extra: str):
+    form = client.get("/signup")
+    assert form.status == 200, form.text
+    return client.submit(form, "/signup", email=email, platform=platform, **extra)
+
+
+def last_email(to: str) -> dict:
+    sent = [e for e in emails() if to in e["to"]]
+    assert sent, f"nothing sent to {to}"
+    return sent[-1]
+
+
+def confirm(client: WebClient, email: str = ADDRESS):
+    link = link_in(last_email(email)["text"], "/confirm")
+    page = client.get(link.removeprefix(BASE))
+    assert page.status == 200, page.text
+    return client.submit(page, "/confirm")
+
+
+def subscriber(email: str = ADDRESS):
+    found = Subscribers("subscribers").by_email(email)
+    assert found is not None
+    return found
+
+
+# ------------------------------------------------------------------ sign-up and confirmation
+
+
+def test_sign_up_sends_only_a_confirmation_and_confirming_opens_the_manage_page(stack):
+    client = WebClient()
+    answer = signup(client)
+    assert answer.status == 200 and "Check your inbox" in answer.text
+    assert subscriber().status == "pending" and subscriber().tier == "free"
+    [email] = emails()
+    assert email["mime"]["Subject"] == "Confirm your policywatch subscription"
+    assert "Anthropic" in email["text"] and "Nothing is sent to you until you confirm" in email["text"]
+
+    confirmed = confirm(client)
+    assert confirmed.status == 303 and confirmed.headers["Location"] == "/manage?notice=confirmed"
+    assert any(c.startswith("pw_session=") and "HttpOnly" in c for c in confirmed.cookies)
+    page = client.follow(confirmed)
+    assert "Your subscription is confirmed" in page.text and ADDRESS in page.text
+    assert subscriber().status == "active" and subscriber().platforms == ["anthropic"]
+    assert page.headers["Cache-Control"] == "private, no-store"
+
+
+def test_an_address_subscribes_once_and_signing_up_again_reveals_nothing(stack):
+    first, again = WebClient(), WebClient(ip="198.51.100.9")
+    answer1 = signup(first)
+    answer2 = signup(again, platform="openai")
+    assert answer1.text == answer2.text  # the same answer, known address or not
+    assert len(Subscribers("subscribers").list()) == 1
+    assert [e["mime"]["Subject"] for e in emails()] == ["Confirm your policywatch subscription"] * 2
+    confirm(again)  # the newest link carries the newest choice
+    assert subscriber().platforms == ["openai"]
+    # Confirmed: signing up once more mails a manage link that says so, and the page is the same.
+    answer3 = signup(WebClient(ip="198.51.100.10"))
+    assert answer3.text == answer1.text
+    assert "already subscribed" in last_email(ADDRESS)["text"]
+    assert len(Subscribers("subscribers").list()) == 1
+
+
+def test_a_confirmation_link_works_once_and_a_forged_or_expired_one_not_at_all(stack, monkeypatch):
+    client = WebClient()
+    signup(client)
+    link = link_in(last_email(ADDRESS)["text"], "/confirm").removeprefix(BASE)
+    forged = link.replace("sig=", "sig=x")
+    assert "not valid" in client.get(forged).text
+    page = client.get(link)
+    assert client.submit(page, "/confirm").status == 303
+    again = client.submit(page, "/confirm")
+    assert again.status == 400 and "used already or has expired" in again.text
+
+    signup(WebClient(ip="198.51.100.1"), email="bo@example.com")
+    late = link_in(last_email("bo@example.com")["text"], "/confirm").removeprefix(BASE)
+    later = clock.now() + timedelta(hours=25)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert "has expired" in client.get(late).text
+    assert subscriber("bo@example.com").status == "pending"
+
+
+def test_nothing_but_the_confirmation_reaches_an_unconfirmed_address(stack, context):
+    from tests.helpers.changes import training_change
+
+    signup(WebClient())
+    training_change(stack, context)  # a change to Anthropic, fanned out
+    assert [e["mime"]["Subject"] for e in emails()] == ["Confirm your policywatch subscription"]
+
+
+# ------------------------------------------------------------------ magic links and the manage page
+
+
+def test_a_magic_link_goes_only_to_a_known_address_and_the_answer_is_the_same(stack):
+    subscribe(ADDRESS, "watcher", ["anthropic"])
+    client = WebClient()
+    form = client.get("/manage")
+    known = client.submit(form, "/manage/link", email=ADDRESS)
+    unknown = client.submit(form, "/manage/link", email="nobody@example.com")
+    assert known.status == unknown.status == 200 and known.text == unknown.text
+    assert [set(e["to"]) for e in emails()] == [{ADDRESS}]
+    link = link_in(emails()[0]["text"], "/manage/open").removeprefix(BASE)
+    page = client.get(link)
+    opened = client.submit(page, "/manage/open")
+    manage = client.follow(opened)
+    assert "Watcher tier" in manage.text
+    assert client.submit(page, "/manage/open").status == 400  # single use
+
+
+def test_the_manage_page_changes_platforms_within_the_tier_and_alerts(stack):
+    client = manage_session(stack, "watcher")
+    page = client.get("/manage")
+    saved = client.submit(page, "/manage/platforms", platforms=["anthropic", "openai"])
+    assert client.follow(saved).status == 200
+    assert subscriber().platforms == ["anthropic", "openai"]
+    over = client.submit(page, "/manage/platforms", platforms=[f"p{i}" for i in range(3)])
+    assert over.status == 400 and "Unknown platform 'p0'" in over.text
+    client.follow(client.submit(page, "/manage/alerts", digest="on", sms_min_severity="high"))
+    assert subscriber().digest and subscriber().sms_min_severity == "high"
+
+
+def test_a_free_subscriber_is_held_to_one_platform(stack):
+    client = manage_session(stack, "free")
+    page = client.get("/manage")
+    refused = client.submit(page, "/manage/platforms", platforms=["anthropic", "openai"])
+    assert refused.status == 400 and "Free tier watches 1 platform" in refused.text
+    assert subscriber().platforms == ["anthropic"]
+
+
+def manage_session(stack, tier: str, email: str = ADDRESS) -> WebClient:
+    """A subscriber on ``tier`` and a client holding a session on their manage page."""
+    subscribe(email, tier, ["anthropic"])
+    client = WebClient()
+    client.submit(client.get("/manage"), "/manage/link", email=email)
+    page = client.get(link_in(last_email(email)["text"], "/manage/open").removeprefix(BASE))
+    assert client.submit(page, "/manage/open").status == 303
+    return client
+
+
+# ------------------------------------------------------------------ phones
+
+
+def test_sms_goes_only_to_a_phone_verified_with_the_code_sent_to_it(stack):
+    client = manage_session(stack, "watcher")
+    sent = client.submit(client.get("/manage"), "/manage/phone", phone="+14155550123")
+    assert sent.status == 200 and "A code is on its way" in sent.text
+    assert subscriber().phone == "+14155550123" and not subscriber().phone_verified
+    [(phone, text)] = texts()
+    code = text.split("code is ")[1][:6]
+    wrong = "000000" if code != "000000" else "111111"
+    refused = client.submit(sent, "/manage/phone/verify", code=wrong)
+    assert refused.status == 400 and "4 attempts left" in refused.text
+    verified = client.submit(refused, "/manage/phone/verify", code=code)
+    assert client.follow(verified).status == 200 and subscriber().phone_verified
+
+
+def test_a_code_dies_after_five_wrong_attempts(stack):
+    client = manage_session(stack, "watcher")
+    page = client.submit(client.get("/manage"), "/manage/phone", phone="+14155550123")
+    code = texts()[0][1].split("code is ")[1][:6]
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        page = client.submit(page, "/manage/phone/verify", code=wrong)
+    final = client.submit(page, "/manage/phone/verify", code=code)
+    assert final.status == 400 and "expired or was tried too often" in final.text
+    assert not subscriber().phone_verified
+
+
+def test_free_has_no_sms_and_a_bad_number_is_one_line(stack):
+    free = manage_session(stack, "free")
+    page = free.get("/manage")
+    assert page.soup.find("form", attrs={"action": "/manage/phone"}) is None
+    refused = free.post("/manage/phone", {**page.form("/manage/platforms"), "phone": "+14155550123"})
+    assert refused.status == 400 and "Free tier has no SMS" in refused.text
+
+
+def test_an_invalid_phone_number_is_named(stack):
+    client = manage_session(stack, "watcher")
+    refused = client.submit(client.get("/manage"), "/manage/phone", phone="12345")
+    assert refused.status == 400 and "Invalid phone number '12345'" in refused.text
+    assert texts() == []
+
+
+# ------------------------------------------------------------------ leaving
+
+
+def test_unsubscribe_and_subscribe_again_from_the_manage_page(stack):
+    client = manage_session(stack, "watcher")
+    client.follow(client.submit(client.get("/manage"), "/manage/unsubscribe"))
+    assert subscriber().status == "unsubscribed"
+    page = client.get("/manage")
+    assert "Nothing is sent to you now" in page.text
+    client.follow(client.submit(page, "/manage/resubscribe"))
+    assert subscriber().status == "active"
+
+
+def test_delete_my_data_removes_the_subscriber_and_frees_the_address(stack):
+    client = manage_session(stack, "watcher")
+    page = client.get("/manage")
+    unticked = client.submit(page, "/manage/delete")
+    assert unticked.status == 400 and "tick the box" in unticked.text.lower()
+    deleted = client.submit(page, "/manage/delete", confirm="yes")
+    assert deleted.status == 200 and "Your data is deleted" in deleted.text
+    assert Subscribers("subscribers").by_email(ADDRESS) is None and Subscribers("subscribers").list() == []
+    assert "pw_session" not in client.cookies
+    ended = client.post("/manage/platforms", {**page.form("/manage/platforms"), "platforms": "openai"})
+    assert ended.status == 400 and "session has ended" in ended.text
+    signup(WebClient(ip="198.51.100.3"))  # the address is free again
+    assert subscriber().status == "pending"
+
+
+# ------------------------------------------------------------------ abuse
+
+
+def test_csrf_a_form_from_another_site_or_without_its_token_is_refused(stack):
+    client = WebClient()
+    page = client.get("/signup")
+    fields = {"email": ADDRESS, "platform": "anthropic"}
+    no_token = client.post("/signup", fields)
+    assert no_token.status == 400 and "form has expired" in no_token.text
+    elsewhere = client.post("/signup", {**page.form("/signup"), **fields}, origin="https://evil.example")
+    assert elsewhere.status == 400 and "sent from another site" in elsewhere.text
+    cookieless = WebClient(cookies={})
+    token = page.form("/signup")
+    assert "did not send back" in cookieless.post("/signup", {**token, **fields}).text
+    assert emails() == [] and Subscribers("subscribers").list() == []
+
+
+def test_a_filled_honeypot_gets_the_same_answer_and_nothing(stack):
+    answer = signup(WebClient(), website="https://spam.example")
+    assert answer.status == 200 and "Check your inbox" in answer.text
+    assert emails() == [] and Subscribers("subscribers").list() == []
+
+
+def test_sign_ups_are_limited_per_address_and_per_network(stack):
+    limit = LIMITS["signup-address"].count
+    for n in range(limit):
+        assert signup(WebClient(ip=f"198.51.100.{n}")).status == 200
+    refused = signup(WebClient(ip="198.51.100.99"))
+    assert refused.status == 429 and "too many confirmation e-mails to this address" in refused.text.lower()
+    assert int(refused.headers["Retry-After"]) > 0
+    assert len(emails()) == limit
+
+    network = WebClient(ip="192.0.2.50")
+    per_ip = LIMITS["signup-ip"].count
+    answers = [signup(network, email=f"p{n}@example.com").status for n in range(per_ip + 1)]
+    assert answers[:per_ip] == [200] * per_ip and answers[-1] == 429
+
+
+def test_link_requests_are_limited_per_address(stack):
+    subscribe(ADDRESS, "watcher", ["anthropic"])
+    answers = []
+    for n in range(LIMITS["link-address"].count + 1):
+        client = WebClient(ip=f"198.51.100.{n}")
+        answers.append(client.submit(client.get("/manage"), "/manage/link", email=ADDRESS).status)
+    assert answers[-1] == 429 and answers[:-1] == [200] * (len(answers) - 1)
+
+
+def test_rate_counters_expire_with_their_window(stack):
+    accounts = Accounts("accounts")
+    assert accounts.hit("t", "x", 1, 60) is None
+    assert accounts.hit("t", "x", 1, 60) is not None
+    item = stack_item("accounts")
+    assert item["expires_at"] > clock.now().timestamp()
+
+
+def stack_item(table: str) -> dict:
+    import boto3
+
+    from policywatch.storage import clients as aws
+
+    [item] = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=table)["Items"]
+    return aws.from_dynamodb(item)
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize(
+    ("email", "platform", "says"),
+    [
+        ("not-an-address", "anthropic", "invalid email address 'not-an-address'"),
+        ("ana@example.com", "", "Choose a platform to watch"),
+        ("ana@example.com", "nope", "unknown platform 'nope'"),
+    ],
+)
+def test_a_bad_sign_up_is_one_line_on_the_form(stack, email, platform, says):
+    answer = signup(WebClient(), email=email, platform=platform)
+    assert answer.status == 400 and says.lower() in answer.text.lower()
+    assert answer.soup.find("form", attrs={"action": "/signup"}) is not None  # the form again, filled in
+    assert emails() == []
+
+
+def test_a_body_that_is_not_a_form_or_too_big_is_refused(stack):
+    client = WebClient()
+    page = client.get("/signup")
+    json_body = client.post("/signup", page.form("/signup"), content_type="application/json")
+    assert json_body.status == 400 and "takes a form" in json_body.text
+    huge = client.post("/signup", {**page.form("/signup"), "email": "a" * 20_000})
+    assert huge.status == 400 and "larger than 16 KB" in huge.text
+
+
+def test_unknown_manage_actions_and_methods(stack):
+    client = manage_session(stack, "watcher")
+    page = client.get("/manage")
+    assert client.post("/manage/nothing", page.form("/manage/platforms")).status == 404
+    assert client.get("/manage/platforms").status == 405
+    assert client.post("/platforms/anthropic", {}).status == 405
+
+
+def test_an_operator_added_phone_stays_verified(stack):
+    added = subscribe("op@example.com", "watcher", ["anthropic"], phone="+14155550199")
+    assert added.phone_verified
+    assert replace(added, phone_verified=False).to_item()["phone_verified"] is False
