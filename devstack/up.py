@@ -133,6 +133,8 @@ The site (CloudFront on MiniStack, then the web function; links in local e-mails
   {SITE_URL}/provisions                what each platform says, provision by provision
   {SITE_URL}/feeds/changes.atom        Atom feed of every alerting change
   {SITE_URL}/api/v1/changes            the JSON API (docs/api.md, openapi.json)
+  {SITE_URL}/signup                    subscribe yourself (Free); the confirmation and manage-link
+                                                  e-mails are in the outbox below (docs/accounts.md)
 
 Try it:
   source .local/env

@@ -129,8 +129,10 @@ def cmd_add(stack: Stack, args: argparse.Namespace, out: Out) -> None:
     if args.active:
         subscriber = replace(subscriber, status="active")
     stack.subscribers().add(subscriber)
-    state = "active" if args.active else "pending: nothing is sent until `subscribers confirm` activates it"
+    state = "active" if args.active else "pending: nothing but the confirmation is sent until its owner confirms"
     out(f"added {subscriber.subscriber_id} ({state})")
+    if not args.active:
+        out(_confirmation(stack, subscriber))
     out(f"  tier       {subscriber.tier}")
     out(f"  platforms  {', '.join(subscriber.platforms)}")
     _print_new_endpoints(endpoints, out)
@@ -271,10 +273,19 @@ def cmd_show(stack: Stack, args: argparse.Namespace, out: Out) -> None:
 
 
 def cmd_remove(stack: Stack, args: argparse.Namespace, out: Out) -> None:
+    from policywatch.storage.deliveries import Deliveries
+
     store = stack.subscribers()
     subscriber = store.get(args.id)
+    deliveries = Deliveries(stack.output("DeliveriesTableName"))
+    # As "Delete my data" does: delivery records keep no address, phone or URL (docs/accounts.md).
+    forgotten = deliveries.forget(subscriber.subscriber_id)
     store.remove(subscriber)
-    out(f"removed {subscriber.subscriber_id} (their delivery history stays until it expires)")
+    forgotten = max(forgotten, deliveries.forget(subscriber.subscriber_id))  # one in flight may have written since
+    out(
+        f"removed {subscriber.subscriber_id}; their delivery records ({forgotten}) keep no address, "
+        "phone or URL, and expire with their TTL"
+    )
 
 
 def cmd_confirm(stack: Stack, args: argparse.Namespace, out: Out) -> None:
@@ -319,6 +330,33 @@ def mask_phone(phone: str | None) -> str | None:
     except phonenumbers.NumberParseException:
         prefix = phone[:2]
     return prefix + "*" * max(len(phone) - len(prefix) - 4, 0) + phone[-4:]
+
+
+def _confirmation(stack: Stack, subscriber: Subscriber) -> str:
+    """Send the subscriber the confirmation e-mail the sign-up form sends; the line that says so."""
+    from policywatch.storage.accounts import Accounts
+    from policywatch.storage.outbound import Mailer
+    from policywatch.storage.secrets import SecretStore
+    from policywatch.web.accounts import send_confirmation
+
+    needed = ("AccountsTableName", "SiteSecretArn", "SenderEmail", "PublicBaseUrl")
+    if any(key not in stack.outputs for key in needed):  # a stack from before self-service
+        return "  no confirmation e-mail: this stack predates sign-up (deploy it again), or use `subscribers confirm`"
+    platform = subscriber.platforms[0]
+    catalog = current_catalog(stack.archive())
+    name = next((p.name for p in catalog.platforms if p.id == platform), platform)
+    send_confirmation(
+        Accounts(stack.output("AccountsTableName")),
+        Mailer(),
+        stack.output("SenderEmail"),
+        SecretStore().get(stack.output("SiteSecretArn")).encode(),
+        stack.output("PublicBaseUrl"),
+        subscriber,
+        platform,
+        name,
+        clock.now(),
+    )
+    return f"  confirmation e-mail sent to {mask_email(subscriber.email)} (its link works once, for 24 hours)"
 
 
 def _platforms(stack: Stack) -> list[str]:

@@ -10,14 +10,17 @@ import boto3
 import pytest
 
 from devstack.tables import create_tables
+from policywatch.storage import secrets
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import entitlement
 from policywatch_cli.main import main
+from tests.helpers.notify import emails
 from tests.integration.cli.conftest import REGION, create_stack
 
 BUCKET = "policywatch-archive-123456789012-us-east-1"
 BASE_URL = "https://pw.example.com/"
+SENDER = "alerts@pw.example.com"
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # base64 of 24 bytes
@@ -37,14 +40,23 @@ def stack(mocked_aws, monkeypatch):
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)  # no override: packaged catalog
     create_tables(
         boto3.client("dynamodb", region_name=REGION),
-        {"SubscribersTable": "subscribers", "DeliveriesTable": "deliveries"},
+        {"SubscribersTable": "subscribers", "DeliveriesTable": "deliveries", "AccountsTable": "accounts"},
     )
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
+    site_secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="site-secret", SecretString="s" * 64
+    )["ARN"]
+    secrets.forget()
+    self_service = {"AccountsTableName": "accounts", "SiteSecretArn": site_secret, "SenderEmail": SENDER}
     outputs = {
         "SubscribersTableName": "subscribers",
         "DeliveriesTableName": "deliveries",
         "ArchiveBucketName": BUCKET,
     }
-    create_stack("policywatch", outputs | {"PublicBaseUrl": BASE_URL, "WebhookHttpAllowlist": "receiver:8080"})
+    create_stack(
+        "policywatch",
+        outputs | self_service | {"PublicBaseUrl": BASE_URL, "WebhookHttpAllowlist": "receiver:8080"},
+    )
     create_stack("no-web", outputs | {"WebhookHttpAllowlist": "-"})
 
 
@@ -73,7 +85,11 @@ def error(capsys, *argv: str) -> str:
 def test_add_creates_a_pending_subscriber_and_prints_its_unsubscribe_link(stack, capsys):
     sid, out = add(capsys, "--email", "jane@example.com", "--tier", "watcher", "--platform", "anthropic",
                    "--platform", "openai", "--phone", "+1 (415) 555-0123")  # fmt: skip
-    assert "pending: nothing is sent until `subscribers confirm` activates it" in out
+    assert "pending: nothing but the confirmation is sent until its owner confirms" in out
+    assert "confirmation e-mail sent to j***@example.com (its link works once, for 24 hours)" in out
+    [sent] = emails()
+    assert sent["mime"]["Subject"] == "Confirm your policywatch subscription" and "jane@example.com" in sent["to"]
+    assert f"{BASE_URL}confirm?t=" in sent["text"] and "Anthropic" in sent["text"]
     assert "  tier       watcher\n  platforms  anthropic, openai\n" in out
     stored = Subscribers("subscribers").get(sid)
     assert (stored.status, stored.phone, stored.version) == ("pending", "+14155550123", 1)
@@ -369,9 +385,14 @@ def test_confirm_unsubscribe_and_remove(stack, capsys):
         f"{sid} unsubscribed: confirming cannot bring them back; they must subscribe again"
     )
     assert store.get(sid).status == "unsubscribed"
+    delivered = DeliveryKey("change-1", sid, "email")
+    Deliveries("deliveries").claim(delivered)
+    Deliveries("deliveries").sent(delivered, "ses-message-id", "sent to jane@example.com")
     assert run(capsys, "subscribers", "remove", sid)[1] == (
-        f"removed {sid} (their delivery history stays until it expires)\n"
+        f"removed {sid}; their delivery records (1) keep no address, phone or URL, and expire with their TTL\n"
     )
+    [kept] = Deliveries("deliveries").for_change("change-1")
+    assert kept["status"] == "sent" and "detail" not in kept and "message_id" not in kept and kept["forgotten_at"]
     assert error(capsys, "subscribers", "show", sid) == f"no subscriber {sid!r}"
     assert list(store.watchers("anthropic")) == []
 
@@ -420,3 +441,12 @@ def test_deliveries_of_a_change(stack, capsys):
 
 def test_a_stack_that_does_not_exist(stack, capsys):
     assert error(capsys, "--stack", "absent", "deliveries", "chg-1").startswith("no stack named 'absent' is deployed")
+
+
+def test_a_stack_from_before_sign_up_adds_the_subscriber_and_says_no_confirmation_went(stack, capsys):
+    code, out, err = run(
+        capsys, "--stack", "no-web", "subscribers", "add", "--email", "old@example.com", "--tier", "free",
+        "--platform", "anthropic",
+    )  # fmt: skip
+    assert (code, err) == (0, "") and "no confirmation e-mail: this stack predates sign-up" in out
+    assert emails() == []

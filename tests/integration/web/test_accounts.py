@@ -13,6 +13,7 @@ import pytest
 
 from policywatch.core import clock
 from policywatch.storage.accounts import Accounts
+from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from policywatch.storage.subscribers import Subscribers
 from policywatch.web.accounts import LIMITS
 from tests.helpers.notify import emails, subscribe, texts
@@ -218,6 +219,10 @@ def test_unsubscribe_and_subscribe_again_from_the_manage_page(stack):
 
 def test_delete_my_data_removes_the_subscriber_and_frees_the_address(stack):
     client = manage_session(stack, "watcher")
+    sid = subscriber().subscriber_id
+    delivered = DeliveryKey("change-1", sid, "email")
+    Deliveries("deliveries").claim(delivered)
+    Deliveries("deliveries").sent(delivered, "ses-message-id", "sent to ana@example.com")
     page = client.get("/manage")
     unticked = client.submit(page, "/manage/delete")
     assert unticked.status == 400 and "tick the box" in unticked.text.lower()
@@ -225,6 +230,8 @@ def test_delete_my_data_removes_the_subscriber_and_frees_the_address(stack):
     assert deleted.status == 200 and "Your data is deleted" in deleted.text
     assert Subscribers("subscribers").by_email(ADDRESS) is None and Subscribers("subscribers").list() == []
     assert "pw_session" not in client.cookies
+    [kept] = Deliveries("deliveries").for_change("change-1")  # the audit trail, without where it went
+    assert kept["status"] == "sent" and kept["forgotten_at"] and not {"detail", "message_id"} & set(kept)
     ended = client.post("/manage/platforms", {**page.form("/manage/platforms"), "platforms": "openai"})
     assert ended.status == 400 and "session has ended" in ended.text
     signup(WebClient(ip="198.51.100.3"))  # the address is free again

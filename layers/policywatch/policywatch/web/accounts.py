@@ -192,19 +192,45 @@ def signup(services: Services, request: FormRequest) -> PageResponse:
 
 
 def _send_confirmation(services: Services, request: FormRequest, subscriber: Subscriber, platform: str) -> None:
-    link = forms.new_link(_now(request), CONFIRM_LINK_SECONDS)
-    services.accounts.put_link(
-        link.token, "confirm", subscriber.subscriber_id, CONFIRM_LINK_SECONDS, {"platform": platform}
+    send_confirmation(
+        services.accounts,
+        services.mailer,
+        services.sender,
+        services.key(),
+        request.base_url,
+        subscriber,
+        platform,
+        _platform_name(services, platform),
+        _now(request),
     )
-    url = f"{request.base_url}/confirm?{link.query(services.key(), 'confirm')}"
-    name = _platform_name(services, platform)
+
+
+def send_confirmation(
+    accounts: Accounts,
+    mailer: Mailer,
+    sender: str,
+    key: bytes,
+    base_url: str,
+    subscriber: Subscriber,
+    platform: str,
+    platform_name: str,
+    now: datetime,
+) -> None:
+    """E-mail ``subscriber`` a signed, single-use link that confirms the subscription (and the platform chosen).
+
+    The sign-up form sends it, and so does ``policywatch subscribers add`` without ``--active``.
+    """
+    link = forms.new_link(now, CONFIRM_LINK_SECONDS)
+    accounts.put_link(link.token, "confirm", subscriber.subscriber_id, CONFIRM_LINK_SECONDS, {"platform": platform})
+    url = f"{base_url.rstrip('/')}/confirm?{link.query(key, 'confirm')}"
     _mail(
-        services,
+        mailer,
+        sender,
         subscriber.email,
         "Confirm your policywatch subscription",
         heading="Confirm your subscription",
         lines=[
-            f"Someone, hopefully you, asked policywatch to watch {name} for this address.",
+            f"Someone, hopefully you, asked policywatch to watch {platform_name} for this address.",
             "Nothing is sent to you until you confirm. The link works once, for 24 hours.",
         ],
         button="Confirm my subscription",
@@ -285,7 +311,8 @@ def _send_manage_link(services: Services, request: FormRequest, subscriber: Subs
         else "Someone, hopefully you, asked for a link to this address's policywatch settings."
     )
     _mail(
-        services,
+        services.mailer,
+        services.sender,
         subscriber.email,
         "Your policywatch settings",
         heading="Manage your subscription",
@@ -549,7 +576,7 @@ def _delete(services: Services, request: FormRequest, subscriber: Subscriber) ->
     forgotten = services.deliveries.forget(subscriber.subscriber_id)
     services.accounts.drop_code(subscriber.subscriber_id)
     services.subscribers.remove(subscriber)
-    forgotten += services.deliveries.forget(subscriber.subscriber_id)
+    forgotten = max(forgotten, services.deliveries.forget(subscriber.subscriber_id))
     services.accounts.end_session(request.cookies.get(forms.SESSION_COOKIE, ""))
     logger.info("subscriber deleted", extra={"subscriber_id": subscriber.subscriber_id, "deliveries": forgotten})
     page = _page(
@@ -641,13 +668,13 @@ def _sentence(line: str) -> str:
     return (line[:1].upper() + line[1:]).rstrip(".") + "." if line else line
 
 
-def _mail(services: Services, to: str, subject: str, **content: Any) -> None:
+def _mail(mailer: Mailer, sender: str, to: str, subject: str, **content: Any) -> None:
     email = Email(
         subject=subject,
         text=render_message("account.txt", **content),
         html=render_message("account.html", subject=subject, **content),
     )
-    send_email(services.mailer, services.sender, to, email, unsubscribe_url=None)
+    send_email(mailer, sender, to, email, unsubscribe_url=None)
 
 
 def _form_page(template: str, request: FormRequest, services: Services, *, status: int = 200, **context: Any):
