@@ -168,6 +168,10 @@ def test_a_person_subscribes_manages_and_leaves_without_an_operator(deployed, br
     for secret in (first_secret, new_secret):
         assert Webhook(secret).verify(during["body"], during["headers"])["type"] == "policywatch.test"
     journey.check("08-rotated")
+    page.set_viewport_size({"width": 375, "height": 800})  # the same page on a phone: nothing wider than it
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    journey.check("08-rotated-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # A phone, verified with the code from the SMS outbox.
     page.get_by_label("Phone number, in international form (+14155550123)").fill(PHONE)
@@ -193,4 +197,4 @@ def test_a_person_subscribes_manages_and_leaves_without_an_operator(deployed, br
     assert not [i for i in items if i.get("email", {}).get("S") == ADDRESS]
     assert not [i for i in items if i["subscriber_id"]["S"] == address_key(ADDRESS)]  # the address is free
     context.close()
-    assert len(shots) == 11
+    assert len(shots) == 12

@@ -42,7 +42,7 @@ class Answer:
 
     def form(self, action: str) -> dict[str, str]:
         """The hidden fields of the form posting to ``action`` (its CSRF token among them)."""
-        form = self.soup.find("form", attrs={"action": action})
+        form = self.soup.find("form", attrs={"action": lambda value: (value or "").split("#")[0] == action})
         assert form is not None, f"no form posting to {action} in: {self.text[:300]}"
         return {i["name"]: i.get("value", "") for i in form.find_all("input", attrs={"type": "hidden"})}
 
