@@ -341,3 +341,67 @@ def test_an_operator_added_phone_stays_verified(stack):
     added = subscribe("op@example.com", "watcher", ["anthropic"], phone="+14155550199")
     assert added.phone_verified
     assert replace(added, phone_verified=False).to_item()["phone_verified"] is False
+
+
+# Each remaining rule, with its limit lowered to 2 so the third request is the one refused.
+
+
+def lowered(monkeypatch, rule: str) -> None:
+    monkeypatch.setitem(LIMITS, rule, replace(LIMITS[rule], count=2))
+
+
+def test_manage_link_requests_are_limited_per_network(stack, monkeypatch):
+    lowered(monkeypatch, "link-ip")
+    client = WebClient(ip="192.0.2.60")
+    page = client.get("/manage")
+    answers = [client.submit(page, "/manage/link", email=f"n{n}@example.com").status for n in range(3)]
+    assert answers == [200, 200, 429]
+
+
+def test_opening_links_is_limited_per_network(stack, monkeypatch):
+    lowered(monkeypatch, "open-ip")
+    client = WebClient(ip="192.0.2.61")
+    signup(client)
+    page = client.get(link_in(last_email(ADDRESS)["text"], "/confirm").removeprefix(BASE))
+    fields = page.form("/confirm")
+    statuses = [client.post("/confirm", {**fields, "sig": f"forged{n}"}).status for n in range(2)]
+    refused = client.post("/confirm", fields)  # even the right link, from this network, this hour
+    assert statuses == [400, 400] and refused.status == 429 and "links opened from your network" in refused.text
+
+
+def test_phone_codes_are_limited_per_subscription_and_per_number(stack, monkeypatch):
+    lowered(monkeypatch, "code-subscriber")
+    lowered(monkeypatch, "code-phone")
+    client = manage_session(stack, "watcher")
+    page = client.get("/manage")
+    sends = [client.submit(page, "/manage/phone", phone=f"+1415555010{n}").status for n in range(3)]
+    assert sends == [200, 200, 429] and len(texts()) == 2
+    other = manage_session(stack, "watcher", email="bo@example.com")
+    page = other.get("/manage")
+    # +14155550100 has had one code; one more, then the number is refused whoever asks.
+    assert other.submit(page, "/manage/phone", phone="+14155550100").status == 200
+    refused = other.submit(page, "/manage/phone", phone="+14155550100")
+    assert refused.status == 429 and "codes sent to this number" in refused.text
+
+
+def test_code_attempts_are_limited_per_network(stack, monkeypatch):
+    lowered(monkeypatch, "verify-ip")
+    client = manage_session(stack, "watcher")
+    page = client.submit(client.get("/manage"), "/manage/phone", phone="+14155550123")
+    answers = [client.submit(page, "/manage/phone/verify", code="999999").status for _ in range(3)]
+    assert answers[-1] == 429
+
+
+def test_webhook_test_events_are_limited_per_subscription(stack, monkeypatch):
+    from functions.web import web_handler
+    from tests.helpers.webhooks import webhook_receiver
+
+    lowered(monkeypatch, "test-subscriber")
+    with webhook_receiver(monkeypatch) as server:
+        web_handler._services.cache_clear()
+        server.expect_request("/hook").respond_with_data("", status=204)
+        client = manage_session(stack, "professional")
+        added = client.submit(client.get("/manage"), "/manage/webhooks", url=server.url_for("/hook"))
+        endpoint_id = subscriber().webhooks[0].endpoint_id
+        answers = [client.submit(added, f"/manage/webhooks/{endpoint_id}/test").status for _ in range(3)]
+        assert answers == [200, 200, 429] and len(server.log) == 2
