@@ -27,6 +27,7 @@ from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries
 from policywatch.storage.documents import DocumentStates
 from policywatch.storage.outbound import Mailer, SmsSender
+from policywatch.storage.parameters import ParameterStore
 from policywatch.storage.secrets import SecretStore
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
@@ -99,10 +100,27 @@ def _respond(page: web.PageResponse) -> Response:
 
 
 def _base_url() -> str:
-    """The site's address: the stack's public base URL, else the host this request came to."""
-    return (
-        WebSettings.from_env().public_base_url.rstrip("/") or f"https://{app.current_event.request_context.domain_name}"
+    """The site's address: the stack's public base URL, else the one it published, else this request's host."""
+    settings = WebSettings.from_env()
+    published = _published_base_url(settings.public_base_url_parameter) if not settings.public_base_url else ""
+    return (settings.public_base_url or published).rstrip("/") or (
+        f"https://{app.current_event.request_context.domain_name}"
     )
+
+
+_published: dict[str, str] = {}
+
+
+def _published_base_url(name: str) -> str:
+    """The address the stack published (CloudFront's, when PublicBaseUrl is not set), kept once found."""
+    if not name:
+        return ""
+    if name not in _published:
+        value = ParameterStore().get(name)
+        if value is None:  # not written yet (the stack is still being created): ask again next time
+            return ""
+        _published[name] = value
+    return _published[name]
 
 
 def _subscribers() -> Subscribers:
@@ -142,7 +160,11 @@ def form_post() -> Response:
         settings = WebSettings.from_env()
         secret = SecretStore().get(settings.billing_secret)
         headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-        return _respond(billing.set_tier(_subscribers(), secret, headers, event.decoded_body or ""))
+        try:
+            body = event.decoded_body or ""
+        except UnicodeDecodeError:
+            return _respond(billing.refusal(400, "the body is not UTF-8 JSON"))
+        return _respond(billing.set_tier(_subscribers(), secret, headers, body))
     page = accounts.route(_services(), _form_request())
     return _respond(page if page is not None else web.method_not_allowed("GET, HEAD"))
 
@@ -214,6 +236,8 @@ def not_found(_: NotFoundError) -> Response:
     for prefix, allowed in _ALLOWED:
         if path == prefix and method not in allowed:
             return _respond(web.method_not_allowed(allowed))
+    if accounts.owns(path):  # a form's page: GET shows it, POST sends it
+        return _respond(web.method_not_allowed("GET, HEAD, POST"))
     if method not in ("GET", "HEAD"):
         return _respond(web.method_not_allowed("GET, HEAD"))
     return _respond(web.not_found("page"))

@@ -247,6 +247,8 @@ def calls(service: str, operation: str, params: dict[str, Any]) -> Iterator[Call
         # AWS authorises a send against the sender's identity ARN (address or domain) and sets
         # ses:FromAddress; a grant may be scoped by either.
         yield Call(f"ses:{operation}", (identity + sender, identity + domain), {"ses:FromAddress": sender}, any_of=True)
+    elif service == "ssm" and operation == "GetParameter":
+        yield Call("ssm:GetParameter", (f"arn:{PARTITION}:ssm:{REGION}:{ACCOUNT}:parameter{params['Name']}",))
     elif service == "secretsmanager" and operation == "GetSecretValue":
         yield Call("secretsmanager:GetSecretValue", (params["SecretId"],))
     elif service == "cloudwatch" and operation == "PutMetricData":

@@ -14,7 +14,7 @@ import pytest
 from policywatch.core import clock
 from policywatch.storage.accounts import Accounts
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
-from policywatch.storage.subscribers import Subscribers
+from policywatch.storage.subscribers import AddressTakenError, Subscribers
 from policywatch.web.accounts import LIMITS
 from tests.helpers.notify import emails, subscribe, texts
 from tests.helpers.webclient import BASE, WebClient, link_in
@@ -121,7 +121,9 @@ def test_a_magic_link_goes_only_to_a_known_address_and_the_answer_is_the_same(st
     known = client.submit(form, "/manage/link", email=ADDRESS)
     unknown = client.submit(form, "/manage/link", email="nobody@example.com")
     assert known.status == unknown.status == 200 and known.text == unknown.text
-    assert [set(e["to"]) for e in emails()] == [{ADDRESS}]
+    # Both addresses get mail (the same work either way); only the subscriber's holds a link to settings.
+    assert [set(e["to"]) for e in emails()] == [{ADDRESS}, {"nobody@example.com"}]
+    assert "/manage/open?" not in emails()[1]["text"] and "has no policywatch subscription" in emails()[1]["text"]
     link = link_in(emails()[0]["text"], "/manage/open").removeprefix(BASE)
     page = client.get(link)
     opened = client.submit(page, "/manage/open")
@@ -364,9 +366,10 @@ def test_opening_links_is_limited_per_network(stack, monkeypatch):
     signup(client)
     page = client.get(link_in(last_email(ADDRESS)["text"], "/confirm").removeprefix(BASE))
     fields = page.form("/confirm")
-    statuses = [client.post("/confirm", {**fields, "sig": f"forged{n}"}).status for n in range(2)]
-    refused = client.post("/confirm", fields)  # even the right link, from this network, this hour
-    assert statuses == [400, 400] and refused.status == 429 and "links opened from your network" in refused.text
+    forged = client.post("/confirm", {**fields, "sig": "forged"})  # refused before it is counted
+    statuses = [client.post("/confirm", fields).status for _ in range(3)]  # opened, then used already
+    assert forged.status == 400 and statuses == [303, 400, 429]
+    assert "links opened from your network" in client.post("/confirm", fields).text
 
 
 def test_phone_codes_are_limited_per_subscription_and_per_number(stack, monkeypatch):
@@ -405,3 +408,119 @@ def test_webhook_test_events_are_limited_per_subscription(stack, monkeypatch):
         endpoint_id = subscriber().webhooks[0].endpoint_id
         answers = [client.submit(added, f"/manage/webhooks/{endpoint_id}/test").status for _ in range(3)]
         assert answers == [200, 200, 429] and len(server.log) == 2
+
+
+# ------------------------------------------------------------------ what a hostile review found
+
+
+def test_a_new_address_moves_the_owner_item_and_frees_the_old_one(stack):
+    from policywatch.subscribers import updated
+
+    stored = subscribe(ADDRESS, "watcher", ["anthropic"])
+    store = Subscribers("subscribers")
+    moved = store.save(updated(stored, ["anthropic", "openai"], [], email="bo@example.com"), stored)
+    assert store.by_email("bo@example.com").subscriber_id == moved.subscriber_id
+    assert store.by_email(ADDRESS) is None
+    signup(WebClient())  # the old address is free: a sign-up of its own
+    assert store.by_email(ADDRESS).status == "pending" and len(store.list()) == 2
+    taken = store.get(moved.subscriber_id)
+    with pytest.raises(AddressTakenError):
+        store.save(updated(taken, ["anthropic"], [], email=ADDRESS), taken)
+    store.remove(store.get(moved.subscriber_id))
+    assert store.by_email("bo@example.com") is None
+
+
+def test_an_unconfirmed_sign_up_expires_and_a_confirmed_one_does_not(stack):
+    client = WebClient()
+    signup(client)
+    week = clock.now().timestamp() + 7 * 86400
+    items = [i for i in scan("subscribers") if i.get("owner") == subscriber().subscriber_id or "email" in i]
+    assert len(items) == 3 and all(abs(int(i["expires_at"]) - week) < 60 for i in items)  # profile, watch, owner
+    confirm(client)
+    assert not [i for i in scan("subscribers") if "expires_at" in i]
+
+
+def scan(table: str) -> list[dict]:
+    import boto3
+
+    from policywatch.storage import clients as aws
+
+    return [
+        aws.from_dynamodb(i) for i in boto3.client("dynamodb", region_name="us-east-1").scan(TableName=table)["Items"]
+    ]
+
+
+def test_a_downgraded_subscriber_can_still_bring_their_settings_within_the_tier(stack):
+    client = manage_session(stack, "watcher")
+    store = Subscribers("subscribers")
+    current = store.get(subscriber().subscriber_id)
+    watcher = store.save(replace(current, platforms=["anthropic", "openai"], phone="+14155550123"), current)
+    store.save(replace(watcher, tier="free"), watcher)  # what billing does: nothing trimmed
+    page = client.get("/manage")
+    assert "Beyond your tier now, and not alerted: openai" in page.text
+    # Each edit is held to the tier in what it changes, not in what it leaves beyond the tier.
+    client.follow(client.submit(page, "/manage/phone/remove"))  # two platforms stored: no matter
+    client.follow(client.submit(page, "/manage/platforms", platforms="openai"))
+    assert (subscriber().platforms, subscriber().phone) == (["openai"], None)
+    refused = client.submit(page, "/manage/platforms", platforms=["anthropic", "openai"])
+    assert refused.status == 400 and "Free tier watches 1 platform" in refused.text  # an edit is held to the tier
+
+
+def test_mail_that_fails_to_go_changes_no_answer_and_logs_no_address(stack, monkeypatch, caplog):
+    from policywatch.storage.errors import StorageError
+    from policywatch.storage.outbound import Mailer
+
+    def rejected(self, source, recipient, message):
+        raise StorageError("SendRawEmail", "MessageRejected", f"Email address is not verified: {recipient}")
+
+    subscribe(ADDRESS, "watcher", ["anthropic"])
+    monkeypatch.setattr(Mailer, "send_raw", rejected)
+    client = WebClient()
+    page = client.get("/manage")
+    known = client.submit(page, "/manage/link", email=ADDRESS)
+    unknown = client.submit(page, "/manage/link", email="nobody@example.com")
+    assert known.status == unknown.status == 200 and known.text == unknown.text
+    codes = [getattr(r, "error", None) for r in caplog.records if r.getMessage() == "account e-mail not sent"]
+    assert codes == ["MessageRejected", "MessageRejected"]
+    assert not [r for r in caplog.records if "@example.com" in str(r.__dict__)]
+
+
+def test_an_active_address_gets_at_most_its_manage_link_limit_through_sign_up_too(stack):
+    subscribe(ADDRESS, "watcher", ["anthropic"])
+    limit = LIMITS["link-address"].count
+    for n in range(LIMITS["signup-address"].count):
+        assert signup(WebClient(ip=f"198.51.100.{n}")).status == 200
+    client = WebClient(ip="198.51.100.50")
+    statuses = [client.submit(client.get("/manage"), "/manage/link", email=ADDRESS).status for _ in range(2)]
+    assert len(emails()) == limit and statuses == [429, 429]
+
+
+def test_a_plus_tag_is_the_same_mailbox_for_the_limits(stack):
+    for n in range(LIMITS["signup-address"].count):
+        assert signup(WebClient(ip=f"198.51.100.{n}"), email=f"ana+{n}@example.com").status == 200
+    assert signup(WebClient(ip="198.51.100.77"), email="ana+x@example.com").status == 429
+
+
+def test_odd_origins_methods_and_bodies_are_answers_not_crashes(stack):
+    client = WebClient(origin="https://[")
+    page = client.get("/signup")
+    odd = client.post("/signup", {**page.form("/signup"), "email": ADDRESS, "platform": "anthropic"})
+    assert odd.status == 400 and "unreadable origin" in odd.text
+    put = client._send("PUT", "/signup")
+    assert put.status == 405 and put.headers["Allow"] == "GET, HEAD, POST"
+
+
+def test_the_site_address_the_stack_published_is_used_when_none_is_configured(stack, monkeypatch):
+    import boto3
+
+    from functions.web import web_handler
+
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name="/policywatch/public-base-url", Value="https://d1234.cloudfront.net", Type="String"
+    )
+    monkeypatch.setenv("PUBLIC_BASE_URL", "")
+    monkeypatch.setenv("PUBLIC_BASE_URL_PARAMETER", "/policywatch/public-base-url")
+    web_handler._published.clear()
+    client = WebClient(origin="https://d1234.cloudfront.net")
+    assert signup(client).status == 200  # the form's origin is the site's
+    assert "https://d1234.cloudfront.net/confirm?t=" in last_email(ADDRESS)["text"]

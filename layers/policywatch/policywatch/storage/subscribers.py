@@ -78,20 +78,19 @@ class Subscribers:
 
     def by_email(self, email: str) -> Subscriber | None:
         """The subscriber of an address (already validated), or None."""
-        response = self._db.get_item(
-            TableName=self.table_name,
-            Key=aws.to_dynamodb({"subscriber_id": address_key(email), "item": OWNER}),
-            ConsistentRead=True,
-        )
-        if "Item" not in response:
+        owner = self._owner_of(email)
+        if owner is None:
             return None
-        owner = aws.from_dynamodb(response["Item"])["owner"]
         with contextlib.suppress(SubscriberError):  # the owner removed between the two reads
             return self.get(owner)
         return None
 
     def save(self, subscriber: Subscriber, previous: Subscriber) -> Subscriber:
-        """Replace ``previous`` by ``subscriber`` (validated by the caller); the stored version must not have moved."""
+        """Replace ``previous`` by ``subscriber`` (validated by the caller); the stored version must not have moved.
+
+        A new address moves the address's owner item in the same transaction (AddressTakenError if
+        another subscriber has the new one); a confirmed sign-up's owner item loses its expiry with it.
+        """
         saved = replace(subscriber, version=previous.version + 1)
         items = _items(saved)
         profile, watches = items[0], items[1:]
@@ -106,25 +105,53 @@ class Subscribers:
         writes += [self._put(item) for item in watches]
         dropped = set(previous.platforms) - set(saved.platforms)
         writes += [self._delete(saved.subscriber_id, WATCH_PREFIX + platform) for platform in sorted(dropped)]
+        moved = address_key(previous.email) != address_key(saved.email)
+        if moved or previous.expires_at != saved.expires_at:
+            writes.append(
+                self._put(
+                    _owner(saved),
+                    "attribute_not_exists(subscriber_id) OR #o = :me",
+                    names={"#o": "owner"},
+                    values={":me": {"S": saved.subscriber_id}},
+                )
+            )
+        if moved and self._owner_of(previous.email) == saved.subscriber_id:
+            writes.append(self._delete_owner(previous.email, saved.subscriber_id))
         self._transact(writes, saved.subscriber_id)
         return saved
 
     def remove(self, subscriber: Subscriber) -> None:
-        """Delete the subscriber and every watch item (their delivery history stays until it expires)."""
-        keys = [PROFILE] + [WATCH_PREFIX + p for p in subscriber.platforms]
-        self._transact([self._delete(subscriber.subscriber_id, key) for key in keys], subscriber.subscriber_id)
-        # Then the address is free again, unless another subscriber holds it (two from before the index).
-        try:
-            self._db.delete_item(
-                TableName=self.table_name,
-                Key=aws.to_dynamodb({"subscriber_id": address_key(subscriber.email), "item": OWNER}),
-                ConditionExpression="#o = :me",
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":me": {"S": subscriber.subscriber_id}},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        """Delete the subscriber (as just read: ConcurrentUpdateError if it changed since), its watch
+        items and its address's owner item, in one transaction. Their delivery records stay until they
+        expire (``Deliveries.forget`` takes what they say about where they went)."""
+        profile = self._delete(subscriber.subscriber_id, PROFILE)
+        profile["Delete"] |= {
+            "ConditionExpression": "#v = :expected",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":expected": aws.to_dynamodb({"v": subscriber.version})["v"]},
+        }
+        writes = [profile] + [self._delete(subscriber.subscriber_id, WATCH_PREFIX + p) for p in subscriber.platforms]
+        # The address is free again, unless another subscriber holds it (two from before the owner items).
+        if self._owner_of(subscriber.email) == subscriber.subscriber_id:
+            writes.append(self._delete_owner(subscriber.email, subscriber.subscriber_id))
+        self._transact(writes, subscriber.subscriber_id)
+
+    def _owner_of(self, email: str) -> str | None:
+        response = self._db.get_item(
+            TableName=self.table_name,
+            Key=aws.to_dynamodb({"subscriber_id": address_key(email), "item": OWNER}),
+            ConsistentRead=True,
+        )
+        return aws.from_dynamodb(response["Item"])["owner"] if "Item" in response else None
+
+    def _delete_owner(self, email: str, subscriber_id: str) -> dict[str, Any]:
+        delete = self._delete(address_key(email), OWNER)
+        delete["Delete"] |= {
+            "ConditionExpression": "#o = :me",
+            "ExpressionAttributeNames": {"#o": "owner"},
+            "ExpressionAttributeValues": {":me": {"S": subscriber_id}},
+        }
+        return delete
 
     def get(self, subscriber_id: str) -> Subscriber:
         response = self._db.get_item(
@@ -154,7 +181,9 @@ class Subscribers:
         """``previous`` (as just read) with a new status; refused if it changed since it was read."""
         if previous.status == status:
             return previous
-        return self.save(replace(previous, status=status, updated_at=clock.iso()), previous)
+        # An active subscriber never expires (a sign-up nobody confirmed does).
+        expires_at = 0 if status == "active" else previous.expires_at
+        return self.save(replace(previous, status=status, expires_at=expires_at, updated_at=clock.iso()), previous)
 
     def list(self) -> list[Subscriber]:
         """Every subscriber (operator use; fan-out never scans)."""
@@ -223,7 +252,8 @@ class Subscribers:
 
 
 def _owner(subscriber: Subscriber) -> dict[str, Any]:
-    return {"subscriber_id": address_key(subscriber.email), "item": OWNER, "owner": subscriber.subscriber_id}
+    owner = {"subscriber_id": address_key(subscriber.email), "item": OWNER, "owner": subscriber.subscriber_id}
+    return owner | ({"expires_at": subscriber.expires_at} if subscriber.expires_at else {})
 
 
 def _items(subscriber: Subscriber) -> list[dict[str, Any]]:

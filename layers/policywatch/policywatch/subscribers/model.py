@@ -99,12 +99,14 @@ class Subscriber:
     created_at: str = ""
     updated_at: str = ""
     version: int = 0
+    # Unix seconds when a sign-up nobody confirmed is deleted (DynamoDB TTL on its items); 0: never.
+    expires_at: int = 0
 
     def to_item(self) -> dict[str, Any]:
         """The attributes stored for this subscriber (DynamoDB has no None)."""
         item = asdict(self)
         item["webhooks"] = [e.to_item() for e in self.webhooks]
-        return {k: v for k, v in item.items() if v is not None and v != []}
+        return {k: v for k, v in item.items() if v is not None and v != [] and not (k == "expires_at" and not v)}
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Subscriber:
@@ -124,6 +126,7 @@ class Subscriber:
             created_at=item.get("created_at", ""),
             updated_at=item.get("updated_at", ""),
             version=int(item.get("version", 0)),
+            expires_at=int(item.get("expires_at", 0)),
         )
 
     def public(self) -> dict[str, Any]:
@@ -223,8 +226,21 @@ def new_subscriber(
     return subscriber
 
 
-def updated(subscriber: Subscriber, known_platforms: Iterable[str], known_provisions: Iterable[str], **changes: Any):
-    """A copy of ``subscriber`` with ``changes`` applied and everything validated again."""
+def updated(
+    subscriber: Subscriber,
+    known_platforms: Iterable[str],
+    known_provisions: Iterable[str],
+    *,
+    lenient: bool = False,
+    **changes: Any,
+):
+    """A copy of ``subscriber`` with ``changes`` applied and everything validated again.
+
+    ``lenient``: what the change does not touch is held to the tier only as fan-out holds it. A
+    downgrade keeps what lies beyond the new tier (more platforms, a phone, webhooks, filters)
+    and fan-out ignores it; the subscriber's own edits on the manage page must not fail because
+    of what they did not touch, and an edit of a field must still bring that field within the tier.
+    """
     if "email" in changes:
         changes["email"] = validate_email(changes["email"])
     if changes.get("phone"):
@@ -233,8 +249,42 @@ def updated(subscriber: Subscriber, known_platforms: Iterable[str], known_provis
         if name in changes:
             changes[name] = _unique(changes[name])
     result = replace(subscriber, **changes, updated_at=clock.iso())
-    validate(result, known_platforms, known_provisions)
+    if lenient:
+        widened = [name for name in changes if not _narrowed(name, subscriber, result)]
+        validate(_as_fan_out_sees(result, widened), known_platforms, known_provisions)
+    else:
+        validate(result, known_platforms, known_provisions)
     return result
+
+
+def _narrowed(name: str, before: Subscriber, after: Subscriber) -> bool:
+    """True when ``name`` only lost something (a removal may leave the rest beyond the tier, as it was)."""
+    if name in ("platforms", "provisions"):
+        return set(getattr(after, name)) <= set(getattr(before, name))
+    if name == "webhooks":
+        return {e.endpoint_id for e in after.webhooks} <= {e.endpoint_id for e in before.webhooks}
+    if name == "phone":
+        return after.phone is None
+    if name == "digest":
+        return not after.digest
+    return name not in ("tier", "email")
+
+
+def _as_fan_out_sees(subscriber: Subscriber, changed: Iterable[str]) -> Subscriber:
+    """``subscriber`` with what ``changed`` does not name cut to the tier, as ``entitlement`` cuts it."""
+    plan = tier(subscriber.tier)
+    cut: dict[str, Any] = {}
+    if "platforms" not in changed and plan.max_platforms is not None:
+        cut["platforms"] = subscriber.platforms[: plan.max_platforms]
+    if "phone" not in changed and "sms" not in plan.channels:
+        cut["phone"] = None
+    if "webhooks" not in changed:
+        cut["webhooks"] = subscriber.webhooks[: plan.max_webhooks] if "webhook" in plan.channels else []
+    if "provisions" not in changed and not plan.provision_filters:
+        cut["provisions"] = []
+    if "digest" not in changed and plan.same_day and not plan.digest_opt_in:
+        cut["digest"] = False
+    return replace(subscriber, **cut)
 
 
 def validate(subscriber: Subscriber, known_platforms: Iterable[str], known_provisions: Iterable[str] = ()) -> None:

@@ -18,6 +18,8 @@ are rate-limited per address and per source address; a form's problem is one lin
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Callable
@@ -28,11 +30,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from policywatch.core import clock
+from policywatch.core.errors import TransientError
 from policywatch.messages.render import Email
 from policywatch.messages.render import render as render_message
 from policywatch.notify.channels.email import send_email
 from policywatch.notify.channels.webhook import send_test
-from policywatch.storage.accounts import Accounts, digest
+from policywatch.storage.accounts import Accounts
 from policywatch.storage.deliveries import Deliveries
 from policywatch.storage.outbound import Mailer, SmsSender
 from policywatch.storage.subscribers import AddressTakenError, ConcurrentUpdateError, Subscribers
@@ -61,6 +64,7 @@ MANAGE_LINK_SECONDS = 30 * 60
 SESSION_SECONDS = 3600
 CODE_SECONDS = 10 * 60
 CODE_ATTEMPTS = 5
+UNCONFIRMED_SECONDS = 7 * 86400  # a sign-up nobody confirms is deleted after a week (DynamoDB TTL)
 
 
 @dataclass(frozen=True)
@@ -173,22 +177,37 @@ def signup(services: Services, request: FormRequest) -> PageResponse:
     except SubscriberError as exc:
         return signup_form(services, request, error=_sentence(str(exc)), status=400)
     _limit(services, "signup-ip", request.client_ip)
-    _limit(services, "signup-address", digest(email.lower()))
+    _limit(services, "signup-address", _address_subject(services, email))
     existing = services.subscribers.by_email(email)
     if existing is None:
         try:
-            existing = services.subscribers.add(
-                new_subscriber(email=email, tier_id=SIGNUP_TIER, platforms=[platform], known_platforms=known)
-            )
+            made = new_subscriber(email=email, tier_id=SIGNUP_TIER, platforms=[platform], known_platforms=known)
+            expires = int(_now(request).timestamp()) + UNCONFIRMED_SECONDS
+            existing = services.subscribers.add(replace(made, expires_at=expires))
             logger.info("signed up", extra={"subscriber_id": existing.subscriber_id})
         except AddressTakenError:  # the same address signed up at the same moment
             existing = services.subscribers.by_email(email)
     if existing is not None:
-        if existing.status == "active":  # already in: a manage link, which says so, instead
-            _send_manage_link(services, request, existing, already=True)
+        found = existing
+        if found.status == "active":
+            # Already in: a manage link, which says so, instead. It counts against the address's
+            # manage links too, silently: a refusal here would say the address is subscribed.
+            if _within(services, "link-address", _address_subject(services, email)):
+                _quietly(lambda: _send_manage_link(services, request, found, already=True))
         else:
-            _send_confirmation(services, request, existing, platform)
+            _quietly(lambda: _send_confirmation(services, request, _unexpired(services, request, found), platform))
     return _inbox(request, "a confirmation link")
+
+
+def _unexpired(services: Services, request: FormRequest, subscriber: Subscriber) -> Subscriber:
+    """A pending sign-up kept a week from now again, so the new link does not outlive it."""
+    if not subscriber.expires_at:
+        return subscriber
+    expires = int(_now(request).timestamp()) + UNCONFIRMED_SECONDS
+    try:
+        return services.subscribers.save(replace(subscriber, expires_at=expires), subscriber)
+    except ConcurrentUpdateError:
+        return subscriber
 
 
 def _send_confirmation(services: Services, request: FormRequest, subscriber: Subscriber, platform: str) -> None:
@@ -245,8 +264,8 @@ def confirm_form(services: Services, request: FormRequest) -> PageResponse:
 
 
 def confirm(services: Services, request: FormRequest) -> PageResponse:
-    _limit(services, "open-ip", request.client_ip)
     token = forms.read_link(services.key(), "confirm", _link_fields(request), _now(request))
+    _limit(services, "open-ip", request.client_ip)
     redeemed = services.accounts.redeem(token, "confirm")
     if redeemed is None:
         raise FormError("this link was used already or has expired; sign up again for a new one")
@@ -263,10 +282,12 @@ def _confirmed(services: Services, subscriber: Subscriber, data: dict[str, Any])
         plan = tier(subscriber.tier)
         full = plan.max_platforms is not None and len(platforms) >= plan.max_platforms
         platforms = [platform] if plan.max_platforms == 1 else platforms if full else [*platforms, platform]
-    if subscriber.status == "active" and platforms == subscriber.platforms:
+    if subscriber.status == "active" and platforms == subscriber.platforms and not subscriber.expires_at:
         return subscriber
     known = [p["id"] for p in services.platforms()]
-    result = updated(subscriber, known, _categories(services), platforms=platforms, status="active")
+    result = updated(
+        subscriber, known, _categories(services), lenient=True, platforms=platforms, status="active", expires_at=0
+    )
     return services.subscribers.save(result, subscriber)
 
 
@@ -294,11 +315,32 @@ def manage_link(services: Services, request: FormRequest) -> PageResponse:
             error=_sentence(str(exc)),
         )
     _limit(services, "link-ip", request.client_ip)
-    _limit(services, "link-address", digest(email.lower()))
+    _limit(services, "link-address", _address_subject(services, email))
     subscriber = services.subscribers.by_email(email)
     if subscriber is not None:
-        _send_manage_link(services, request, subscriber, already=False)
+        found = subscriber
+        _quietly(lambda: _send_manage_link(services, request, found, already=False))
+    else:  # mail either way: the same work and the same answer, whether the address is known or not
+        _quietly(lambda: _send_not_subscribed(services, request, email))
     return _inbox(request, "a link to your settings")
+
+
+def _send_not_subscribed(services: Services, request: FormRequest, email: str) -> None:
+    _mail(
+        services.mailer,
+        services.sender,
+        email,
+        "Your policywatch settings",
+        heading="This address is not subscribed",
+        lines=[
+            "Someone, hopefully you, asked for a link to this address's policywatch settings, "
+            "but this address has no policywatch subscription.",
+            "Subscribing is free: one platform and a weekly digest of its policy changes.",
+        ],
+        button="Subscribe",
+        url=f"{request.base_url}/signup",
+        footer="If this was not you, ignore this message: nothing was changed and nothing more is sent.",
+    )
 
 
 def _send_manage_link(services: Services, request: FormRequest, subscriber: Subscriber, *, already: bool) -> None:
@@ -331,8 +373,8 @@ def open_form(services: Services, request: FormRequest) -> PageResponse:
 
 
 def open_session(services: Services, request: FormRequest) -> PageResponse:
-    _limit(services, "open-ip", request.client_ip)
     token = forms.read_link(services.key(), "manage", _link_fields(request), _now(request))
+    _limit(services, "open-ip", request.client_ip)
     redeemed = services.accounts.redeem(token, "manage")
     if redeemed is None:
         raise FormError("this link was used already or has expired; ask for a new one on the manage page")
@@ -445,8 +487,10 @@ def _manage_action(services: Services, request: FormRequest) -> PageResponse:
 
 
 def _save(services: Services, subscriber: Subscriber, **changes: Any) -> Subscriber:
+    """Save the subscriber's own edit; what it does not touch is held to the tier as fan-out holds it."""
     known = [p["id"] for p in services.platforms()]
-    return services.subscribers.save(updated(subscriber, known, _categories(services), **changes), subscriber)
+    result = updated(subscriber, known, _categories(services), lenient=True, **changes)
+    return services.subscribers.save(result, subscriber)
 
 
 def _set_platforms(services: Services, request: FormRequest, subscriber: Subscriber) -> PageResponse:
@@ -482,13 +526,17 @@ def _set_phone(services: Services, request: FormRequest, subscriber: Subscriber)
         raise TierError(f"the {plan.label} tier has no SMS alerts")
     phone = validate_phone(request.value("phone"))
     _limit(services, "code-subscriber", subscriber.subscriber_id)
-    _limit(services, "code-phone", digest(phone))
+    _limit(services, "code-phone", _keyed(services, "phone", phone))
     saved = _save(services, subscriber, phone=phone, phone_verified=False)
     code = f"{secrets.randbelow(1_000_000):06d}"
     services.accounts.put_code(saved.subscriber_id, code, phone, CODE_ATTEMPTS, CODE_SECONDS)
-    services.sms.send(
-        phone, f"policywatch: your code is {code}. It expires in 10 minutes. If you did not ask, ignore it."
-    )
+    try:
+        services.sms.send(
+            phone, f"policywatch: your code is {code}. It expires in 10 minutes. If you did not ask, ignore it."
+        )
+    except TransientError as exc:
+        logger.warning("phone code not sent", extra={"error": _code_of(exc)})  # never the number
+        raise SubscriberError("the code could not be sent just now; try again in a minute") from None
     logger.info("phone code sent", extra={"subscriber_id": saved.subscriber_id})
     return manage_page(services, request, saved, notice=f"A code is on its way to {phone}.", code_sent=True)
 
@@ -575,7 +623,7 @@ def _delete(services: Services, request: FormRequest, subscriber: Subscriber) ->
     # Forget before and after removing: a delivery in flight may write its outcome in between.
     forgotten = services.deliveries.forget(subscriber.subscriber_id)
     services.accounts.drop_code(subscriber.subscriber_id)
-    services.subscribers.remove(subscriber)
+    _retrying(services, subscriber.subscriber_id, services.subscribers.remove)  # as stored now, all of it
     forgotten = max(forgotten, services.deliveries.forget(subscriber.subscriber_id))
     services.accounts.end_session(request.cookies.get(forms.SESSION_COOKIE, ""))
     logger.info("subscriber deleted", extra={"subscriber_id": subscriber.subscriber_id, "deliveries": forgotten})
@@ -620,6 +668,38 @@ _POST: dict[str, Callable[[Services, FormRequest], PageResponse]] = {
 # ------------------------------------------------------------------------- helpers
 
 
+def _within(services: Services, rule: str, subject: str) -> bool:
+    """Count one request under ``rule``; False when over its limit (for limits that must not show)."""
+    limit = LIMITS[rule]
+    return services.accounts.hit(rule, subject or "unknown", limit.count, limit.window) is None
+
+
+def _address_subject(services: Services, email: str) -> str:
+    """What an address is counted by: a keyed HMAC of its mailbox (a "+tag" is the same mailbox)."""
+    local, _, domain = email.lower().rpartition("@")
+    return _keyed(services, "address", f"{local.split('+', 1)[0]}@{domain}")
+
+
+def _keyed(services: Services, kind: str, value: str) -> str:
+    """A counter's subject for a personal value: HMAC-SHA256 keyed by the site's secret, never reversible."""
+    return hmac.new(services.key(), f"{kind}|{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _quietly(send: Callable[[], None]) -> None:
+    """Send an e-mail whose failure must not change the answer (that would tell whether an address is known).
+
+    The failure is logged by its AWS error code only: SES's messages can name the address.
+    """
+    try:
+        send()
+    except TransientError as exc:
+        logger.warning("account e-mail not sent", extra={"error": _code_of(exc)})
+
+
+def _code_of(exc: Exception) -> str:
+    return getattr(exc, "code", "") or type(exc).__name__
+
+
 def _limit(services: Services, rule: str, subject: str) -> None:
     limit = LIMITS[rule]
     retry_after = services.accounts.hit(rule, subject or "unknown", limit.count, limit.window)
@@ -628,13 +708,15 @@ def _limit(services: Services, rule: str, subject: str) -> None:
         raise RateLimited(limit, retry_after)
 
 
-def _retrying(services: Services, subscriber_id: str, change: Callable[[Subscriber], Subscriber]) -> Subscriber:
+def _retrying[T](services: Services, subscriber_id: str, change: Callable[[Subscriber], T]) -> T:
     """``change`` applied to the subscriber as stored, read again when another write got there first."""
     for _ in range(3):
         try:
             return change(services.subscribers.get(subscriber_id))
         except ConcurrentUpdateError:
             continue
+        except TierError as exc:
+            raise FormError(str(exc)) from None
         except SubscriberError:
             raise FormError("this subscription no longer exists; you can sign up again") from None
     raise FormError("your subscription was being changed at the same moment; please try again")

@@ -92,5 +92,9 @@ def _subscriber(subscribers: Subscribers, request: dict[str, Any]):
     raise SubscriberError("the body names no subscriber: give 'subscriber_id' or 'email'")
 
 
+def refusal(status: int, error: str) -> PageResponse:
+    return _json(status, {"error": error})
+
+
 def _json(status: int, data: dict[str, Any]) -> PageResponse:
     return PageResponse(status, json.dumps(data, ensure_ascii=False), "application/json", cache=PRIVATE)

@@ -121,7 +121,10 @@ def check_csrf(key: bytes, request: FormRequest) -> None:
     """FormError unless the POST carries this site's CSRF token for its cookie and, if told, came from this site."""
     if request.origin and request.base_url:
         expected = urlsplit(request.base_url)
-        sent = urlsplit(request.origin)
+        try:
+            sent = urlsplit(request.origin)
+        except ValueError:  # "https://[": not an origin at all
+            raise FormError("this form was sent from an unreadable origin; open the page again") from None
         if (sent.scheme, sent.netloc) != (expected.scheme, expected.netloc):
             raise FormError("this form was sent from another site; open the page on this site and send it again")
     cookie = request.cookies.get(CSRF_COOKIE, "")

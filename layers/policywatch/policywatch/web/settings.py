@@ -13,7 +13,8 @@ class WebSettings(Settings):
     subscribers_table: str = env("SUBSCRIBERS_TABLE")
     site_table: str = env("SITE_TABLE")
     documents_table: str = env("DOCUMENTS_TABLE")
-    public_base_url: str = env("PUBLIC_BASE_URL", "")  # links on the pages; else the request's own host
+    public_base_url: str = env("PUBLIC_BASE_URL", "")  # links on the pages; else the parameter's, else the host's
+    public_base_url_parameter: str = env("PUBLIC_BASE_URL_PARAMETER", "")  # the stack's CloudFront address
     # Self-service (web.accounts): sign-up, the manage page, and what they send.
     accounts_table: str = env("ACCOUNTS_TABLE")
     deliveries_table: str = env("DELIVERIES_TABLE")
