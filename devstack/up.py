@@ -116,6 +116,9 @@ def main() -> int:
         subprocess.run(  # noqa: S603
             [str(ROOT / ".venv" / "bin" / "policywatch"), "catalog", "use", str(catalog_file)], env=env, check=True
         )
+        subprocess.run(  # noqa: S603 - subscribers kept from before sign-up: an address subscribes once
+            [str(ROOT / ".venv" / "bin" / "policywatch"), "subscribers", "reindex"], env=env, check=True
+        )
     except (StackError, FileNotFoundError) as exc:
         print(f"make up: {exc}", file=sys.stderr)
         return 1

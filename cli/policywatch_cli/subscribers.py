@@ -84,6 +84,12 @@ def register(commands: Commands) -> None:
     change_tier.add_argument("tier", metavar="TIER", choices=sorted(tiers()), help=", ".join(sorted(tiers())))
     change_tier.set_defaults(run=runs(cmd_tier))
 
+    reindex = subs.add_parser(
+        "reindex",
+        help="give subscribers stored before sign-up existed their address's owner item (an address subscribes once)",
+    )
+    reindex.set_defaults(run=runs(cmd_reindex))
+
     listing = subs.add_parser("list", help="list subscribers (emails and phones masked)")
     listing.add_argument("--tier", choices=sorted(tiers()))
     listing.add_argument("--platform")
@@ -220,6 +226,13 @@ def _webhooks(stack: Stack, args: argparse.Namespace, previous: Subscriber) -> t
     added = [new_endpoint(url, allowlist=_allowlist(stack)) for url in args.add_webhook]
     kept = [e for e in previous.webhooks if e.endpoint_id not in args.remove_webhook]
     return kept + added, added
+
+
+def cmd_reindex(stack: Stack, args: argparse.Namespace, out: Out) -> None:
+    written, duplicates = stack.subscribers().claim_addresses()
+    out(f"{written} address{'es' * (written != 1)} claimed by their subscriber")
+    for subscriber_id, owner in duplicates:
+        out(f"  {subscriber_id} has the same address as {owner}: remove one (`subscribers remove`)")
 
 
 def cmd_list(stack: Stack, args: argparse.Namespace, out: Out) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+from dataclasses import replace
 
 import boto3
 import pytest
@@ -450,3 +451,29 @@ def test_a_stack_from_before_sign_up_adds_the_subscriber_and_says_no_confirmatio
     )  # fmt: skip
     assert (code, err) == (0, "") and "no confirmation e-mail: this stack predates sign-up" in out
     assert emails() == []
+
+
+def test_reindex_gives_subscribers_from_before_sign_up_their_address_and_names_duplicates(stack, capsys):
+    from policywatch.storage.subscribers import address_key
+
+    first, _ = add(capsys, "--email", "jo@example.com", "--tier", "free", "--platform", "anthropic", "--active")
+    second, _ = add(capsys, "--email", "max@example.com", "--tier", "free", "--platform", "anthropic", "--active")
+    db = boto3.client("dynamodb", region_name=REGION)
+    for email in ("jo@example.com", "max@example.com"):  # as stored before owner items existed
+        db.delete_item(
+            TableName="subscribers", Key={"subscriber_id": {"S": address_key(email)}, "item": {"S": "owner"}}
+        )
+    store = Subscribers("subscribers")
+    legacy = store.get(second)
+    twin = store.save(replace(legacy, email="jo@example.com"), legacy)  # the same address twice, as it could be
+    db.delete_item(
+        TableName="subscribers", Key={"subscriber_id": {"S": address_key("jo@example.com")}, "item": {"S": "owner"}}
+    )
+    code, out, _ = run(capsys, "subscribers", "reindex")
+    assert code == 0 and out.startswith("1 address claimed by their subscriber\n")
+    assert (
+        f"{twin.subscriber_id} has the same address as {first}" in out
+        or f"{first} has the same address as {twin.subscriber_id}" in out
+    )
+    assert store.by_email("jo@example.com") is not None
+    assert run(capsys, "subscribers", "reindex")[1].startswith("0 addresses claimed")

@@ -136,6 +136,26 @@ class Subscribers:
             writes.append(self._delete_owner(subscriber.email, subscriber.subscriber_id))
         self._transact(writes, subscriber.subscriber_id)
 
+    def claim_addresses(self) -> tuple[int, list[tuple[str, str]]]:
+        """Give every subscriber without one its address's owner item (subscribers stored before owner
+        items existed); how many were written, and each (subscriber, owner) whose address another holds."""
+        written, duplicates = 0, []
+        for subscriber in self.list():
+            try:
+                self._db.put_item(
+                    TableName=self.table_name,
+                    Item=aws.to_dynamodb(_owner(subscriber)),
+                    ConditionExpression="attribute_not_exists(subscriber_id)",
+                )
+                written += 1
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                owner = self._owner_of(subscriber.email)
+                if owner != subscriber.subscriber_id:
+                    duplicates.append((subscriber.subscriber_id, owner or "?"))
+        return written, duplicates
+
     def _owner_of(self, email: str) -> str | None:
         response = self._db.get_item(
             TableName=self.table_name,
