@@ -196,10 +196,34 @@ def deploy(env: dict[str, str], stack_name: str, build_dir: Path, parameters: di
         *overrides,
     ]
     run(cmd, env)
-    return outputs(env, stack_name)
+    found = outputs(env, stack_name)
+    _lock_archive(env, found["ArchiveBucketName"], parameters)
+    return found
 
 
-def _client(env: dict[str, str], service: Literal["cloudformation", "ses"]) -> Any:
+def _lock_archive(env: dict[str, str], bucket: str, parameters: dict[str, str]) -> None:
+    """The archive's Object Lock rule, as template.yaml declares it.
+
+    MiniStack's CloudFormation creates the bucket but ignores ``ObjectLockConfiguration``; its S3
+    API enforces the rule once it is set, so the local stack sets it through the API, with the
+    template's parameters (their defaults unless overridden), as CloudFormation does in AWS.
+    """
+    from devstack.template import load
+
+    declared = load(ROOT / "template.yaml")["Parameters"]
+    mode = parameters.get("ArchiveLockMode", declared["ArchiveLockMode"]["Default"])
+    days = int(parameters.get("ArchiveLockDays", declared["ArchiveLockDays"]["Default"]))
+    wanted = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": mode, "Days": days}}}
+    s3 = _client(env, "s3")
+    try:
+        current = s3.get_object_lock_configuration(Bucket=bucket).get("ObjectLockConfiguration")
+    except s3.exceptions.ClientError:
+        current = None
+    if current != wanted:
+        s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=wanted)
+
+
+def _client(env: dict[str, str], service: Literal["cloudformation", "ses", "s3"]) -> Any:
     import boto3
 
     return boto3.client(
