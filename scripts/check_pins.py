@@ -18,6 +18,8 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = sorted((ROOT / "layers").glob("*/requirements.txt"))
 PROVIDED_BY_THE_RUNTIME = {"boto3"}
+# Runtime dependencies of the CLI alone: no function imports them, so no layer carries them.
+CLI_ONLY = {"cryptography"}  # `policywatch verify` checks checkpoint signatures; functions sign through KMS
 
 
 def _pins(lines: list[str]) -> dict[str, str]:
@@ -35,7 +37,7 @@ def differences(pyproject: str | None = None, requirements: str | None = None) -
     pyproject = (ROOT / "pyproject.toml").read_text() if pyproject is None else pyproject
     requirements = "\n".join(p.read_text() for p in LAYERS) if requirements is None else requirements
     project = tomllib.loads(pyproject)["project"]["dependencies"]
-    wanted = {k: v for k, v in _pins(project).items() if k not in PROVIDED_BY_THE_RUNTIME}
+    wanted = {k: v for k, v in _pins(project).items() if k not in PROVIDED_BY_THE_RUNTIME | CLI_ONLY}
     layer = _pins(requirements.splitlines())
     problems = [
         f"{name}{spec} is in pyproject.toml but not in {"the layers' requirements"}"

@@ -20,15 +20,26 @@ from botocore.parsers import ResponseParserError
 
 from policywatch.core.errors import InputError
 from policywatch.storage.errors import StorageError
-from policywatch_cli import analysis, catalog, deliveries, documents, extract, redrive, site, subscribers
+from policywatch_cli import (
+    analysis,
+    audit,
+    catalog,
+    deliveries,
+    documents,
+    evidence,
+    extract,
+    redrive,
+    site,
+    subscribers,
+)
 from policywatch_cli.stack import Commands, unreachable
 
-GROUPS = (catalog, subscribers, deliveries, documents, redrive, site, analysis, extract)
+GROUPS = (catalog, subscribers, deliveries, documents, redrive, site, evidence, audit, analysis, extract)
 
 # The order `policywatch --help` lists the commands in, whichever group adds them.
 ORDER = (
     "catalog", "subscribers", "deliveries", "sweep", "redrive", "digest", "status", "reextract", "accept", "site",
-    "diff", "replay", "extract",
+    "checkpoint", "evidence", "verify", "diff", "replay", "extract",
 )  # fmt: skip
 
 

@@ -31,7 +31,7 @@ from policywatch.storage.parameters import ParameterStore
 from policywatch.storage.secrets import SecretStore
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
-from policywatch.web import accounts, api, billing, feeds, forms, signed, views
+from policywatch.web import accounts, api, audit, billing, feeds, forms, signed, views
 from policywatch.web import pages as web
 from policywatch.web.request import Request
 from policywatch.web.settings import WebSettings
@@ -147,6 +147,24 @@ def unsubscribe() -> Response:
     return _unsubscribe(confirmed=True)
 
 
+# Registered before the catch-all below: Powertools tries routes without parameters in the order written.
+@app.route("/evidence/.+", method=["GET", "HEAD"])
+def evidence_file() -> Response:
+    """A signed checkpoint, its signature or the public key, byte for byte (``pages.evidence_file``)."""
+    found = web.evidence_file(_site().archive, app.current_event.path)
+    if isinstance(found, web.PageResponse):
+        return _respond(found)
+    etag = '"' + found.sha256[:32] + '"'
+    headers = {"Cache-Control": found.cache, "X-Content-Type-Options": "nosniff", "ETag": etag}
+    headers["X-Content-SHA256"] = found.sha256
+    if etag in (app.current_event.headers.get("if-none-match") or ""):
+        return Response(status_code=304, headers=headers, body="")
+    # A signature is bytes (sent base64-encoded, as function URLs take binary); JSON and PEM are text.
+    body = found.body if found.content_type == "application/octet-stream" else found.body.decode()
+    head = app.current_event.http_method.upper() == "HEAD"
+    return Response(status_code=200, content_type=found.content_type, body=body[:0] if head else body, headers=headers)
+
+
 @app.route(".+", method=["GET", "HEAD"])
 def site_page() -> Response:
     return _site_page()
@@ -216,6 +234,8 @@ def _site_page() -> Response:
         if isinstance(checked, str):
             return _respond(web.message(403, "Link not valid", checked))
         pro, pro_query = checked, signed.query_of(query)
+        if path.startswith("/pro/evidence/"):
+            return _audit_pack(path)
     if method in ("GET", "HEAD") and accounts.owns(path):
         form_page = accounts.route(_services(), _form_request())
         if form_page is not None:
@@ -227,6 +247,22 @@ def _site_page() -> Response:
         if page is not None:
             return _respond(page)
     return _respond(web.not_found("page"))
+
+
+def _audit_pack(path: str) -> Response:
+    """A change's audit pack, as a zip download (Professional; the link was checked by the caller)."""
+    status, made = audit.pack(Archive(WebSettings.from_env().archive_bucket), path)
+    if isinstance(made, str):
+        return _respond(web.message(status, "No audit pack", made))
+    name = path.rsplit("/", 3)
+    filename = f"policywatch-{name[-3]}-{name[-2]}-{name[-1]}"
+    body = b"" if app.current_event.http_method.upper() == "HEAD" else made
+    headers = {
+        "Cache-Control": web.PRIVATE,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(status_code=200, content_type="application/zip", body=body, headers=headers)
 
 
 @app.not_found

@@ -253,6 +253,8 @@ def calls(service: str, operation: str, params: dict[str, Any]) -> Iterator[Call
         yield Call("secretsmanager:GetSecretValue", (params["SecretId"],))
     elif service == "cloudwatch" and operation == "PutMetricData":
         yield Call("cloudwatch:PutMetricData", ("*",))
+    elif service == "kms" and operation in ("Sign", "GetPublicKey"):
+        yield Call(f"kms:{operation}", (_kms_key(params["KeyId"]),))
     else:
         raise NotImplementedError(f"{service} {operation}: add its IAM mapping to tests/iam_policy.py")
 
@@ -270,6 +272,13 @@ def _dynamodb_calls(operation: str, params: dict[str, Any]) -> Iterator[Call]:
                 yield Call("dynamodb:" + ("PutItem" if "PutRequest" in request else "DeleteItem"), (_table(table),))
     else:
         yield Call(f"dynamodb:{operation}", (_table(params["TableName"], params.get("IndexName")),))
+
+
+def _kms_key(key_id: str) -> str:
+    """The key ARN IAM authorises a KMS call against (an alias's ARN when called by alias: no key grant matches it)."""
+    if key_id.startswith("arn:"):
+        return key_id
+    return f"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:" + (key_id if key_id.startswith("alias/") else f"key/{key_id}")
 
 
 def _raw_sender(params: dict[str, Any]) -> str:

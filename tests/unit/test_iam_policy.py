@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from policywatch.web import pages
 from tests.helpers.iam_policy import ACCOUNT, REGION, Call, calls, denial, handler_functions
 
 BUCKET = "policywatch-archive-123456789012-us-east-1"
@@ -46,11 +47,16 @@ def test_the_fetch_function_may_not_list_or_read_the_rest_of_the_archive():
     assert not allowed("FetchFunction", "s3", "PutObject", Bucket=BUCKET, Key="changes/a/b/c.json")
 
 
-def test_the_public_web_function_reads_changes_versions_and_the_catalog_only():
+def test_the_public_web_function_reads_the_evidence_and_the_catalog_only():
     assert allowed("WebFunction", "s3", "GetObject", Bucket=BUCKET, Key="changes/a/b/c.json")
     assert allowed("WebFunction", "s3", "GetObject", Bucket=BUCKET, Key="config/catalog.json")  # the platforms shown
-    assert not allowed("WebFunction", "s3", "GetObject", Bucket=BUCKET, Key="snapshots/a/b/c.html")
+    # Raw pages and the hash chain go into a change's audit pack (a zip, behind a Professional link);
+    # no route serves a snapshot as a page (pages.VERSION_PATH: versions only).
+    assert allowed("WebFunction", "s3", "GetObject", Bucket=BUCKET, Key="snapshots/a/b/c.html")
+    assert allowed("WebFunction", "s3", "GetObject", Bucket=BUCKET, Key="manifests/a/b/c.json")
+    assert not pages.VERSION_PATH.match("snapshots/a/b/2025-08-29T003202.000Z.html")
     assert not allowed("WebFunction", "s3", "GetObject", Bucket=BUCKET, Key="memory/a/b.json")
+    assert not allowed("WebFunction", "s3", "PutObject", Bucket=BUCKET, Key="manifests/a/b/c.json")
     assert not allowed("WebFunction", "s3", "PutObject", Bucket=BUCKET, Key="changes/a/b/c.json")
     # The read model: read only; the diff function writes it.
     assert allowed("WebFunction", "dynamodb", "Query", TableName="site", KeyConditionExpression="pk = :pk")

@@ -1,4 +1,4 @@
-"""Change analysis: the kind, severity, provisions, summary and effective date of a change.
+"""Change analysis: the kind, severity, provisions, summary, effective date and dating of a change.
 
 One function, ``analyse``, used by the diff Lambda, ``policywatch diff`` and ``policywatch
 replay`` alike, so what the command line shows is what subscribers would have received.
@@ -79,6 +79,7 @@ class Analysis:
     comparison: Comparison
     assessments: dict[int, Assessment] = field(default_factory=dict)  # id(BlockChange) -> assessment
     provisions: list[dict[str, Any]] = field(default_factory=list)
+    dating: dict[str, Any] | None = None  # the dates each version states for itself, and the flag (dates.dating)
     _headings: dict[str, str] = field(default_factory=dict, repr=False)
     _words_key: str = field(default="", repr=False)
 
@@ -151,6 +152,7 @@ class Analysis:
             "summary": self.summary,
             "effective_date": self.effective_date.isoformat() if self.effective_date else None,
             "effective_date_changed": self.effective_date_changed,
+            "dating": self.dating,
             "counts": self.counts(),
             "noise": self.noise(),
             "provisions": self.provisions,
@@ -187,8 +189,9 @@ def analyse(
     """The change from ``old_text`` (the previous version) to ``new_text``; ``seen_*`` are the
     fingerprints and words keys of every version the document had before the previous one."""
     comparison = compare(old_text, new_text)
-    effective = dates.effective_date(_plain_text(comparison.new_blocks))
-    effective_changed = effective is not None and effective != dates.effective_date(_plain_text(comparison.old_blocks))
+    old_plain, new_plain = _plain_text(comparison.old_blocks), _plain_text(comparison.new_blocks)
+    effective = dates.effective_date(new_plain)
+    effective_changed = effective is not None and effective != dates.effective_date(old_plain)
 
     assessed = _minor_rewordings(comparison)
     key = words_key(comparison.new_blocks)
@@ -204,6 +207,7 @@ def analyse(
         kind = "cosmetic"
 
     analysis = Analysis(kind, "none", "neutral", "", effective, effective_changed, comparison, _words_key=key)
+    analysis.dating = dates.dating(old_plain, new_plain, kind)
     if kind == "substantive":
         _assess(analysis, assessed)
     analysis.summary = _limited(analysis, _summary(analysis))

@@ -81,6 +81,7 @@ def change_data(record: dict[str, Any], record_key: str) -> dict[str, Any]:
             for provision in record.get("provisions", [])
         ],
         "effective_date": record.get("effective_date"),
+        **({"dating": record["dating"]} if "dating" in record else {}),  # absent from records made before it
         "counts": record.get("counts", {}),
         "noise": record.get("noise", {}),
         "passages": _passages(record),

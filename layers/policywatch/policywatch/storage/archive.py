@@ -18,7 +18,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from policywatch.core import clock
 from policywatch.core.errors import InputError
+from policywatch.evidence import chain
 from policywatch.storage import clients as aws
 from policywatch.storage.errors import adapter
 
@@ -137,11 +139,59 @@ class Archive:
         return [k for k in self.keys(key.rsplit("/", 1)[0] + "/") if k < key]
 
     def put_version(self, document_key: str, moment: datetime, text: str, metadata: dict[str, str]) -> str:
-        """Archive extracted text as ``versions/{document}/{stamp}.md`` with its SHA-256; returns the key."""
+        """Archive extracted text as ``versions/{document}/{stamp}.md`` with its SHA-256, then chain it
+        (``evidence.chain``: its manifest, after the document's head); returns the version's key."""
         body = text.encode()
         key = key_for("versions", document_key, moment, "md")
         self.put(key, body, "text/markdown; charset=utf-8", {**metadata, "sha256": sha256(body)})
+        self.chain(document_key)
         return key
+
+    def chain(self, document_key: str) -> list[str]:
+        """Write the manifests of the document's versions newer than its chain's head, oldest first.
+
+        Usually the one version just written. Also the versions of an archive from before chains
+        existed (the chain then starts at the first version), and one whose manifest a crash kept
+        from being written: the next version written chains it first. A version older than the head
+        without a manifest cannot be inserted any more; ``policywatch verify`` names it.
+        Returns the manifest keys written.
+        """
+        manifests = self.keys(f"manifests/{document_key}/")
+        head = manifests[-1] if manifests else None
+        head_bytes = self.get(head) if head else None
+        after = chain.link_after(head_bytes)
+        written = []
+        for version in self.keys(f"versions/{document_key}/"):
+            manifest_key = chain.manifest_key(version)
+            if head is not None and manifest_key <= head:
+                continue
+            head_info = self.head(version) or {}
+            metadata = head_info.get("Metadata", {})
+            entry = chain.manifest(
+                document=document_key,
+                version=version,
+                text_sha256=metadata.get("sha256") or sha256(self.get(version)),
+                snapshots=self._snapshots(metadata.get("snapshot-key", "")),
+                metadata=metadata,
+                after=after,
+                chained_at=clock.iso(),
+            )
+            data = chain.canonical(entry)
+            self.put(manifest_key, data, "application/json", {"sha256": sha256(data)})
+            after = chain.Link(entry["sequence"], sha256(data))
+            written.append(manifest_key)
+        return written
+
+    def _snapshots(self, first: str) -> list[tuple[str, str]]:
+        """The raw pages a version came from: its first snapshot and the document's other pages fetched with it."""
+        if not first:
+            return []
+        stamp_prefix = first.rsplit("/", 1)[0] + "/" + first.rsplit("/", 1)[1][:STAMP_WIDTH]
+        found = []
+        for key in self.keys(stamp_prefix):
+            meta = (self.head(key) or {}).get("Metadata", {})
+            found.append((key, meta.get("sha256") or sha256(self.get(key))))
+        return found
 
     def put_json(self, key: str, record: dict[str, Any]) -> None:
         body = json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False).encode()

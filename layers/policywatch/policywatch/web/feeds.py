@@ -6,9 +6,10 @@
 
 An entry is one change, with the same id in every feed that lists it, so a reader subscribed to
 two feeds shows it once. It carries the summary and, as HTML, the provisions, the effective
-date and the changed passages the read model keeps (the change page has all of them). Policy
-text is data: it is escaped into that HTML, which is escaped again into the XML, and characters
-XML cannot carry are dropped. Built with ElementTree: the web function has no lxml.
+date, the re-dating flag (the text changed but its stated date did not) and the changed
+passages the read model keeps (the change page has all of them). Policy text is data: it is
+escaped into that HTML, which is escaped again into the XML, and characters XML cannot carry
+are dropped. Built with ElementTree: the web function has no lxml.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from urllib.parse import urlencode
 from policywatch.core import clock
 from policywatch.storage.site import SEVERITIES
 from policywatch.web.pages import FEED_CACHE, PageResponse, bad_request, not_found
+from policywatch.web.render import dating_note
 from policywatch.web.request import Request
 from policywatch.web.site import Site
 
@@ -228,6 +230,9 @@ def content_html(change: dict[str, Any], change_url: str) -> str:
     if change.get("effective_date"):
         parts.append(f" Takes effect {e(change['effective_date'])}.")
     parts.append("</p>")
+    dating = dating_note(change.get("dating"))
+    if dating and dating["flag"]:  # the text changed but its date did not (a feed lists no date-only change)
+        parts.append(f"<p><strong>{e(dating['text'])}</strong></p>")
     if change.get("provisions"):
         parts.append("<h3>Provisions</h3><ul>")
         parts += [

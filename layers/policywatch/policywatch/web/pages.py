@@ -4,6 +4,9 @@
   the site's own pages, the change page among them).
 - ``/versions/{platform}/{document}/{stamp}.md``: an archived version exactly as recorded, with its
   SHA-256 in ``X-Content-SHA256`` so a reader can check what they cite.
+- ``/evidence/public-key.pem``, ``/evidence/checkpoints/latest.json|.sig`` and
+  ``/evidence/checkpoints/{stamp}.json|.sig``: the signed checkpoints and their public key, byte
+  for byte from the archive's ``checkpoints/`` (docs/operations.md "Signed checkpoints").
 - ``/unsubscribe?s=<subscriber>&t=<token>``: GET shows a button (mail scanners follow links, and
   must not unsubscribe anyone); POST unsubscribes (RFC 8058 one-click, from the List-Unsubscribe header).
 
@@ -22,8 +25,9 @@ from dataclasses import dataclass, replace
 
 from aws_lambda_powertools import Logger
 
+from policywatch.evidence import checkpoint
 from policywatch.messages.render import render
-from policywatch.storage.archive import Archive
+from policywatch.storage.archive import Archive, sha256
 from policywatch.storage.errors import StorageError
 from policywatch.storage.subscribers import ConcurrentUpdateError, Subscribers
 from policywatch.subscribers import SubscriberError
@@ -33,6 +37,7 @@ logger = Logger(child=True)
 _PART = r"[a-z0-9][a-z0-9-]{0,80}"
 _STAMP = r"\d{4}-\d{2}-\d{2}T\d{6}\.\d{3}Z"
 VERSION_PATH = re.compile(rf"^versions/{_PART}/{_PART}/{_STAMP}\.md$")
+EVIDENCE_PATH = re.compile(rf"^/evidence/(?P<name>public-key\.pem|checkpoints/(?P<at>latest|{_STAMP})\.(?:json|sig))$")
 
 # S3 answers a missing key with 404, or with 403 to a reader that may not list the bucket.
 UNSUBSCRIBE_ATTEMPTS = 4  # a concurrent write moves the version; read again and retry this often
@@ -48,6 +53,7 @@ ARCHIVED_CACHE = "public, max-age=31536000, immutable"  # an archived version or
 # the edge keeps each pair a day; the diff runs once per pair and day, not once per reader.
 COMPARE_CACHE = "public, max-age=86400, stale-while-revalidate=86400"
 STATIC_CACHE = "public, max-age=86400"
+LATEST_CACHE = "public, max-age=300"  # the latest checkpoint and the public key: replaced every hour
 PRIVATE = "private, no-store"  # unsubscribe, Professional pages, errors
 
 
@@ -103,6 +109,29 @@ def version_file(archive: Archive, path: str) -> PageResponse:
     return PageResponse(
         200, body.decode(), "text/markdown; charset=utf-8", (("X-Content-SHA256", sha),), cache=ARCHIVED_CACHE
     )
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A published checkpoint file exactly as stored (a signature is binary, so bytes)."""
+
+    body: bytes
+    content_type: str
+    cache: str
+    sha256: str
+
+
+def evidence_file(archive: Archive, path: str) -> EvidenceFile | PageResponse:
+    """``/evidence/...``: the checkpoint, signature or public key at ``checkpoints/...`` in the archive."""
+    found = EVIDENCE_PATH.match(path)
+    if not found:
+        return not_found("file")
+    key = checkpoint.PREFIX + found["name"].removeprefix("checkpoints/")
+    body = _read(archive, key)
+    if body is None:
+        return not_found("file")
+    dated = found["at"] not in (None, "latest")  # a dated checkpoint is never written again
+    return EvidenceFile(body, checkpoint.content_type(key), ARCHIVED_CACHE if dated else LATEST_CACHE, sha256(body))
 
 
 def unsubscribe(

@@ -8,7 +8,8 @@ a page are ours. Policy text is also shown without control or invisible characte
 ``change_view`` turns a change record (recorded, or computed by the compare page) into what the
 change page shows: every substantive passage with its word-level changes, the other passages
 grouped by what changed in them (for a link, which link and from what target to what target;
-for a heading renumbered, that it was), the provisions with their quotes, and the evidence. A
+for a heading renumbered, that it was), the provisions with their quotes, the date each
+version states for itself (``dating_note``: a re-dating flag stands out), and the evidence. A
 passage the record keeps only the first 600 characters of (``analysis.diff.quote``) says so and
 links to the archived version that has it whole.
 """
@@ -224,7 +225,47 @@ def change_view(record: dict[str, Any], labels: dict[str, str]) -> dict[str, Any
         "minor": minor,
         "provisions": [_provision(provision, whole) for provision in record.get("provisions", [])],
         "limits": record.get("limits", []),
+        "dating": dating_note(record.get("dating")),
     }
+
+
+def dating_note(dating: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The sentence a page (or a feed entry) says of a change's ``dating``, and its ``flag``; None
+    when neither version states a date, or the record predates the field."""
+    if not dating:
+        return None
+    words = one_line(dating.get("label") or "last updated")
+    # "its “Last updated” date", but "its “Version Effective Date”", "its “更新日期”"
+    label = f"\u201c{words}\u201d" + ("" if words.lower().endswith(("date", "日期", "日")) else " date")
+    flag, before, after = dating.get("flag"), stated_day(dating.get("before")), stated_day(dating.get("after"))
+    if flag == "unchanged-date":
+        sentence = f"The text changed but its {label} still says {after}."
+    elif flag == "date-only":
+        sentence = f"Only the {label} moved, from {before} to {after}; no other words changed."
+    elif before and after:
+        sentence = (
+            f"Its {label} moved from {before} to {after}."
+            if before != after
+            else f"Its {label}, {after}, is the same in both versions."
+        )
+    elif after:
+        sentence = f"The new version states its {label}, {after}; the previous one stated none."
+    else:
+        sentence = f"The previous version stated its {label}, {before}; the new one states none."
+    return {"flag": flag, "text": sentence}
+
+
+def stated_day(value: str | None) -> str:
+    """A date a policy states for itself, in full: '2025-03-12' -> '12 March 2025', '2026-07' -> 'July 2026'."""
+    if not value:
+        return ""
+    try:
+        if len(value) == 7:
+            return f"{date.fromisoformat(value + '-01'):%B %Y}"
+        found = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{found.day} {found:%B %Y}"
 
 
 def _versions(record: dict[str, Any]) -> dict[str, str]:
