@@ -41,3 +41,36 @@ def test_the_demo_change_packs_and_verifies_and_a_tampered_copy_fails(deployed, 
     tampered.write_bytes(out.getvalue())
     refused = deployed.cli("verify", str(tampered), check=False)
     assert refused.returncode == 1 and f"{newest} does not match its manifest" in refused.stderr
+
+
+def test_a_professional_downloads_the_pack_from_the_change_page_through_the_site(deployed, tmp_path):
+    import time
+
+    import requests
+
+    from policywatch.core.links import Links
+    from policywatch.evidence.verify import verify
+
+    s3, bucket = deployed.client("s3"), deployed.outputs["ArchiveBucketName"]
+    latest = sorted(
+        o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="changes/anthropic/").get("Contents", [])
+    )[-1]
+    deployed.cli("subscribers", "add", "--active", "--email", "auditor@example.com", "--tier", "professional",
+                 "--platform", "anthropic")  # fmt: skip
+    table = deployed.outputs["SubscribersTableName"]
+    items = deployed.client("dynamodb").scan(TableName=table)["Items"]
+    profile = next(
+        i for i in items if i.get("email", {}).get("S") == "auditor@example.com" and i["item"]["S"] == "profile"
+    )
+    change = latest.removeprefix("changes/").removesuffix(".json")
+    url = Links(deployed.site_url).pro(
+        f"pro/evidence/changes/{change}.zip",
+        profile["subscriber_id"]["S"],
+        profile["unsubscribe_token"]["S"],
+        int(time.time()) + 3600,
+    )
+    answer = requests.get(url, timeout=60)
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/zip", answer.text[:300]
+    assert verify(answer.content).versions == 2
+    page = requests.get(url.replace("/pro/evidence/changes/", "/pro/changes/").replace(".zip?", "?"), timeout=60)
+    assert page.status_code == 200 and f"/pro/evidence/changes/{change}.zip?s=" in page.text
