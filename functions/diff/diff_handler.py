@@ -11,6 +11,7 @@ from policywatch.analysis.changes import process_version
 from policywatch.analysis.settings import DiffSettings
 from policywatch.core.settings import check_at_cold_start
 from policywatch.storage.archive import Archive
+from policywatch.storage.schedules import Schedules
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.topics import Topic
 
@@ -35,12 +36,17 @@ def new_objects(event: dict) -> Iterator[tuple[str, str]]:
 def handler(event: dict, context: LambdaContext) -> dict:
     settings = DiffSettings.from_env()
     topic, site = Topic(settings.change_topic_arn), SiteIndex(settings.site_table)
+    schedules = (
+        Schedules(settings.reminder_schedule_group, settings.reminder_function_arn, settings.reminder_role_arn)
+        if settings.reminders
+        else None
+    )
     changes = []
     for bucket, key in new_objects(event):
         if not key.startswith("versions/"):
             logger.warning("ignoring an object outside versions/", extra={"key": key})
             continue
-        change = process_version(Archive(bucket), key, topic, site=site)
+        change = process_version(Archive(bucket), key, topic, site=site, schedules=schedules)
         if change:
             changes.append(change["change_id"])
             metrics.add_metric(name="Changes", unit=MetricUnit.Count, value=1)

@@ -12,6 +12,7 @@ from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.notify.settings import DigestSettings
 from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries
+from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
 
 logger = Logger()
@@ -31,6 +32,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
         deliveries=Deliveries(config.deliveries_table, config.delivery_ttl_days),
         options=DeliveryOptions.from_settings(config),
         now=datetime.fromisoformat(scheduled) if scheduled else None,
+        site=SiteIndex(config.site_table) if config.site_table else None,
     )
     metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(run.sent))
     if run.failed:  # the schedule retries the invocation; what was sent is not sent again

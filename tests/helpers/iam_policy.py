@@ -15,7 +15,8 @@ own snapshots). This module closes that gap for the in-process tests:
 
 The e2e suite covers the deployed stack the same way with MiniStack's own IAM enforcement
 (``AUTH=true``). Only the condition keys policywatch's template uses are evaluated
-(``s3:prefix`` and ``ses:FromAddress``, with StringLike/StringEquals and their IfExists forms);
+(``s3:prefix``, ``ses:FromAddress`` and ``iam:PassedToService``, with StringLike/StringEquals and
+their IfExists forms);
 any other is refused loudly.
 """
 
@@ -181,7 +182,7 @@ def _matches(statement: dict[str, Any], action: str, resource: str, context: dic
     return True
 
 
-_CONDITION_KEYS = ("s3:prefix", "ses:FromAddress")
+_CONDITION_KEYS = ("s3:prefix", "ses:FromAddress", "iam:PassedToService")
 
 
 def denial(function: str, environ: dict[str, str], call: Call) -> str | None:
@@ -255,6 +256,8 @@ def calls(service: str, operation: str, params: dict[str, Any]) -> Iterator[Call
         yield Call("cloudwatch:PutMetricData", ("*",))
     elif service == "kms" and operation in ("Sign", "GetPublicKey"):
         yield Call(f"kms:{operation}", (_kms_key(params["KeyId"]),))
+    elif service == "scheduler":
+        yield from _scheduler_calls(operation, params)
     else:
         raise NotImplementedError(f"{service} {operation}: add its IAM mapping to tests/iam_policy.py")
 
@@ -272,6 +275,22 @@ def _dynamodb_calls(operation: str, params: dict[str, Any]) -> Iterator[Call]:
                 yield Call("dynamodb:" + ("PutItem" if "PutRequest" in request else "DeleteItem"), (_table(table),))
     else:
         yield Call(f"dynamodb:{operation}", (_table(params["TableName"], params.get("IndexName")),))
+
+
+def _scheduler_calls(operation: str, params: dict[str, Any]) -> Iterator[Call]:
+    """EventBridge Scheduler: a schedule's ARN names its group; creating one passes its target's role."""
+    if operation == "ListSchedules":
+        yield Call("scheduler:ListSchedules", ("*",))  # no resource-level permission
+        return
+    if operation not in ("CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule"):
+        raise NotImplementedError(f"scheduler {operation}: add its IAM mapping to tests/iam_policy.py")
+    group = params.get("GroupName") or "default"
+    yield Call(
+        f"scheduler:{operation}", (f"arn:{PARTITION}:scheduler:{REGION}:{ACCOUNT}:schedule/{group}/{params['Name']}",)
+    )
+    if operation in ("CreateSchedule", "UpdateSchedule"):
+        role = params["Target"]["RoleArn"]
+        yield Call("iam:PassRole", (role,), {"iam:PassedToService": "scheduler.amazonaws.com"})
 
 
 def _kms_key(key_id: str) -> str:

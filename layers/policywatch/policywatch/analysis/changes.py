@@ -15,11 +15,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from policywatch.analysis.assess import Analysis, analyse, words_key_of
+from policywatch.analysis.reminders import update_reminders
 from policywatch.analysis.site import document_type_of, record_version
 from policywatch.catalog import CatalogError, load_packaged
 from policywatch.core import clock
 from policywatch.core.events import SCHEMA_VERSION, change_id, event_from_record, validate
 from policywatch.storage.archive import Archive, VersionRef, parse_key
+from policywatch.storage.schedules import Schedules
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.topics import Topic
 
@@ -75,10 +77,16 @@ def _record(
 
 
 def process_version(
-    archive: Archive, version_key: str, topic: Topic, now: datetime | None = None, site: SiteIndex | None = None
+    archive: Archive,
+    version_key: str,
+    topic: Topic,
+    now: datetime | None = None,
+    site: SiteIndex | None = None,
+    schedules: Schedules | None = None,
 ) -> dict[str, Any] | None:
     """Diff a newly archived version against its predecessor; record and publish the change,
-    and write the version and its change to the site's read model (``site``).
+    write the version and its change to the site's read model (``site``), and update the
+    document's effective-date reminders (``schedules``).
 
     Returns the change record, or None when there is nothing to compare or it was done before.
     """
@@ -121,6 +129,8 @@ def process_version(
         publish(record, record_key, topic)
     if site is not None:  # before the record: a retry finds no record and writes these again
         _index(site, current, new_text, record, record_key)
+    if schedules is not None:  # before the record too: a retry cancels and schedules them again
+        update_reminders(schedules, record, record_key, now)
     # Written after publishing: a crash in between republishes on retry, and the
     # delivery records downstream make the second publication a no-op.
     archive.put_json(record_key, record)

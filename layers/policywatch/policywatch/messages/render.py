@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
@@ -127,14 +128,23 @@ def pro_path(change: dict[str, Any]) -> str | None:
     return "pro/" + key.removesuffix(".json") if key else None
 
 
-def digest_email(changes: list[dict[str, Any]], week_of: str, plan: Tier, links: Links) -> Email:
-    """The weekly digest of alerting changes, grouped by platform (fill in with ``for_recipient``)."""
+def digest_email(
+    changes: list[dict[str, Any]],
+    week_of: str,
+    plan: Tier,
+    links: Links,
+    coming: Sequence[dict[str, Any]] = (),
+) -> Email:
+    """The weekly digest of alerting changes, grouped by platform, and the changes ``coming``
+    into effect soon, soonest first (fill in with ``for_recipient``)."""
     marker = f"policywatch-unsubscribe-{secrets.token_hex(8)}"
     views = sorted((_change(c, plan, links, quotes=False) for c in changes), key=lambda v: (v["platform"], v["at"]))
     groups = [{"platform": name, "changes": list(items)} for name, items in groupby(views, key=lambda v: v["platform"])]
-    names = [g["platform"] for g in groups]
+    upcoming = [_upcoming(c, links) for c in sorted(coming, key=lambda c: (c["effective_date"], c["platform_name"]))]
+    names = [g["platform"] for g in groups] or sorted({u["platform"] for u in upcoming})
     context = {
         "groups": groups,
+        "upcoming": upcoming,
         "count": len(views),
         "week_of": _day(week_of),
         "plan": plan.label,
@@ -142,6 +152,8 @@ def digest_email(changes: list[dict[str, Any]], week_of: str, plan: Tier, links:
         "unsubscribe": marker,
     }
     head = f"[policywatch] Week of {_day(week_of)}: {_count(len(views))}"
+    if upcoming:
+        head += f", {len(upcoming)} coming into effect"
     subject = f"{head} on {', '.join(names)}" if names else head
     for shown in range(len(names) - 1, 0, -1):  # name as many platforms as fit, then "and N more"
         if len(subject) <= SUBJECT_MAX_CHARS:
@@ -153,6 +165,42 @@ def digest_email(changes: list[dict[str, Any]], week_of: str, plan: Tier, links:
         render("digest.html", **context),
         marker,
     )
+
+
+def reminder_email(change: dict[str, Any], days_before: int, plan: Tier, links: Links) -> Email:
+    """The reminder that ``change`` takes effect in ``days_before`` days (fill in with ``for_recipient``)."""
+    marker = f"policywatch-unsubscribe-{secrets.token_hex(8)}"
+    view = {
+        **_upcoming(change, links),
+        "in_days": "in 1 day" if days_before == 1 else f"in {days_before} days",
+        "summary": policy_text(change.get("summary", ""), SUMMARY_MAX_CHARS),
+        "severity": change.get("severity", "none"),
+        "id": one_line(str(change.get("change_id", ""))),
+    }
+    headline = (
+        f"{view['platform']}'s {view['document']} change of {view['changed']} "
+        f"takes effect on {view['effective']} ({view['in_days']})"
+    )
+    context = {"c": view, "headline": one_line(headline), "plan": plan.label, "unsubscribe": marker}
+    return Email(
+        _shorten(one_line(f"Reminder: {headline}"), SUBJECT_MAX_CHARS),
+        render("reminder.txt", **context),
+        render("reminder.html", **context),
+        marker,
+        change_id=view["id"],
+    )
+
+
+def _upcoming(change: dict[str, Any], links: Links) -> dict[str, Any]:
+    """A change coming into effect, as a reminder and the digest show it."""
+    key = _record_key(change)
+    return {
+        "platform": one_line(change["platform_name"]),
+        "document": one_line(change["document_type"]),
+        "changed": _day((change.get("detected_at") or "")[:10]),
+        "effective": _day(change.get("effective_date")),
+        "url": links.change(key) if key else None,
+    }
 
 
 def alert_sms(change: dict[str, Any], links: Links) -> str:

@@ -5,13 +5,18 @@ digest runs: a rerun the same week covers the same changes, and its delivery rec
 subscriber and week) stop a second email. Only subscribers of platforms that changed are read,
 through the ``by-platform`` index; a subscriber with nothing to read gets no email. Free
 subscribers always get it; Watcher and Professional subscribers who opted in get it too.
+
+It also lists what is "Coming into effect" on the subscriber's platforms: each document's latest
+alerting change whose effective date falls in the next ``UPCOMING_DAYS`` days. They are read
+from the site's read model (``feed#all``, newest first, back ``UPCOMING_LOOKBACK_DAYS`` days and
+no further): a few Queries of small items, never the archive.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -25,11 +30,15 @@ from policywatch.notify.channels import email
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.storage.archive import Archive, parse_key, parse_stamp
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
+from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import Subscriber, digest_plan
 from policywatch.subscribers.tiers import Tier
 
 logger = Logger(child=True)
+
+UPCOMING_DAYS = 30  # effective dates listed: from the digest's Monday to 30 days later
+UPCOMING_LOOKBACK_DAYS = 180  # changes detected this long ago at most (a date announced earlier is not listed)
 
 
 class DigestIncomplete(TransientError):
@@ -68,6 +77,49 @@ def changes_between(archive: Archive, start: datetime, end: datetime) -> dict[st
     return found
 
 
+@dataclass
+class Reader:
+    """One digest's recipient and what it lists: last week's changes, and those coming into effect."""
+
+    subscriber: Subscriber
+    plan: Tier
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    coming: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _add(readers: dict[str, Reader], subscriber: Subscriber, change: dict[str, Any], *, coming: bool) -> None:
+    plan = digest_plan(subscriber, change)
+    if plan is None:
+        return
+    reader = readers.setdefault(subscriber.subscriber_id, Reader(subscriber, plan))
+    (reader.coming if coming else reader.changes).append(change)
+
+
+def coming_into_effect(site: SiteIndex, today: date, now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """By platform, each document's latest alerting change whose effective date is in
+    [today, today + UPCOMING_DAYS], soonest first: the read model's summaries of changes
+    detected in the last UPCOMING_LOOKBACK_DAYS days, read newest first."""
+    horizon = clock.iso(now - timedelta(days=UPCOMING_LOOKBACK_DAYS))
+    first, last = today.isoformat(), (today + timedelta(days=UPCOMING_DAYS)).isoformat()
+    documents: set[tuple[str, str]] = set()
+    found: dict[str, list[dict[str, Any]]] = {}
+    cursor = None
+    while True:
+        items, cursor = site.query("feed#all", newest_first=True, limit=100, cursor=cursor)
+        for item in items:
+            if item["detected_at"] < horizon:
+                cursor = None
+                break
+            document = (item["platform"], item["document"])
+            if document in documents:  # superseded by a later alerting change of the same document
+                continue
+            documents.add(document)
+            if first <= (item.get("effective_date") or "") <= last:
+                found.setdefault(item["platform"], []).append(item)
+        if cursor is None:
+            return {platform: sorted(items, key=lambda c: c["effective_date"]) for platform, items in found.items()}
+
+
 def send_digests(
     *,
     archive: Archive,
@@ -75,30 +127,37 @@ def send_digests(
     deliveries: Deliveries,
     options: DeliveryOptions,
     now: datetime | None = None,
+    site: SiteIndex | None = None,
 ) -> DigestRun:
-    start, end = week_window(now or clock.now())
+    """Send the week's digests; with ``site``, each also lists what comes into effect on its platforms."""
+    now = now or clock.now()
+    start, end = week_window(now)
     run = DigestRun(week=start.strftime("%G-W%V"))
     by_platform = changes_between(archive, start, end)
     run.changes = sum(len(c) for c in by_platform.values())
-    readers: dict[str, tuple[Subscriber, Tier, list[dict[str, Any]]]] = {}
-    for platform, changes in sorted(by_platform.items()):
+    upcoming = coming_into_effect(site, now.date(), now) if site is not None else {}
+    readers: dict[str, Reader] = {}
+    for platform in sorted(by_platform.keys() | upcoming.keys()):
         for subscriber in subscribers.watchers(platform):
-            for change in changes:
-                plan = digest_plan(subscriber, change)
-                if plan is not None:
-                    readers.setdefault(subscriber.subscriber_id, (subscriber, plan, []))[2].append(change)
-    for subscriber, plan, changes in readers.values():
+            for change in by_platform.get(platform, []):
+                _add(readers, subscriber, change, coming=False)
+            for change in upcoming.get(platform, []):
+                _add(readers, subscriber, change, coming=True)
+    for reader in readers.values():
+        subscriber, plan, changes, coming = reader.subscriber, reader.plan, reader.changes, reader.coming
         key = DeliveryKey(f"digest-{run.week}", subscriber.subscriber_id, "email")
         if not deliveries.claim(key, reclaim_failed=True):
             run.duplicates += 1
             continue
         unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
-        message = digest_email(changes, start.date().isoformat(), plan, options.links).for_recipient(unsubscribe)
+        message = digest_email(changes, start.date().isoformat(), plan, options.links, coming).for_recipient(
+            unsubscribe
+        )
         try:
             message_id = email.send_email(options.mailer, options.sender, subscriber.email, message, unsubscribe)
         except Exception as exc:  # one failed digest never stops the others
             reason = jobs.describe(exc)
-            _record_failure(deliveries, key, reason)
+            record_failure(deliveries, key, reason)
             run.failed += 1
             logger.warning("digest failed", extra={"subscriber_id": subscriber.subscriber_id, "error": reason})
             continue
@@ -111,8 +170,8 @@ def send_digests(
     return run
 
 
-def _record_failure(deliveries: Deliveries, key: DeliveryKey, reason: str) -> None:
-    """Record a digest that was not sent, so the schedule's rerun claims it again (``reclaim_failed``)."""
+def record_failure(deliveries: Deliveries, key: DeliveryKey, reason: str) -> None:
+    """Record a digest (or reminder) that was not sent, so a rerun claims it again (``reclaim_failed``)."""
     try:
         deliveries.failed(key, reason)
     except Exception as exc:  # a record left "sending" would be settled as interrupted: never sent

@@ -49,6 +49,13 @@ class DeliverySettings(ChannelSettings, RetrySettings, TableSettings):
 @dataclass(frozen=True, kw_only=True)
 class DigestSettings(ChannelSettings, TableSettings):
     archive_bucket: str = env("ARCHIVE_BUCKET")
+    site_table: str = env("SITE_TABLE", "")  # the read model: changes coming into effect (none listed without it)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReminderSettings(ChannelSettings, TableSettings):
+    archive_bucket: str = env("ARCHIVE_BUCKET")
+    site_table: str = env("SITE_TABLE")  # whether a later change superseded the reminded one
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,6 +27,7 @@ class Tier:
     governance_exports: bool
     evidence_in_alerts: bool
     digest_opt_in: bool
+    effective_date_reminders: bool  # e-mails 7 days and 1 day before a change takes effect
 
     @property
     def same_day(self) -> bool:
