@@ -116,6 +116,9 @@ def main() -> int:
         subprocess.run(  # noqa: S603
             [str(ROOT / ".venv" / "bin" / "policywatch"), "catalog", "use", str(catalog_file)], env=env, check=True
         )
+        subprocess.run(  # noqa: S603 - versions kept from before hash chains: chained now, not at the next change
+            [str(ROOT / ".venv" / "bin" / "policywatch"), "chain"], env=env, check=True, stdout=subprocess.DEVNULL
+        )
         subprocess.run(  # noqa: S603 - subscribers kept from before sign-up: an address subscribes once
             [str(ROOT / ".venv" / "bin" / "policywatch"), "subscribers", "reindex"], env=env, check=True
         )

@@ -32,6 +32,13 @@ CHANGE_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
 def register(commands: Commands) -> None:
+    chaining = commands.add_parser(
+        "chain",
+        help="chain versions archived before hash chains existed (or left unchained by a crash), now",
+    )
+    chaining.add_argument("documents", nargs="*", metavar="PLATFORM/DOCUMENT", help="default: every document")
+    chaining.set_defaults(run=cmd_chain)
+
     evidence = commands.add_parser(
         "evidence",
         help="an audit pack of a change or of a document's history, verifiable offline (policywatch verify)",
@@ -50,6 +57,21 @@ def register(commands: Commands) -> None:
     check.add_argument("pack", metavar="PACK.zip")
     check.add_argument("--key", metavar="PUBLIC-KEY.pem", help="verify with this key, not the one the pack brings")
     check.set_defaults(run=cmd_verify)
+
+
+def cmd_chain(args: argparse.Namespace, out: Out) -> None:
+    archive = Stack(args.stack).archive()
+    documents = args.documents or sorted({"/".join(k.split("/")[1:3]) for k in archive.keys("versions/")})
+    for document in documents:
+        if not DOCUMENT.match(document):
+            raise CliError(f"{document!r} is not PLATFORM/DOCUMENT")
+    total = 0
+    for document in documents:
+        written = archive.chain(document)
+        total += len(written)
+        if written:
+            out(f"{document}: {len(written)} version(s) chained")
+    out(f"{total} manifest(s) written over {len(documents)} document(s); the next checkpoint signs them")
 
 
 def cmd_verify(args: argparse.Namespace, out: Out) -> None:

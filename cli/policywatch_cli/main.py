@@ -39,7 +39,7 @@ GROUPS = (catalog, subscribers, deliveries, documents, redrive, site, evidence, 
 # The order `policywatch --help` lists the commands in, whichever group adds them.
 ORDER = (
     "catalog", "subscribers", "deliveries", "sweep", "redrive", "digest", "status", "reextract", "accept", "site",
-    "checkpoint", "evidence", "verify", "diff", "replay", "extract",
+    "chain", "checkpoint", "evidence", "verify", "diff", "replay", "extract",
 )  # fmt: skip
 
 

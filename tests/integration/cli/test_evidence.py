@@ -201,3 +201,18 @@ def test_verify_with_an_auditors_own_key_and_bad_files(archived, capsys, tmp_pat
     garbage = tmp_path / "garbage.zip"
     garbage.write_bytes(b"\x89PNG not a zip")
     assert "not a readable zip file" in run(capsys, "verify", str(garbage))[2]
+
+
+def test_chain_links_versions_archived_before_chains_existed(mocked_aws, capsys):
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    create_stack("policywatch", {"ArchiveBucketName": BUCKET})
+    archive = Archive(BUCKET)
+    for n in range(3):  # as an archive from before chains: versions, no manifests
+        body = f"text {n}".encode()
+        archive.put(f"versions/{DOC}/2024-0{n + 1}-01T000000.000Z.md", body, "text/markdown", {"sha256": sha256(body)})
+    code, out, _ = run(capsys, "chain")
+    assert code == 0 and f"{DOC}: 3 version(s) chained" in out and "3 manifest(s) written over 1 document(s)" in out
+    assert len(chain.check([(k, archive.get(k)) for k in archive.keys(f"manifests/{DOC}/")])) == 3
+    assert run(capsys, "chain", DOC)[1].startswith("0 manifest(s) written")  # nothing twice
+    code, _, err = run(capsys, "chain", "not a document")
+    assert code == 1 and "'not a document' is not PLATFORM/DOCUMENT" in err

@@ -36,6 +36,7 @@ STACK_COMMANDS = [
     ["accept", "anthropic/privacy-policy"],
     ["site", "rebuild"],
     ["subscribers", "reindex"],
+    ["chain"],
     ["checkpoint"],
     ["evidence", "anthropic/privacy-policy", "-o", "pack.zip"],
 ]

@@ -20,6 +20,7 @@ README_ORDER = [
     "reextract",
     "accept",
     "site",
+    "chain",
     "checkpoint",
     "evidence",
     "verify",

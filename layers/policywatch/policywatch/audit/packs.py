@@ -76,7 +76,10 @@ def _gather(archive: Archive, pack: Pack, document: str, versions: list[str], re
     manifests = [key for key in archive.keys(f"manifests/{document}/") if key >= first]
     missing = [v for v in versions if chain.manifest_key(v) not in manifests]
     if missing:
-        raise PackError(f"{missing[0]} is not chained (no manifest): the next version archived chains it")
+        raise PackError(
+            f"{missing[0]} is not chained (no manifest): run `policywatch chain {document}` "
+            "(or wait for the next version archived, which chains it)"
+        )
     for path, data in _read(archive, manifests):
         pack.add(path, "manifest", data)
     for path, data in _read(archive, versions):
