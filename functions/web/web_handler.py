@@ -31,7 +31,7 @@ from policywatch.storage.parameters import ParameterStore
 from policywatch.storage.secrets import SecretStore
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
-from policywatch.web import accounts, api, audit, billing, feeds, forms, signed, views
+from policywatch.web import accounts, api, audit, billing, feeds, forms, selfservice, signed, views
 from policywatch.web import pages as web
 from policywatch.web.request import Request
 from policywatch.web.settings import WebSettings
@@ -56,11 +56,11 @@ def _site() -> Site:
 
 
 @cache
-def _services() -> accounts.Services:
+def _services() -> selfservice.Services:
     """What the sign-up and manage forms use; the signing key is read from Secrets Manager when first needed."""
     settings = WebSettings.from_env()
     secrets = SecretStore()
-    return accounts.Services(
+    return selfservice.Services(
         subscribers=Subscribers(settings.subscribers_table),
         accounts=Accounts(settings.accounts_table),
         deliveries=Deliveries(settings.deliveries_table),

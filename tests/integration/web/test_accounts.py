@@ -15,7 +15,7 @@ from policywatch.core import clock
 from policywatch.storage.accounts import Accounts
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from policywatch.storage.subscribers import AddressTakenError, Subscribers
-from policywatch.web.accounts import LIMITS
+from policywatch.web.selfservice import LIMITS
 from tests.helpers.notify import emails, subscribe, texts
 from tests.helpers.webclient import BASE, WebClient, link_in
 
