@@ -25,9 +25,7 @@ from policywatch.storage.deliveries import Deliveries
 from policywatch.storage.outbound import Mailer, SmsSender
 from policywatch.storage.subscribers import ConcurrentUpdateError, Subscribers
 from policywatch.subscribers import SubscriberError
-from policywatch.subscribers.model import (
-    Subscriber,
-)
+from policywatch.subscribers.model import Subscriber
 from policywatch.subscribers.tiers import TierError
 from policywatch.web import forms
 from policywatch.web.forms import CSRF_FIELD, FormError, FormRequest
@@ -36,25 +34,12 @@ from policywatch.web.render import render
 
 logger = Logger(child=True)
 
-
 SIGNUP_TIER = "free"
-
-
 CONFIRM_LINK_SECONDS = 24 * 3600
-
-
 MANAGE_LINK_SECONDS = 30 * 60
-
-
 SESSION_SECONDS = 3600
-
-
 CODE_SECONDS = 10 * 60
-
-
 CODE_ATTEMPTS = 5
-
-
 UNCONFIRMED_SECONDS = 7 * 86400  # a sign-up nobody confirms is deleted after a week (DynamoDB TTL)
 
 
