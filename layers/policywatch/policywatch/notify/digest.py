@@ -24,7 +24,7 @@ from aws_lambda_powertools import Logger
 from policywatch.core import clock
 from policywatch.core.errors import TransientError
 from policywatch.core.events import event_from_record
-from policywatch.messages.render import digest_email
+from policywatch.messages.render import Email, digest_email
 from policywatch.notify import jobs
 from policywatch.notify.channels import email
 from policywatch.notify.dispatch import DeliveryOptions
@@ -153,21 +153,42 @@ def send_digests(
         message = digest_email(changes, start.date().isoformat(), plan, options.links, coming).for_recipient(
             unsubscribe
         )
-        try:
-            message_id = email.send_email(options.mailer, options.sender, subscriber.email, message, unsubscribe)
-        except Exception as exc:  # one failed digest never stops the others
-            reason = jobs.describe(exc)
-            record_failure(deliveries, key, reason)
+        if send_claimed(options, deliveries, key, subscriber, message, unsubscribe, f"{len(changes)} change(s)"):
+            run.sent.append(subscriber.subscriber_id)
+        else:
             run.failed += 1
-            logger.warning("digest failed", extra={"subscriber_id": subscriber.subscriber_id, "error": reason})
-            continue
-        deliveries.sent(key, message_id, f"{len(changes)} change(s)")
-        run.sent.append(subscriber.subscriber_id)
     logger.info(
         "digests sent",
         extra={"week": run.week, "changes": run.changes, "sent": len(run.sent), "failed": run.failed},
     )
     return run
+
+
+def send_claimed(
+    options: DeliveryOptions,
+    deliveries: Deliveries,
+    key: DeliveryKey,
+    subscriber: Subscriber,
+    message: Email,
+    unsubscribe: str | None,
+    detail: str,
+) -> bool:
+    """Send one claimed e-mail (a digest or a reminder) and record what became of it; False if it failed.
+
+    A failure never stops the others: it is recorded ``failed`` (a rerun claims it again) and logged.
+    """
+    try:
+        message_id = email.send_email(options.mailer, options.sender, subscriber.email, message, unsubscribe)
+    except Exception as exc:
+        reason = jobs.describe(exc)
+        record_failure(deliveries, key, reason)
+        logger.warning(
+            "e-mail failed",
+            extra={"delivery": key.change_id, "subscriber_id": subscriber.subscriber_id, "error": reason},
+        )
+        return False
+    deliveries.sent(key, message_id, detail)
+    return True
 
 
 def record_failure(deliveries: Deliveries, key: DeliveryKey, reason: str) -> None:

@@ -20,9 +20,7 @@ from aws_lambda_powertools import Logger
 from policywatch.core.errors import TransientError
 from policywatch.core.events import event_from_record
 from policywatch.messages.render import Email, reminder_email
-from policywatch.notify import jobs
-from policywatch.notify.channels import email
-from policywatch.notify.digest import record_failure
+from policywatch.notify.digest import send_claimed
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
@@ -95,16 +93,12 @@ def send_reminders(
             rendered[plan.id] = reminder_email(change, days_before, plan, options.links)
         unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
         message = rendered[plan.id].for_recipient(unsubscribe)
-        try:
-            message_id = email.send_email(options.mailer, options.sender, subscriber.email, message, unsubscribe)
-        except Exception as exc:  # one failed reminder never stops the others
-            reason = jobs.describe(exc)
-            record_failure(deliveries, key, reason)
+        if send_claimed(
+            options, deliveries, key, subscriber, message, unsubscribe, f"reminder {days_before} day(s) before"
+        ):
+            run.sent.append(subscriber.subscriber_id)
+        else:
             run.failed += 1
-            logger.warning("reminder failed", extra={"subscriber_id": subscriber.subscriber_id, "error": reason})
-            continue
-        deliveries.sent(key, message_id, f"reminder {days_before} day(s) before")
-        run.sent.append(subscriber.subscriber_id)
     logger.info(
         "reminders sent",
         extra={"change_id": run.change_id, "days_before": days_before, "sent": len(run.sent), "failed": run.failed},

@@ -10,7 +10,6 @@ Keys (``stamp`` is the fetch time, sortable, e.g. ``2025-08-29T003202.123Z``):
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from botocore.exceptions import ClientError
 from policywatch.core import clock
 from policywatch.core.errors import InputError
 from policywatch.evidence import chain
+from policywatch.evidence.chain import sha256  # noqa: F401 - storage.archive.sha256, as its callers import it
 from policywatch.storage import clients as aws
 from policywatch.storage.errors import adapter
 
@@ -38,10 +38,6 @@ def stamp(moment: datetime) -> str:
 
 def parse_stamp(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H%M%S.%fZ").replace(tzinfo=UTC)
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
