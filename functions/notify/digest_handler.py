@@ -1,4 +1,4 @@
-"""Digest: every Monday, email last week's substantive changes to the subscribers who take the digest."""
+"""Digest: every Monday, plan last week's digest and start its fan-out (the pages are sent by NotifyFunction)."""
 
 from datetime import datetime
 
@@ -7,13 +7,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from policywatch.core.settings import check_at_cold_start
-from policywatch.notify.digest import DigestIncomplete, send_digests
-from policywatch.notify.dispatch import DeliveryOptions
+from policywatch.notify import pages
+from policywatch.notify.digest import plan_week
 from policywatch.notify.settings import DigestSettings
 from policywatch.storage.archive import Archive
-from policywatch.storage.deliveries import Deliveries
+from policywatch.storage.fanouts import FanOuts
+from policywatch.storage.queues import Queue
 from policywatch.storage.site import SiteIndex
-from policywatch.storage.subscribers import Subscribers
 
 logger = Logger()
 metrics = Metrics()
@@ -24,17 +24,26 @@ check_at_cold_start(DigestSettings)
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     config = DigestSettings.from_env()
-    # The schedule's own time, not the invocation's: a retried Monday run still summarises the same week.
+    # The schedule's own time, not the invocation's: a retried Monday run still plans the same week,
+    # and starts only the pages that are not done.
     scheduled = event.get("time")
-    run = send_digests(
-        archive=Archive(config.archive_bucket),
-        subscribers=Subscribers(config.subscribers_table),
-        deliveries=Deliveries(config.deliveries_table, config.delivery_ttl_days),
-        options=DeliveryOptions.from_settings(config),
-        now=datetime.fromisoformat(scheduled) if scheduled else None,
-        site=SiteIndex(config.site_table) if config.site_table else None,
+    archive = Archive(config.archive_bucket)
+    week = plan_week(
+        archive,
+        datetime.fromisoformat(scheduled) if scheduled else None,
+        SiteIndex(config.site_table) if config.site_table else None,
     )
-    metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(run.sent))
-    if run.failed:  # the schedule retries the invocation; what was sent is not sent again
-        raise DigestIncomplete(f"{run.failed} digest(s) of week {run.week} failed")
-    return {"week": run.week, "changes": run.changes, "sent": len(run.sent), "duplicates": run.duplicates}
+    if week.platforms:
+        archive.put_json(week.key, week.to_dict())
+    sent = pages.start(
+        "digest",
+        week.fanout_id,
+        week.key,
+        week.platforms,
+        fanouts=FanOuts(config.deliveries_table, config.delivery_ttl_days),
+        queue=Queue(config.fanout_queue_url),
+    )
+    metrics.add_metric(name="DigestPagesStarted", unit=MetricUnit.Count, value=sent)
+    changes = sum(len(c) for c in week.changes.values())
+    logger.info("digest planned", extra={"week": week.week, "changes": changes, "platforms": len(week.platforms)})
+    return {"week": week.week, "changes": changes, "platforms": week.platforms, "fanout": week.fanout_id}

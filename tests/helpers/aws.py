@@ -27,6 +27,7 @@ class Stack:
     operator_capture_url: str  # an SQS queue subscribed to the operator topic
     delivery_queue_url: str = ""
     delivery_dlq_url: str = ""
+    fanout_queue_url: str = ""
 
     @property
     def s3(self):

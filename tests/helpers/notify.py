@@ -13,12 +13,13 @@ from moto.sns.models import sns_backends
 from pytest_httpserver import HTTPServer
 
 from devstack.events import sqs_event as lambda_event
-from functions.notify import delivery_handler
+from functions.notify import delivery_handler, digest_handler, notify_handler
 from policywatch.analysis.provisions import taxonomy
 from policywatch.core import clock
 from policywatch.notify.jobs import RetryQueue
 from policywatch.notify.reconcile import Reconciliation, reconcile
 from policywatch.storage.deliveries import Deliveries
+from policywatch.storage.fanouts import FanOuts
 from policywatch.storage.queues import Queue
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import new_endpoint, new_subscriber
@@ -82,6 +83,43 @@ def drain_delivery_queue(stack, context, rounds: int = 10) -> None:
             if m["MessageId"] not in failed:
                 sqs.delete_message(QueueUrl=stack.delivery_queue_url, ReceiptHandle=m["ReceiptHandle"])
     raise AssertionError("the delivery queue did not empty")
+
+
+def notify(stack, context, event: dict) -> dict:
+    """NotifyFunction on ``event`` (change events), then on each page job that leads to, one at a time,
+    as its two event sources would; the batch item failures of them all.
+
+    A page that fails raises (BatchProcessingError, as a batch of one does) and is taken off the
+    queue: the change event run again puts its first page back, as SQS would bring it back.
+    """
+    failures = list(notify_handler.handler(event, context)["batchItemFailures"])
+    drain_fanout_queue(stack, context, failures)
+    return {"batchItemFailures": failures}
+
+
+def drain_fanout_queue(stack, context, failures: list | None = None, rounds: int = 200) -> int:
+    """Run NotifyFunction over the fan-out queue's page jobs, one per invocation; the pages run."""
+    for run in range(rounds):
+        messages = stack.sqs.receive_message(
+            QueueUrl=stack.fanout_queue_url, MaxNumberOfMessages=1, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return run
+        try:
+            response = notify_handler.handler(lambda_event(messages), context)
+        finally:
+            stack.sqs.delete_message(QueueUrl=stack.fanout_queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+        if failures is not None:
+            failures += response["batchItemFailures"]
+    raise AssertionError("the fan-out queue did not empty")
+
+
+def digest(stack, context, event: dict | None = None) -> dict:
+    """DigestFunction on its schedule's ``event``, then its pages; the week's fan-out summary with the plan."""
+    planned = digest_handler.handler(event or {}, context)
+    drain_fanout_queue(stack, context)
+    summary = FanOuts("deliveries").summary(planned["fanout"]) or {}
+    return planned | {key: int(summary.get(key, 0)) for key in ("sent", "duplicates", "failed", "pages_done")}
 
 
 def dead_letters(stack) -> list[dict]:

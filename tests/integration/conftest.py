@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from devstack.tables import create_tables
+from functions.notify import notify_handler
 from functions.web import web_handler
 from policywatch.storage import clients as aws
 from policywatch.storage import secrets
@@ -46,6 +47,7 @@ def stack(monkeypatch) -> Stack:
                 "DeliveriesTable": "deliveries",
                 "SiteTable": "site",
                 "AccountsTable": "accounts",
+                "SendRateTable": "send-rate",
             },
         )
         sqs = boto3.client("sqs", region_name=REGION)
@@ -56,6 +58,7 @@ def stack(monkeypatch) -> Stack:
         delivery_dlq = sqs.create_queue(QueueName="delivery-dlq")["QueueUrl"]
         delivery_queue = sqs.create_queue(QueueName="delivery", Attributes={"VisibilityTimeout": "360"})["QueueUrl"]
         operator_capture = sqs.create_queue(QueueName="operator-capture")["QueueUrl"]
+        fanout_queue = sqs.create_queue(QueueName="fanout", Attributes={"VisibilityTimeout": "720"})["QueueUrl"]
         sns = boto3.client("sns", region_name=REGION)
         topic = sns.create_topic(Name="changes")["TopicArn"]
         operator_topic = sns.create_topic(Name="operator")["TopicArn"]
@@ -84,6 +87,7 @@ def stack(monkeypatch) -> Stack:
             "READ_TIMEOUT_SECONDS": "3",
             "RETRY_BASE_DELAY_MS": "20",  # real retries, short waits
             "DELIVERY_QUEUE_URL": delivery_queue,
+            "FANOUT_QUEUE_URL": fanout_queue,
             "DELIVERY_DLQ_URL": delivery_dlq,
             "DELIVERY_ATTEMPTS": "3",
             "DELIVERY_BACKOFF_BASE_SECONDS": "0",  # retries visible at once: the test drives the queue
@@ -95,5 +99,6 @@ def stack(monkeypatch) -> Stack:
             "BILLING_SECRET_ARN": billing_secret,
         }.items():
             monkeypatch.setenv(name, value)
-        yield Stack(BUCKET, fetch_queue, topic, capture, operator_capture, delivery_queue, delivery_dlq)
+        yield Stack(BUCKET, fetch_queue, topic, capture, operator_capture, delivery_queue, delivery_dlq, fanout_queue)
         aws.reset()
+        notify_handler._record.cache_clear()  # records of one test's archive, under keys the next one reuses

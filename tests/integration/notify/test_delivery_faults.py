@@ -15,12 +15,20 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from werkzeug import Request, Response
 
-from functions.notify import notify_handler
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from tests.helpers.changes import training_change
 from tests.helpers.events import sqs_event
 from tests.helpers.faults import Faults, delivery_update
-from tests.helpers.notify import dead_letters, deliveries, drain_delivery_queue, emails, endpoint, reconciled, subscribe
+from tests.helpers.notify import (
+    dead_letters,
+    deliveries,
+    drain_delivery_queue,
+    emails,
+    endpoint,
+    notify,
+    reconciled,
+    subscribe,
+)
 from tests.helpers.webhooks import verifying
 
 
@@ -57,9 +65,9 @@ def test_a_retry_that_cannot_be_scheduled_gives_the_claim_back_and_the_redeliver
     event = sqs_event(change)
 
     with pytest.raises(BatchProcessingError):  # the change fails: SQS brings it back
-        notify_handler.handler(event, context)
+        notify(stack, context, event)
     assert deliveries(change["change_id"]) == {}  # the claim was given back: nothing went out
-    assert notify_handler.handler(event, context) == {"batchItemFailures": []}
+    assert notify(stack, context, event) == {"batchItemFailures": []}
 
     assert [m["to"][0] for m in emails()] == [watcher.email]
     (record,) = deliveries(change["change_id"]).values()
@@ -73,7 +81,7 @@ def test_a_failure_that_cannot_be_recorded_is_carried_by_a_job_that_vouches_for_
     faults.fail("ses", "SendRawEmail")
     faults.fail("dynamodb", "UpdateItem", when=delivery_update("SET #s = :retrying"))
 
-    assert notify_handler.handler(sqs_event(change), context) == {"batchItemFailures": []}
+    assert notify(stack, context, sqs_event(change)) == {"batchItemFailures": []}
     (record,) = deliveries(change["change_id"]).values()
     assert record["status"] == "sending"  # what DynamoDB last heard
     drain_delivery_queue(stack, context)
@@ -93,9 +101,9 @@ def test_when_neither_the_record_nor_the_queue_can_be_written_the_claim_is_given
     event = sqs_event(change)
 
     with pytest.raises(BatchProcessingError):
-        notify_handler.handler(event, context)
+        notify(stack, context, event)
     assert deliveries(change["change_id"]) == {}
-    notify_handler.handler(event, context)
+    notify(stack, context, event)
     assert [m["to"][0] for m in emails()] == [watcher.email]
 
 
@@ -108,8 +116,8 @@ def test_when_the_claim_cannot_be_given_back_either_the_reconciler_hands_the_ret
     event = sqs_event(change)
 
     with pytest.raises(BatchProcessingError):
-        notify_handler.handler(event, context)
-    notify_handler.handler(event, context)  # the claim stands: the change's redelivery sends nothing
+        notify(stack, context, event)
+    notify(stack, context, event)  # the claim stands: the change's redelivery sends nothing
     assert emails() == []
     (record,) = deliveries(change["change_id"]).values()
     assert record["status"] == "retrying"  # with no job: overdue once its next attempt is past the grace
@@ -127,8 +135,8 @@ def test_a_send_that_cannot_be_recorded_is_not_sent_again_by_the_changes_redeliv
     faults.fail("dynamodb", "UpdateItem", when=delivery_update("SET #s = :sent"))
     event = sqs_event(change)
 
-    assert notify_handler.handler(event, context) == {"batchItemFailures": []}  # it went out
-    assert notify_handler.handler(event, context) == {"batchItemFailures": []}
+    assert notify(stack, context, event) == {"batchItemFailures": []}  # it went out
+    assert notify(stack, context, event) == {"batchItemFailures": []}
     assert [m["to"][0] for m in emails()] == [watcher.email]
 
     run = reconciled(stack)  # the record still says sending: ambiguous for an email, so never sent twice
@@ -150,7 +158,7 @@ def test_a_retry_whose_failure_cannot_be_recorded_hands_the_delivery_to_a_new_jo
     # Attempt 1's failure is recorded; attempt 2's is not (DynamoDB fails after the send failed).
     faults.fail("dynamodb", "UpdateItem", when=delivery_update("SET #s = :retrying"), skip=1)
 
-    notify_handler.handler(sqs_event(change), context)
+    notify(stack, context, sqs_event(change))
     drain_delivery_queue(stack, context)
 
     assert len(received) == 1 and len(receiver.log) == 3
@@ -170,7 +178,7 @@ def test_a_last_failure_that_cannot_be_recorded_still_reaches_the_dead_letter_qu
     pro = subscribe("pro@example.com", "professional", webhooks=[hook])
     faults.fail("dynamodb", "UpdateItem", when=delivery_update("SET #s = :failed"))
 
-    notify_handler.handler(sqs_event(change), context)
+    notify(stack, context, sqs_event(change))
     drain_delivery_queue(stack, context)  # DELIVERY_ATTEMPTS is 3 in the test stack
     (dead,) = dead_letters(stack)
     key = f"{pro.subscriber_id}#{hook.channel}"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from functions.diff import diff_handler
-from functions.notify import digest_handler
 from policywatch.core import clock
 from policywatch.core.links import Links
-from policywatch.notify.digest import DigestIncomplete, changes_between, send_digests, week_window
+from policywatch.notify.digest import changes_between, send_digests, week_window
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries
@@ -21,7 +21,7 @@ from tests.helpers.aws import BUCKET, REGION, SENDER
 from tests.helpers.changes import put_version, training_change
 from tests.helpers.events import s3_event
 from tests.helpers.faults import Faults, delivery_update
-from tests.helpers.notify import emails, subscribe
+from tests.helpers.notify import digest, emails, subscribe
 
 
 def _retention(days: int) -> str:
@@ -37,9 +37,11 @@ def test_free_subscribers_get_last_weeks_changes_on_monday_once(stack, context):
     opted = subscribe("opted@example.com", "watcher", digest=True)
     subscribe("filtered@example.com", "professional", digest=True, provisions=["dispute-resolution"])
 
-    result = digest_handler.handler({}, context)
-    assert result == {"week": start.strftime("%G-W%V"), "changes": 1, "sent": 2, "duplicates": 0}
-    assert digest_handler.handler({}, context)["duplicates"] == 2  # the schedule fired twice
+    result = digest(stack, context)
+    assert result["week"] == start.strftime("%G-W%V") and result["changes"] == 1
+    assert (result["sent"], result["duplicates"], result["pages_done"]) == (2, 0, 1)
+    again = digest(stack, context)  # the schedule fired twice: its page is done, nothing is sent again
+    assert (again["sent"], again["pages_done"]) == (2, 1)
     sent = emails()
     assert sorted(m["to"][0] for m in sent) == sorted([free.email, opted.email])
     mail = next(m for m in sent if m["to"][0] == free.email)
@@ -81,7 +83,7 @@ def test_the_digest_covers_the_previous_iso_week_only(stack, context):
 
 def test_no_change_no_digest(stack, context):
     subscribe("free@example.com", "free")
-    assert digest_handler.handler({}, context)["sent"] == 0
+    assert digest(stack, context)["sent"] == 0
     assert ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages == []
 
 
@@ -93,7 +95,7 @@ def test_a_digest_whose_failure_cannot_be_recorded_is_sent_by_the_rerun(stack, c
     faults.fail("ses", "SendRawEmail")
     faults.fail("dynamodb", "UpdateItem", when=delivery_update("SET #s = :failed"))
 
-    with pytest.raises(DigestIncomplete):
-        digest_handler.handler({}, context)
-    assert digest_handler.handler({}, context)["sent"] == 1  # the schedule's retry
+    with pytest.raises(BatchProcessingError, match="DigestIncomplete"):  # the page fails: SQS brings it back
+        digest(stack, context)
+    assert digest(stack, context)["sent"] == 1  # the page again (here: the schedule's retry puts it back)
     assert [m["to"][0] for m in emails()] == [free.email]

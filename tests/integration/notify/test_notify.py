@@ -17,17 +17,18 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from devstack.events import sqs_event as lambda_event
-from functions.notify import delivery_handler, notify_handler
+from functions.notify import delivery_handler
 from policywatch.core.links import Links
 from policywatch.messages.render import alert_sms
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.notify.fanout import DEADLINE_MARGIN_SECONDS, deliver_change
 from policywatch.notify.jobs import RetryQueue
 from policywatch.notify.settings import NotifySettings
+from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import new_endpoint, new_subscriber
-from tests.helpers.aws import REGION
+from tests.helpers.aws import BUCKET, REGION
 from tests.helpers.changes import training_change
 from tests.helpers.events import LambdaContext, sqs_event
 from tests.helpers.notify import (
@@ -37,6 +38,7 @@ from tests.helpers.notify import (
     drain_delivery_queue,
     emails,
     endpoint,
+    notify,
     subscribe,
     texts,
 )
@@ -81,8 +83,8 @@ def test_one_change_reaches_each_tier_on_its_channels_exactly_once(stack, contex
     receiver.expect_request("/pro", method="POST").respond_with_handler(verifying(pro_hook.secret, received))
 
     event = sqs_event(change)
-    assert notify_handler.handler(event, context) == {"batchItemFailures": []}
-    assert notify_handler.handler(event, context) == {"batchItemFailures": []}  # SNS/SQS redelivered it
+    assert notify(stack, context, event) == {"batchItemFailures": []}
+    assert notify(stack, context, event) == {"batchItemFailures": []}  # SNS/SQS redelivered it
 
     sent = emails()
     assert sorted(m["to"][0] for m in sent) == ["pro@example.com", "watcher@example.com"]
@@ -117,7 +119,7 @@ def test_alert_emails_show_what_the_tier_includes_with_one_click_unsubscribe(sta
     change = training_change(stack, context)["body"]
     watcher = subscribe("watcher@example.com", "watcher")
     pro = subscribe("pro@example.com", "professional")
-    notify_handler.handler(sqs_event(change), context)
+    notify(stack, context, sqs_event(change))
     by_to = {m["to"][0]: m for m in emails()}
     for subscriber in (watcher, pro):
         mail = by_to[subscriber.email]
@@ -135,9 +137,11 @@ def test_alert_emails_show_what_the_tier_includes_with_one_click_unsubscribe(sta
 
 def test_sms_goes_only_for_medium_or_high_unless_the_subscriber_asks(stack, context):
     change = {**training_change(stack, context)["body"], "severity": "low"}
+    record = json.loads(Archive(BUCKET).get(change["record_key"]))
+    Archive(BUCKET).put_json(change["record_key"], {**record, "severity": "low"})  # pages read the record
     subscribe("default@example.com", "watcher", phone="+14155550100")
     subscribe("all@example.com", "watcher", phone="+14155550101", sms_min_severity="low")
-    notify_handler.handler(sqs_event(change), context)
+    notify(stack, context, sqs_event(change))
     assert [phone for phone, _ in texts()] == ["+14155550101"]
     assert len(emails()) == 2
 
@@ -151,7 +155,7 @@ def test_a_downgraded_subscriber_receives_only_what_the_tier_now_allows(stack, c
         table.update_item(
             Key={"subscriber_id": pro.subscriber_id, "item": item}, AttributeUpdates={"tier": {"Value": "watcher"}}
         )
-    notify_handler.handler(sqs_event(change), context)
+    notify(stack, context, sqs_event(change))
     assert receiver.log == []
     assert [phone for phone, _ in texts()] == ["+14155550100"]
     (mail,) = emails()
@@ -204,7 +208,7 @@ def test_a_failing_webhook_retries_then_dead_letters_while_others_are_served(
     failing = subscribe("failing@example.com", "professional", webhooks=[bad])
     served = subscribe("served@example.com", "professional", webhooks=[good])
 
-    assert notify_handler.handler(sqs_event(change), context) == {"batchItemFailures": []}
+    assert notify(stack, context, sqs_event(change)) == {"batchItemFailures": []}
     assert len(good_received) == 1 and len(emails()) == 2  # nobody waits for the failing endpoint
     bad_key = f"{failing.subscriber_id}#{bad.channel}"
     assert deliveries(change["change_id"])[bad_key]["status"] == "retrying"
@@ -235,7 +239,7 @@ def test_a_webhook_that_recovers_is_delivered_by_the_retry_with_the_same_webhook
     hook = endpoint(receiver, "/flaky")
     receiver.expect_request("/flaky").respond_with_handler(busy_once(verifying(hook.secret, received)))
     pro = subscribe("pro@example.com", "professional", webhooks=[hook])
-    notify_handler.handler(sqs_event(change), context)
+    notify(stack, context, sqs_event(change))
     first_id = receiver.log[0][0].headers["webhook-id"]
     drain_delivery_queue(stack, context)
     assert len(received) == 1 and received[0]["headers"]["Webhook-Id"] == first_id
@@ -250,7 +254,7 @@ def test_a_dead_letter_moved_back_to_the_queue_gets_a_fresh_round_of_attempts(st
     hook = endpoint(receiver, "/down")
     receiver.expect_request("/down").respond_with_data("down", status=500)
     pro = subscribe("pro@example.com", "professional", webhooks=[hook])
-    notify_handler.handler(sqs_event(change), context)
+    notify(stack, context, sqs_event(change))
     drain_delivery_queue(stack, context)
     (dead,) = dead_letters(stack)
     key = f"{pro.subscriber_id}#{hook.channel}"
@@ -275,7 +279,7 @@ def test_a_retry_job_delivered_twice_sends_once_and_a_subscriber_who_left_is_not
     leaving_hook = endpoint(receiver, "/leaving")
     receiver.expect_request("/leaving").respond_with_data("down", status=500)
     leaving = subscribe("leaving@example.com", "professional", webhooks=[leaving_hook])
-    notify_handler.handler(sqs_event(change), context)
+    notify(stack, context, sqs_event(change))
     Subscribers("subscribers").set_status(leaving, "unsubscribed")
 
     (job, other) = sorted(
@@ -298,7 +302,7 @@ def test_a_message_that_is_not_a_change_event_sends_nothing(stack, context):
 
     subscribe("ana@example.com", "watcher", phone="+14155550100")
     with pytest.raises(BatchProcessingError, match="change event abc lacks platform_name, document_type"):
-        notify_handler.handler(sqs_event({"change_id": "abc", "platform": "anthropic", "alert": True}), context)
+        notify(stack, context, sqs_event({"change_id": "abc", "platform": "anthropic", "alert": True}))
     assert emails() == [] and texts() == []
 
 
@@ -334,7 +338,7 @@ def test_one_subscriber_with_many_slow_endpoints_does_not_hold_up_the_others(sta
     honest = [subscribe(f"reader{i}@example.com", "watcher") for i in range(41)]
 
     started = time.monotonic()
-    assert notify_handler.handler(sqs_event(change), ShortContext()) == {"batchItemFailures": []}
+    assert notify(stack, ShortContext(), sqs_event(change)) == {"batchItemFailures": []}
     assert time.monotonic() - started < 20  # the deliveries, and 1 s per slow attempt, a few at a time
     slow.close()
 

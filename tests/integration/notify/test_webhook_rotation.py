@@ -12,14 +12,13 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 from werkzeug import Request, Response
 
-from functions.notify import notify_handler
 from policywatch.core import clock
 from policywatch.core.outbound import parse_allowlist
 from policywatch.notify.channels.webhook import payload, send
 from policywatch.subscribers.model import rotated
 from tests.helpers.changes import training_change
 from tests.helpers.events import sqs_event
-from tests.helpers.notify import deliveries, endpoint, subscribe
+from tests.helpers.notify import deliveries, endpoint, notify, subscribe
 
 CHANGE = {"detected_at": "2026-03-01T06:00:00Z", "platform": "openai", "summary": "Chats kept 30 days"}
 
@@ -81,7 +80,7 @@ def test_the_notify_stage_signs_with_both_secrets_while_the_overlap_lasts(stack,
     )
     pro = subscribe("pro@example.com", "professional", webhooks=[rotated_during, rotated_after])
 
-    assert notify_handler.handler(sqs_event(change), context) == {"batchItemFailures": []}
+    assert notify(stack, context, sqs_event(change)) == {"batchItemFailures": []}
 
     assert seen_during == [{"old": True, "new": True}]
     assert seen_after == [{"old": False, "new": True}]

@@ -9,7 +9,6 @@ import threading
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
-from functions.notify import notify_handler
 from functions.web import web_handler
 from policywatch.core.errors import InputError
 from policywatch.storage.archive import Archive
@@ -20,7 +19,7 @@ from tests.helpers.aws import BUCKET
 from tests.helpers.changes import training_change
 from tests.helpers.events import sqs_event
 from tests.helpers.faults import answer_with_error
-from tests.helpers.notify import emails, subscribe
+from tests.helpers.notify import emails, notify, subscribe
 from tests.helpers.paths import EVENTS
 
 SAMPLE = json.loads((EVENTS / "web.json").read_text())
@@ -50,7 +49,7 @@ def test_a_get_asks_and_a_one_click_post_unsubscribes(stack, context):
     assert Subscribers("subscribers").get(watcher.subscriber_id).status == "unsubscribed"
     assert web_handler.handler(request("POST", "/unsubscribe", query), context)["statusCode"] == 200  # twice is fine
 
-    notify_handler.handler(sqs_event(change), context)
+    notify(stack, context, sqs_event(change))
     assert emails() == []  # the fan-out reads the watch items, which the unsubscribe rewrote too
 
 
@@ -188,7 +187,7 @@ def test_twenty_pairs_of_simultaneous_one_click_posts_all_unsubscribe(stack, con
     store = Subscribers("subscribers")
     assert {store.get(p.subscriber_id).status for p in people} == {"unsubscribed"}
     assert {s.status for s in store.watchers("anthropic")} == {"unsubscribed"}  # the watch items too
-    notify_handler.handler(sqs_event(change), context)
+    notify(stack, context, sqs_event(change))
     assert emails() == []
 
 

@@ -1,5 +1,12 @@
 """Weekly digest: on Monday, one email per subscriber summarising last week's substantive changes.
 
+The scheduled run plans the week (``plan_week``: what it lists, by platform, written to the
+archive once) and starts a fan-out over the platforms that have something to list; each page of
+each platform's subscribers is a job on the fan-out queue (``notify.pages``), sent by as many
+instances as the queue starts, each send paced to the account's SES rate. A subscriber of
+several platforms is sent from one platform's pages only (``owning_platform``), and their one
+delivery record per week is claimed before the send: each is sent once.
+
 The week is the previous full ISO week, Monday 00:00 to Monday 00:00 UTC, whatever time the
 digest runs: a rerun the same week covers the same changes, and its delivery records (one per
 subscriber and week) stop a second email. Only subscribers of platforms that changed are read,
@@ -15,6 +22,7 @@ no further): a few Queries of small items, never the archive.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -52,6 +60,20 @@ class DigestRun:
     sent: list[str] = field(default_factory=list)  # subscriber ids
     duplicates: int = 0
     failed: int = 0
+    watchers: int = 0
+    other_platform: int = 0  # on this page, but their digest goes out from another platform's pages
+    not_entitled: int = 0  # nothing to read, or no digest in their tier and settings
+
+    def counts(self) -> dict[str, int]:
+        """What a page adds to its fan-out's ledger."""
+        return {
+            "watchers": self.watchers,
+            "sent": len(self.sent),
+            "duplicates": self.duplicates,
+            "failed": self.failed,
+            "other_platform": self.other_platform,
+            "not_entitled": self.not_entitled,
+        }
 
 
 def week_window(now: datetime) -> tuple[datetime, datetime]:
@@ -120,6 +142,108 @@ def coming_into_effect(site: SiteIndex, today: date, now: datetime) -> dict[str,
             return {platform: sorted(items, key=lambda c: c["effective_date"]) for platform, items in found.items()}
 
 
+@dataclass
+class Week:
+    """What one week's digest lists, by platform: written once by the planner, read by every page."""
+
+    week: str  # "2026-W48"
+    start: str  # the week's Monday, "2026-11-23"
+    changes: dict[str, list[dict[str, Any]]]
+    coming: dict[str, list[dict[str, Any]]]
+
+    @property
+    def platforms(self) -> list[str]:
+        return sorted(self.changes.keys() | self.coming.keys())
+
+    @property
+    def fanout_id(self) -> str:
+        return f"digest-{self.week}"
+
+    @property
+    def key(self) -> str:
+        return f"digests/{self.week}.json"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"week": self.week, "start": self.start, "changes": self.changes, "coming": self.coming}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Week:
+        return cls(data["week"], data["start"], data["changes"], data["coming"])
+
+
+def plan_week(archive: Archive, now: datetime | None = None, site: SiteIndex | None = None) -> Week:
+    """The digest of the week before ``now``: last week's changes and, with ``site``, what comes into effect."""
+    now = now or clock.now()
+    start, end = week_window(now)
+    upcoming = coming_into_effect(site, now.date(), now) if site is not None else {}
+    upcoming = json.loads(json.dumps(upcoming, default=_plain))  # the read model's numbers are Decimal
+    return Week(start.strftime("%G-W%V"), start.date().isoformat(), changes_between(archive, start, end), upcoming)
+
+
+def reader(subscriber: Subscriber, week: Week) -> Reader | None:
+    """What ``subscriber``'s digest lists, over every platform of theirs; None if they get none."""
+    readers: dict[str, Reader] = {}
+    for platform in sorted(set(subscriber.platforms)):
+        for change in week.changes.get(platform, []):
+            _add(readers, subscriber, change, coming=False)
+        for change in week.coming.get(platform, []):
+            _add(readers, subscriber, change, coming=True)
+    return readers.get(subscriber.subscriber_id)
+
+
+def owning_platform(subscriber: Subscriber, week: Week) -> str | None:
+    """The one platform whose pages send ``subscriber``'s digest: the first of theirs the digest covers.
+
+    A subscriber of several platforms is on each platform's pages; only this one's sends, so
+    they get one digest, listing all of them.
+    """
+    return next((p for p in sorted(set(subscriber.platforms)) if p in week.changes or p in week.coming), None)
+
+
+def deliver_digests(
+    watchers: list[Subscriber],
+    platform: str,
+    week: Week,
+    *,
+    deliveries: Deliveries,
+    options: DeliveryOptions,
+    concurrency: int = 16,
+) -> DigestRun:
+    """Send the digest to each of ``watchers`` (a page of ``platform``'s subscribers) whose digest this page owns."""
+    run = DigestRun(week=week.week, changes=sum(len(c) for c in week.changes.values()))
+    run.watchers = len(watchers)
+    owned = []
+    for subscriber in watchers:
+        if owning_platform(subscriber, week) != platform:
+            run.other_platform += 1
+        elif (found := reader(subscriber, week)) is None:
+            run.not_entitled += 1
+        else:
+            owned.append(found)
+
+    def send(found: Reader) -> str:
+        subscriber = found.subscriber
+        key = DeliveryKey(f"digest-{week.week}", subscriber.subscriber_id, "email")
+        if not deliveries.claim(key, reclaim_failed=True):
+            return "duplicate"
+        unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
+        message = digest_email(found.changes, week.start, found.plan, options.links, found.coming).for_recipient(
+            unsubscribe
+        )
+        detail = f"{len(found.changes)} change(s)"
+        return "sent" if send_claimed(options, deliveries, key, subscriber, message, unsubscribe, detail) else "failed"
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(owned)))) as pool:
+        for found, outcome in zip(owned, pool.map(send, owned), strict=True):
+            if outcome == "sent":
+                run.sent.append(found.subscriber.subscriber_id)
+            elif outcome == "duplicate":
+                run.duplicates += 1
+            else:
+                run.failed += 1
+    return run
+
+
 def send_digests(
     *,
     archive: Archive,
@@ -129,34 +253,18 @@ def send_digests(
     now: datetime | None = None,
     site: SiteIndex | None = None,
 ) -> DigestRun:
-    """Send the week's digests; with ``site``, each also lists what comes into effect on its platforms."""
-    now = now or clock.now()
-    start, end = week_window(now)
-    run = DigestRun(week=start.strftime("%G-W%V"))
-    by_platform = changes_between(archive, start, end)
-    run.changes = sum(len(c) for c in by_platform.values())
-    upcoming = coming_into_effect(site, now.date(), now) if site is not None else {}
-    readers: dict[str, Reader] = {}
-    for platform in sorted(by_platform.keys() | upcoming.keys()):
-        for subscriber in subscribers.watchers(platform):
-            for change in by_platform.get(platform, []):
-                _add(readers, subscriber, change, coming=False)
-            for change in upcoming.get(platform, []):
-                _add(readers, subscriber, change, coming=True)
-    for reader in readers.values():
-        subscriber, plan, changes, coming = reader.subscriber, reader.plan, reader.changes, reader.coming
-        key = DeliveryKey(f"digest-{run.week}", subscriber.subscriber_id, "email")
-        if not deliveries.claim(key, reclaim_failed=True):
-            run.duplicates += 1
-            continue
-        unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
-        message = digest_email(changes, start.date().isoformat(), plan, options.links, coming).for_recipient(
-            unsubscribe
+    """The week's digests in this one process, platform after platform (the deployed digest runs
+    them as pages on the fan-out queue: ``notify.pages``); with ``site``, each also lists what
+    comes into effect on its platforms."""
+    week = plan_week(archive, now, site)
+    run = DigestRun(week=week.week, changes=sum(len(c) for c in week.changes.values()))
+    for platform in week.platforms:
+        page = deliver_digests(
+            list(subscribers.watchers(platform)), platform, week, deliveries=deliveries, options=options
         )
-        if send_claimed(options, deliveries, key, subscriber, message, unsubscribe, f"{len(changes)} change(s)"):
-            run.sent.append(subscriber.subscriber_id)
-        else:
-            run.failed += 1
+        run.sent += page.sent
+        run.duplicates += page.duplicates
+        run.failed += page.failed
     logger.info(
         "digests sent",
         extra={"week": run.week, "changes": run.changes, "sent": len(run.sent), "failed": run.failed},
@@ -201,3 +309,7 @@ def record_failure(deliveries: Deliveries, key: DeliveryKey, reason: str) -> Non
             deliveries.release(key, "sending", 1)
         except Exception as again:  # left "sending": the reconciler settles it as interrupted (never sent twice)
             logger.error("could not give a digest's claim back", extra={"error": jobs.describe(again)})
+
+
+def _plain(value: Any) -> Any:
+    return int(value) if value == int(value) else float(value)

@@ -16,6 +16,7 @@ from policywatch.core.links import PRO_LINK_DAYS, Links
 from policywatch.messages.render import Email, alert_email, alert_sms, pro_path
 from policywatch.notify.channels import email, sms, webhook
 from policywatch.notify.jobs import DeliveryError
+from policywatch.notify.pacing import pacing
 from policywatch.notify.settings import ChannelSettings
 from policywatch.storage.deliveries import DeliveryKey
 from policywatch.storage.outbound import Mailer, SmsSender
@@ -37,7 +38,9 @@ class DeliveryOptions:
     texts: SmsSender = field(default_factory=SmsSender)
 
     @classmethod
-    def from_settings(cls, config: ChannelSettings) -> DeliveryOptions:
+    def from_settings(cls, config: ChannelSettings, deadline: float | None = None) -> DeliveryOptions:
+        """Options for one invocation: its sends paced to the account's rates, none started after ``deadline``."""
+        email_pacing, sms_pacing = pacing(config, deadline)
         return cls(
             sender=config.sender_email,
             links=Links(config.public_base_url),
@@ -45,6 +48,8 @@ class DeliveryOptions:
             webhook_connect_timeout=config.webhook_connect_timeout,
             webhook_read_timeout=config.webhook_read_timeout,
             webhook_deadline=config.webhook_deadline,
+            mailer=Mailer(email_pacing),
+            texts=SmsSender(sms_pacing),
         )
 
 

@@ -1,7 +1,7 @@
-"""Notify stage: fan one change out to the subscribers of its platform, within their tiers.
+"""Notify stage: deliver one change to a page of its platform's subscribers, within their tiers.
 
-The platform's subscribers are read from the ``by-platform`` index (one item each, never a
-scan). Each subscriber's entitlement is judged against their tier as it is now: status,
+A page is read from the ``by-platform`` index (one item each, never a scan) by ``notify.pages``,
+which spreads a platform's pages over as many function instances as the queue starts. Each subscriber's entitlement is judged against their tier as it is now: status,
 platforms the tier still covers, provision filter, channels, the SMS severity threshold.
 Deliveries then run concurrently, each claimed before it is sent (``deliveries``). A delivery
 that fails is recorded as ``retrying`` and handed to the delivery queue (``retries``); it
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import Enum
@@ -133,17 +134,20 @@ def deliver_change(
     retries: RetryQueue,
     concurrency: int = 16,
     deadline: float | None = None,
+    watchers: Iterable[Subscriber] | None = None,
 ) -> FanOut:
-    """Send ``change`` on every channel each subscriber of its platform is entitled to, once each.
+    """Send ``change`` on every channel each of ``watchers`` is entitled to, once each.
 
-    ``deadline``: the invocation's end (``time.monotonic()``); deliveries not started
-    ``DEADLINE_MARGIN_SECONDS`` before it are handed to the delivery queue.
+    ``watchers``: one page of the platform's subscribers (``notify.pages``); all of them, read
+    from the index here, when not given. ``deadline``: the invocation's end
+    (``time.monotonic()``); deliveries not started ``DEADLINE_MARGIN_SECONDS`` before it are
+    handed to the delivery queue.
     """
     fan_out = FanOut()
     if not change.get("alert"):
         return fan_out
     queues: list[deque[Task]] = []
-    for subscriber in subscribers.watchers(change["platform"]):
+    for subscriber in subscribers.watchers(change["platform"]) if watchers is None else watchers:
         fan_out.watchers += 1
         granted = entitlement(subscriber, change)
         if granted is None:

@@ -17,6 +17,12 @@ class ChannelSettings(Settings):
     webhook_connect_timeout: float = env("WEBHOOK_CONNECT_TIMEOUT_MS", 3.0, per=1000)
     webhook_read_timeout: float = env("WEBHOOK_READ_TIMEOUT_MS", 10.0, per=1000)
     webhook_deadline: float = env("WEBHOOK_DEADLINE_MS", 10.0, per=1000)  # a whole attempt
+    # Send pacing (policywatch.notify.pacing): the table the shared schedule lives in ("": unpaced),
+    # and caps on the rates. Email: SES's account quota (GetSendQuota) unless capped lower; SMS:
+    # SNS has no quota API, so the rate is this setting (AWS's default SMS quota is 20 a second).
+    send_rate_table: str = env("SEND_RATE_TABLE", "")
+    email_send_rate: float = env("EMAIL_SEND_RATE", 0.0)  # a second; 0: the account's quota
+    sms_send_rate: float = env("SMS_SEND_RATE", 20.0)  # a second
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,7 +43,16 @@ class TableSettings(Settings):
 
 
 @dataclass(frozen=True, kw_only=True)
-class NotifySettings(ChannelSettings, RetrySettings, TableSettings):
+class FanOutSettings(Settings):
+    """The fan-out queue: one job per page of a platform's subscribers."""
+
+    fanout_queue_url: str = env("FANOUT_QUEUE_URL")
+    fanout_page_size: int = env("FANOUT_PAGE_SIZE", 100)  # subscribers a page job delivers to
+    archive_bucket: str = env("ARCHIVE_BUCKET")  # change records and digests, read by the pages
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifySettings(ChannelSettings, RetrySettings, TableSettings, FanOutSettings):
     notify_concurrency: int = env("NOTIFY_CONCURRENCY", 16)  # deliveries in flight per invocation
 
 
@@ -47,8 +62,7 @@ class DeliverySettings(ChannelSettings, RetrySettings, TableSettings):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DigestSettings(ChannelSettings, TableSettings):
-    archive_bucket: str = env("ARCHIVE_BUCKET")
+class DigestSettings(ChannelSettings, TableSettings, FanOutSettings):
     site_table: str = env("SITE_TABLE", "")  # the read model: changes coming into effect (none listed without it)
 
 

@@ -18,6 +18,9 @@ from botocore.config import Config
 _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30, max_pool_connections=32
 )
+# Paced sends (storage.outbound) make one attempt per call: a throttled send waits for its slot in
+# the shared schedule, not on botocore's own backoff.
+_SENDER_CONFIG = _CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": 1}))
 _lock = threading.Lock()
 _cached: dict[tuple[str, str], Any] = {}
 
@@ -28,12 +31,19 @@ def _get(kind: str, service: str) -> Any:
         with _lock:
             found = _cached.get((kind, service))
             if found is None:
-                found = _cached[(kind, service)] = getattr(boto3, kind)(service, config=_CONFIG)
+                make = getattr(boto3, "client" if kind == "sender" else kind)
+                found = make(service, config=_SENDER_CONFIG if kind == "sender" else _CONFIG)
+                _cached[(kind, service)] = found
     return found
 
 
 def client(service: str) -> Any:
     return _get("client", service)
+
+
+def sender(service: str) -> Any:
+    """A client for paced sends (``storage.outbound``): one attempt per call."""
+    return _get("sender", service)
 
 
 def resource(service: str) -> Any:

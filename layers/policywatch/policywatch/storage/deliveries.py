@@ -60,6 +60,7 @@ STATUSES = ("queued", "sending", "sent", "retrying", "failed", "cancelled", "int
 UNSETTLED = ("queued", "sending", "retrying")
 
 UNSETTLED_INDEX = "unsettled"
+LEDGER_PREFIX = "#"  # a fan-out's ledger, kept under the change's id too (storage.fanouts); never a recipient
 SUBSCRIBER_INDEX = "by-subscriber"
 # What "delete my data" keeps of a delivery record: its audit trail (the module docstring says why).
 KEPT_WHEN_FORGOTTEN = frozenset(
@@ -300,14 +301,15 @@ class Deliveries:
         )
 
     def for_change(self, change_id: str) -> list[dict[str, Any]]:
-        """Every delivery of one change, by recipient."""
+        """Every delivery of one change, by recipient (its fan-out's ledger, kept beside them, left out)."""
         pages = self._db.get_paginator("query").paginate(
             TableName=self.table_name,
             KeyConditionExpression="change_id = :c",
             ExpressionAttributeValues={":c": {"S": change_id}},
             ConsistentRead=True,
         )
-        return [aws.from_dynamodb(item) for page in pages for item in page.get("Items", [])]
+        items = (aws.from_dynamodb(item) for page in pages for item in page.get("Items", []))
+        return [item for item in items if not str(item["recipient"]).startswith(LEDGER_PREFIX)]
 
     # ------------------------------------------------------------ a subscriber's own records
 

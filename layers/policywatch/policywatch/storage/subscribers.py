@@ -229,6 +229,29 @@ class Subscribers:
             for item in page.get("Items", []):
                 yield Subscriber.from_item(aws.from_dynamodb(item))
 
+    def watchers_page(
+        self, platform: str, limit: int, cursor: dict[str, Any] | None = None
+    ) -> tuple[builtins.list[Subscriber], dict[str, Any] | None]:
+        """One page of ``platform``'s subscribers (at most ``limit``, one Query) and the cursor of the next.
+
+        ``cursor`` is the previous page's (DynamoDB's LastEvaluatedKey, as plain JSON); None when
+        this page is the last.
+        """
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": PLATFORM_INDEX,
+            "KeyConditionExpression": "platform = :platform",
+            "ExpressionAttributeValues": {":platform": {"S": platform}},
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = aws.to_dynamodb(cursor)
+        page = self._db.query(**request)
+        self.items_read += page.get("ScannedCount", len(page.get("Items", [])))
+        found = [Subscriber.from_item(aws.from_dynamodb(item)) for item in page.get("Items", [])]
+        after = page.get("LastEvaluatedKey")
+        return found, (aws.from_dynamodb(after) if after else None)
+
     # ------------------------------------------------------------------ writes
 
     def _put(self, item: dict[str, Any], condition: str | None = None, names=None, values=None) -> dict[str, Any]:
