@@ -198,7 +198,24 @@ def deploy(env: dict[str, str], stack_name: str, build_dir: Path, parameters: di
     run(cmd, env)
     found = outputs(env, stack_name)
     _lock_archive(env, found["ArchiveBucketName"], parameters)
+    _scaling_as_numbers(env)
     return found
+
+
+def _scaling_as_numbers(env: dict[str, str]) -> None:
+    """Event source mappings' ``MaximumConcurrency`` as the number CloudFormation makes of it.
+
+    A parameter's ``!Ref`` is a string; AWS converts it, MiniStack's CloudFormation keeps it, and
+    its SQS poller then fails comparing it with a number (every queue of the stack stops being
+    read). Its Lambda API takes the number, so the local stack sets it there, on every mapping
+    that has one (MiniStack's answers show the string as a number, so it cannot be told apart).
+    """
+    lam = _client(env, "lambda")
+    for page in lam.get_paginator("list_event_source_mappings").paginate():
+        for mapping in page["EventSourceMappings"]:
+            limit = (mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")
+            if limit is not None:
+                lam.update_event_source_mapping(UUID=mapping["UUID"], ScalingConfig={"MaximumConcurrency": int(limit)})
 
 
 def _lock_archive(env: dict[str, str], bucket: str, parameters: dict[str, str]) -> None:
@@ -223,7 +240,7 @@ def _lock_archive(env: dict[str, str], bucket: str, parameters: dict[str, str]) 
         s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=wanted)
 
 
-def _client(env: dict[str, str], service: Literal["cloudformation", "ses", "s3"]) -> Any:
+def _client(env: dict[str, str], service: Literal["cloudformation", "ses", "s3", "lambda"]) -> Any:
     import boto3
 
     return boto3.client(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -18,6 +19,7 @@ from policywatch.core.links import Links
 from policywatch.messages.render import pro_path
 from policywatch.storage.archive import parse_key
 from policywatch.storage.deliveries import STATUSES, Deliveries, is_overdue
+from policywatch.storage.fanouts import FanOuts, complete
 from policywatch.web.views import STAMP
 from policywatch_cli.stack import CliError, Commands, Out, Stack, tally
 
@@ -42,6 +44,9 @@ def register(commands: Commands) -> None:
         help="this week so far, now (to try it out: Monday's scheduled run then skips everyone it reached, "
         "so their later changes of this week get no digest)",
     )
+    digest.add_argument(
+        "--wait", type=float, default=300, metavar="SECONDS", help="how long to wait for its pages to be sent (300)"
+    )
     digest.set_defaults(run=cmd_digest)
 
 
@@ -49,15 +54,21 @@ def cmd_deliveries(args: argparse.Namespace, out: Out) -> None:
     stack = Stack(args.stack)
     key = record_key(args.change)
     change_id = args.change if key is None else _change_id(stack, args.change, key)
-    items = sorted(Deliveries(stack.output("DeliveriesTableName")).for_change(change_id), key=_recipient)
+    table = stack.output("DeliveriesTableName")
+    items = sorted(Deliveries(table).for_change(change_id), key=_recipient)
+    summary = FanOuts(table).summary(change_id)
     if args.json:
-        out(json.dumps(items, indent=2, default=_json_number))
+        out(json.dumps({"fan_out": summary, "deliveries": items}, indent=2, default=_json_number))
         return
-    if not items:
+    if not items and summary is None:
         out(f"no deliveries for change {change_id}")
         return
     if key is not None:
         out(f"change {change_id}")
+    if summary is not None:
+        out(fan_out_line(summary))
+    if not items:
+        return
     out(f"{'RECIPIENT':<44} {'STATUS':<10} {'ATTEMPTS':>8}  {'WHEN':<26} DETAIL")
     for item in items:
         status = item.get("status", "?")
@@ -74,6 +85,38 @@ def cmd_deliveries(args: argparse.Namespace, out: Out) -> None:
         out(f"{_recipient(item):<44} {status:<10} {int(item.get('attempts', 0)):>8}  {when:<26} {detail}")
     statuses = tally((i.get("status", "?") for i in items), STATUSES)
     out(f"{len(items)} deliver{'ies' if len(items) != 1 else 'y'}: {statuses}")
+
+
+def fan_out_line(summary: dict[str, Any]) -> str:
+    """How far a fan-out has come, in one line: its pages, and what they did."""
+    done, started = int(summary.get("pages_done", 0)), int(summary.get("pages_started", 0))
+    chains, ended = int(summary.get("chains", 1)), int(summary.get("chains_ended", 0))
+    counted = ", ".join(
+        f"{int(summary[name]):,} {label}"
+        for name, label in _COUNTED
+        if int(summary.get(name, 0)) or name in ("watchers", "sent")
+    )
+    if complete(summary):
+        when = summary.get("completed_at") or summary.get("updated_at", "")
+        state = f"complete at {when}: {done} page{'s' if done != 1 else ''}"
+    else:
+        state = f"in progress: {done} of {started} page{'s' if started != 1 else ''} done"
+        if ended < chains:
+            state += f", more to come ({chains - ended} of {chains} platform{'s' if chains != 1 else ''} still paging)"
+    return f"fan-out {state}; {counted}"
+
+
+_COUNTED = (
+    ("watchers", "subscribers read"),
+    ("sent", "sent"),
+    ("duplicates", "already sent"),
+    ("retrying", "retrying"),
+    ("handed_over", "handed to the delivery queue"),
+    ("failed", "failed"),
+    ("deferred_to_digest", "left for the digest"),
+    ("not_entitled", "not entitled"),
+    ("other_platform", "sent from another platform's pages"),
+)
 
 
 def record_key(change: str) -> str | None:
@@ -109,11 +152,23 @@ def cmd_digest(args: argparse.Namespace, out: Out) -> None:
         today = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         at = clock.iso(today + timedelta(days=7 - today.weekday()))
     payload = {"time": at} if at else {}
-    result = Stack(args.stack).invoke("DigestFunctionName", payload)
+    stack = Stack(args.stack)
+    planned = stack.invoke("DigestFunctionName", payload)
+    platforms = planned["platforms"]
     out(
-        f"digest of week {result['week']}: {result['changes']} change(s), sent to {result['sent']} subscriber(s)"
-        f" ({result['duplicates']} had it already)"
+        f"digest of week {planned['week']}: {planned['changes']} change(s), "
+        f"{len(platforms)} platform(s) with something to list"
     )
+    fanouts = FanOuts(stack.output("DeliveriesTableName"))
+    waited_until = time.monotonic() + args.wait
+    while (summary := fanouts.summary(planned["fanout"])) is not None and not complete(summary):
+        if time.monotonic() >= waited_until:
+            out(fan_out_line(summary))
+            out(f"still sending: `policywatch deliveries {planned['fanout']}` shows how far it has come")
+            return
+        time.sleep(1)
+    if summary is not None:
+        out(fan_out_line(summary))
 
 
 def _recipient(item: dict[str, Any]) -> str:

@@ -37,6 +37,10 @@ class Stack:
     def sqs(self):
         return boto3.client("sqs", region_name=REGION)
 
+    @property
+    def dynamodb(self):
+        return boto3.client("dynamodb", region_name=REGION)
+
     def keys(self, prefix: str = "") -> list[str]:
         return sorted(o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("Contents", []))
 

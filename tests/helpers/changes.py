@@ -13,9 +13,10 @@ from tests.helpers.events import s3_event
 T0 = datetime.now(UTC) - timedelta(days=1)  # recent: the digest looks back a week
 
 
-def put_version(stack, text: str, when: datetime) -> str:
-    """Archive ``text`` as a Claude.ai privacy policy version fetched at ``when``, as the fetch stage does."""
-    key = f"versions/anthropic/privacy-policy/{stamp(when)}.md"
+def put_version(stack, text: str, when: datetime, platform: str = "anthropic") -> str:
+    """Archive ``text`` as ``platform``'s privacy policy version fetched at ``when``, as the fetch stage does
+    (Claude.ai's unless told)."""
+    key = f"versions/{platform}/privacy-policy/{stamp(when)}.md"
     body = text.encode()
     stack.s3.put_object(
         Bucket=stack.bucket,

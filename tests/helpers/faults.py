@@ -29,8 +29,11 @@ class Faults:
         when: Callable[[dict[str, Any]], bool] = lambda params: True,
         times: int = 1,
         skip: int = 0,
+        code: str = "ServiceUnavailable",
+        sender: bool = False,
     ) -> None:
-        """Fail the next ``times`` calls of ``operation`` matching ``when``, after letting ``skip`` of them through."""
+        """Fail the next ``times`` calls of ``operation`` matching ``when``, after letting ``skip`` of them through,
+        with the error ``code``; ``sender``: on the paced sends' client (``clients.sender``)."""
         state = {"skip": skip, "times": times}
 
         def hook(params: dict[str, Any], **_: Any) -> None:
@@ -41,9 +44,10 @@ class Faults:
                 return
             state["times"] -= 1
             self.injected.append(operation)
-            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected by the test"}}, operation)
+            raise ClientError({"Error": {"Code": code, "Message": "injected by the test"}}, operation)
 
-        aws.client(service).meta.events.register(f"before-parameter-build.{service}.{operation}", hook)
+        client = aws.sender(service) if sender else aws.client(service)
+        client.meta.events.register(f"before-parameter-build.{service}.{operation}", hook)
 
 
 def delivery_update(prefix: str) -> Callable[[dict[str, Any]], bool]:

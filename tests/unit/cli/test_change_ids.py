@@ -113,14 +113,25 @@ def test_digest_this_week_runs_as_if_next_monday(monkeypatch, capsys, now, at):
 
     def invoke(self, output_key, payload=None):
         invoked.append((output_key, payload))
-        return {"week": "2025-W35", "changes": 1, "sent": 1, "duplicates": 0}
+        return {"week": "2025-W35", "changes": 1, "platforms": ["anthropic"], "fanout": "digest-2025-W35"}
 
+    summaries = iter(
+        [
+            {"chains": 1, "chains_ended": 0, "pages_started": 1, "pages_done": 0},  # its page is being sent
+            {"chains": 1, "chains_ended": 1, "pages_started": 1, "pages_done": 1, "watchers": 3, "sent": 1}
+            | {"not_entitled": 2, "completed_at": "2025-09-01T00:00:02Z"},
+        ]
+    )
     monkeypatch.setattr(deliveries.clock, "now", lambda: now)
     monkeypatch.setattr(deliveries.Stack, "invoke", invoke)
+    monkeypatch.setattr(deliveries.Stack, "output", lambda self, key: "deliveries")
+    monkeypatch.setattr(deliveries.FanOuts, "summary", lambda self, fanout_id: next(summaries))
+    monkeypatch.setattr(deliveries.time, "sleep", lambda seconds: None)
     assert main(["digest", "--this-week"]) == 0
     assert invoked == [("DigestFunctionName", {"time": at})]
-    assert (
-        capsys.readouterr().out == "digest of week 2025-W35: 1 change(s), sent to 1 subscriber(s) (0 had it already)\n"
+    assert capsys.readouterr().out == (
+        "digest of week 2025-W35: 1 change(s), 1 platform(s) with something to list\n"
+        "fan-out complete at 2025-09-01T00:00:02Z: 1 page; 3 subscribers read, 1 sent, 2 not entitled\n"
     )
 
 

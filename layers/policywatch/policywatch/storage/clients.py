@@ -20,7 +20,7 @@ _CONFIG = Config(
 )
 # Paced sends (storage.outbound) make one attempt per call: a throttled send waits for its slot in
 # the shared schedule, not on botocore's own backoff.
-_SENDER_CONFIG = _CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": 1}))
+_SENDER_CONFIG = _CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
 _lock = threading.Lock()
 _cached: dict[tuple[str, str], Any] = {}
 

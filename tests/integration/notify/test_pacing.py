@@ -1,0 +1,98 @@
+"""Send pacing against moto: one schedule shared by every instance, a throttled send slowed, not failed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from policywatch.core.links import Links
+from policywatch.notify import pacing
+from policywatch.notify.dispatch import DeliveryOptions
+from policywatch.notify.settings import NotifySettings
+from policywatch.storage.outbound import MAX_THROTTLED, Mailer, Paced
+from policywatch.storage.sendrate import HEADROOM, NoSendSlot, SendRate
+from tests.helpers.aws import REGION, SENDER
+from tests.helpers.faults import Faults
+
+TABLE = "send-rate"
+
+
+def _slots(rate: SendRate, count: int) -> list[int]:
+    return [rate._take() for _ in range(count)]
+
+
+def test_instances_draw_evenly_spaced_slots_from_one_schedule(stack):
+    instances = [SendRate(TABLE, "ses", 200) for _ in range(4)]  # four function instances, one account
+    # In turns, not threads: moto's DynamoDB does not apply concurrent updates atomically (DynamoDB does;
+    # bench/fanout.py runs instances as processes against MiniStack's).
+    taken = sorted(rate._take() for _ in range(100) for rate in instances)
+    assert len(set(taken)) == 400  # no slot given twice
+    gaps = {b - a for a, b in zip(taken, taken[1:], strict=False)}
+    assert min(gaps) >= instances[0].interval_us  # 1 / (200 x HEADROOM) s apart, across instances
+    # Blocks of a twentieth of a second: a few writes a second, not one per send.
+    assert sum(r.reservations for r in instances) <= 400 // instances[0].block + 8
+
+
+def test_a_schedule_left_idle_starts_again_at_now_not_with_a_burst(stack):
+    rate = SendRate(TABLE, "ses", 100)
+    _slots(rate, rate.block)
+    later = SendRate(TABLE, "ses", 100)  # another instance, after a quiet spell: the counter lies in the past
+    stack_now = int(time.time() * 1_000_000)
+    stack.dynamodb.update_item(
+        TableName=TABLE,
+        Key={"limiter": {"S": "ses"}},
+        UpdateExpression="SET next_us = :old",
+        ExpressionAttributeValues={":old": {"N": str(stack_now - 60_000_000)}},
+    )
+    first, second = _slots(later, 2)
+    assert first >= stack_now and second - first == later.interval_us
+
+
+def test_a_throttled_account_slows_every_instance_once_a_second(stack):
+    one, other = SendRate(TABLE, "ses", 50), SendRate(TABLE, "ses", 50)
+    before = one._take()
+    one.slow_down()
+    other.slow_down()  # refused together: the schedule moves on a second, not two
+    after = other._take()
+    assert 1_000_000 <= after - before < 1_500_000
+    assert (one.slowed, other.slowed) == (1, 0)
+
+
+def test_a_slot_after_the_deadline_leaves_the_send_for_later(stack):
+    rate = SendRate(TABLE, "sns-sms", 1)
+    rate.wait()
+    with pytest.raises(NoSendSlot, match="sns-sms: no send slot before the deadline"):
+        rate.wait(deadline=time.monotonic() + 0.1)  # the next slot is ~1.1 s away
+
+
+def test_ses_throttling_slows_the_send_down_instead_of_failing_it(stack):
+    rate = SendRate(TABLE, "ses", 1000)
+    Faults().fail("ses", "SendRawEmail", times=2, code="Throttling", sender=True)
+    mailer = Mailer(Paced(rate))
+    started = time.monotonic()
+    message_id = mailer.send_raw(SENDER, "reader@example.com", b"Subject: hi\r\n\r\nhello\r\n")
+    assert message_id and len(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages) == 1
+    assert rate.slowed == 2 and time.monotonic() - started >= 1.0  # each refusal pushed the schedule a second
+
+
+def test_a_send_throttled_again_and_again_is_left_for_a_later_attempt(stack, monkeypatch):
+    monkeypatch.setattr("policywatch.storage.sendrate.SLOW_DOWN_SECONDS", 0.01)
+    Faults().fail("ses", "SendRawEmail", times=MAX_THROTTLED + 1, code="Throttling", sender=True)
+    with pytest.raises(NoSendSlot, match="throttled 9 times in a row"):
+        Mailer(Paced(SendRate(TABLE, "ses", 1000))).send_raw(SENDER, "reader@example.com", b"Subject: x\r\n\r\nx\r\n")
+    assert ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages == []
+
+
+def test_the_email_rate_is_the_accounts_quota_unless_capped_lower(stack, monkeypatch):
+    monkeypatch.setattr(pacing, "_quota", None)
+    assert pacing.email_rate(0) == 1.0  # moto's account: one a second
+    assert pacing.email_rate(0.5) == 0.5 and pacing.email_rate(50) == 1.0
+    monkeypatch.setenv("SEND_RATE_TABLE", TABLE)
+    options = DeliveryOptions.from_settings(NotifySettings.from_env(), deadline=None)
+    assert options.mailer.pacing.rate is not None and options.mailer.pacing.rate.rate == 1.0
+    assert options.texts.pacing.rate is not None and options.texts.pacing.rate.rate == 20.0  # SNS: the setting
+    assert options.mailer.pacing.rate.interval_us == int(1_000_000 / HEADROOM)
+    assert DeliveryOptions(sender=SENDER, links=Links()).mailer.pacing.rate is None  # unpaced without a table
