@@ -57,6 +57,8 @@ def cmd_deliveries(args: argparse.Namespace, out: Out) -> None:
     table = stack.output("DeliveriesTableName")
     items = sorted(Deliveries(table).for_change(change_id), key=_recipient)
     summary = FanOuts(table).summary(change_id)
+    if summary is not None:
+        summary.pop("event", None)  # the change event itself: `policywatch` shows the change elsewhere
     if args.json:
         out(json.dumps({"fan_out": summary, "deliveries": items}, indent=2, default=_json_number))
         return

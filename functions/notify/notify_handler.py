@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.core.events import event_from_record, parse_change_event
+from policywatch.core.events import parse_change_event
 from policywatch.core.settings import check_at_cold_start
 from policywatch.notify import pages
 from policywatch.notify.digest import DigestIncomplete, Week, deliver_digests
@@ -44,6 +44,15 @@ def _record(bucket: str, key: str) -> dict:
     return json.loads(Archive(bucket).get(key))
 
 
+@lru_cache(maxsize=16)
+def _change(table: str, fanout_id: str) -> dict:
+    """The change event a fan-out delivers, as its ledger keeps it (its record may not be archived yet)."""
+    summary = FanOuts(table).summary(fanout_id)
+    if summary is None or "event" not in summary:
+        raise pages.PageJobError(f"fan-out {fanout_id} has no change event in its ledger")
+    return parse_change_event(summary["event"])
+
+
 def record_handler(record: SQSRecord) -> None:
     config = NotifySettings.from_env()
     fanouts = FanOuts(config.deliveries_table, config.delivery_ttl_days)
@@ -52,7 +61,13 @@ def record_handler(record: SQSRecord) -> None:
         change = parse_change_event(record.body)  # raw SNS delivery: the body is the change event
         if change.get("alert"):
             sent = pages.start(
-                "alert", change["change_id"], change["record_key"], [change["platform"]], fanouts=fanouts, queue=queue
+                "alert",
+                change["change_id"],
+                change["record_key"],
+                [change["platform"]],
+                fanouts=fanouts,
+                queue=queue,
+                event=record.body,
             )
             logger.info("fan-out started", extra={"change_id": change["change_id"], "pages_sent": sent})
         return
@@ -63,7 +78,7 @@ def record_handler(record: SQSRecord) -> None:
     send_deadline = None if _deadline is None else _deadline - DEADLINE_MARGIN_SECONDS / 2
     options = DeliveryOptions.from_settings(config, deadline=send_deadline)
     if job.kind == "alert":
-        change = event_from_record(_record(config.archive_bucket, job.record_key), job.record_key)
+        change = _change(config.deliveries_table, job.fanout_id)
 
         def deliver(watchers: list[Subscriber]) -> dict[str, int]:
             result = deliver_change(

@@ -102,3 +102,4 @@ def stack(monkeypatch) -> Stack:
         yield Stack(BUCKET, fetch_queue, topic, capture, operator_capture, delivery_queue, delivery_dlq, fanout_queue)
         aws.reset()
         notify_handler._record.cache_clear()  # records of one test's archive, under keys the next one reuses
+        notify_handler._change.cache_clear()

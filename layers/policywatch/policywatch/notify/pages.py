@@ -105,12 +105,22 @@ def enqueue(job: PageJob, fanouts: FanOuts, queue: Queue) -> bool:
     return True
 
 
-def start(kind: str, fanout_id: str, record_key: str, platforms: list[str], *, fanouts: FanOuts, queue: Queue) -> int:
+def start(
+    kind: str,
+    fanout_id: str,
+    record_key: str,
+    platforms: list[str],
+    *,
+    fanouts: FanOuts,
+    queue: Queue,
+    event: str = "",
+) -> int:
     """Start a fan-out over ``platforms``: its ledger and the first page of each; the pages sent.
 
-    Run again (a redelivered event, a rerun digest), it sends the first pages that are not done.
+    ``event``: the change event an alert's pages deliver (kept in the ledger). Run again (a
+    redelivered event, a rerun digest), it sends the first pages that are not done.
     """
-    fanouts.start(fanout_id, kind, platforms, record_key)
+    fanouts.start(fanout_id, kind, platforms, record_key, event)
     return sum(enqueue(PageJob(kind, fanout_id, record_key, platform), fanouts, queue) for platform in platforms)
 
 

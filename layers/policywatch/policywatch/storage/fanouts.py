@@ -6,7 +6,7 @@ queue, done by whichever function instance receives it. The ledger lives in the 
 table, under the fan-out's id (the change id, or ``digest-<week>``), beside the deliveries
 themselves, so one Query shows both (``policywatch deliveries``):
 
-- ``#fanout``: the summary. ``chains``; ``pages_started`` (a page's item and this counter are
+- ``#fanout``: the summary. The change event its pages deliver (``event``); ``chains``; ``pages_started`` (a page's item and this counter are
   written in one transaction) and ``pages_done``; ``chains_ended`` (a chain's last page, the one
   with nothing after it, ends it as it is done); the pages' counts added up (``sent``,
   ``duplicates``...); and ``completed_at`` once every chain has ended and every started page is
@@ -85,8 +85,12 @@ class FanOuts:
     def _key(self, fanout_id: str, recipient: str) -> dict[str, Any]:
         return aws.to_dynamodb({"change_id": fanout_id, "recipient": recipient})
 
-    def start(self, fanout_id: str, kind: str, chains: list[str], record_key: str) -> bool:
-        """Write the summary of a new fan-out; False if it was started before (a redelivered event)."""
+    def start(self, fanout_id: str, kind: str, chains: list[str], record_key: str, event: str = "") -> bool:
+        """Write the summary of a new fan-out; False if it was started before (a redelivered event).
+
+        ``event``: what the pages deliver (a change event as published), kept with the summary: the
+        change's record may not be in the archive yet when the first page runs (decision 0007).
+        """
         now = clock.iso()
         item = {
             "change_id": fanout_id,
@@ -102,6 +106,8 @@ class FanOuts:
             "updated_at": now,
             "expires_at": int(time.time()) + self.ttl_seconds,
         }
+        if event:
+            item["event"] = event
         try:
             self._db.put_item(
                 TableName=self.table_name,
