@@ -1,96 +1,95 @@
-"""Benchmark: fan one change out to 10,000 subscribers, 1,000 of them with webhooks answering in 100 ms.
+"""Benchmark: one change fanned out by 1, 4 and 16 NotifyFunction instances, paced to the account's quotas.
 
-Target (issue 5): deliveries per second of the fan-out as deployed (NOTIFY_CONCURRENCY
-deliveries in flight in one NotifyFunction invocation) against delivering one after
-another, measured in one run; and the DynamoDB items read per change equal to the platform's
-subscribers (the by-platform index, never a scan), printed.
+Target (issue 18): deliveries per second for 1, 4 and 16 instances, the ratio against one, and
+the projected time for 10,000, 100,000 and 1,000,000 subscribers of one platform at a stated
+account quota; DynamoDB items read per subscriber stays 1.
 
-Everything runs through the real code path (`policywatch.notify.fanout.deliver_change`: entitlement,
-rendering, the conditional claim, SES / SNS / the signed webhook, the delivery record) against
-a MiniStack of the benchmark's own (DynamoDB, SES, SNS in a separate process, as AWS is) and a
-webhook receiver on loopback that answers every request after 100 ms.
+Everything deployed runs for real: each instance is a separate process running
+``functions/notify/notify_handler.handler`` the way Lambda's SQS event source runs it
+(``bench/lambdas.py``: long polls, one page per invocation, batch item failures), against a
+MiniStack of the benchmark's own (DynamoDB, SQS, S3). SES, SNS and the webhook receivers are
+``bench/providers.py``: every send answered after tens of milliseconds, and the quotas enforced
+as SES and SNS enforce them (a send past the quota is answered ``Throttling``). The instances
+read SES's quota from it (GetSendQuota) and keep to it through the shared send schedule
+(``policywatch.storage.sendrate``), as the deployed functions do.
 
-The subscribers: 9,000 Watchers by email (3,000 of them with a phone, so SMS too) and 1,000
-Professionals by email and webhook, all watching Anthropic; plus 2,000 subscribers of OpenAI,
-who must not be read. One after another is measured on a tenth of the subscribers with the
-same mix (a full serial run would take minutes and measures the same per-delivery cost).
+The subscribers of the changed platform: 80% by email, 10% by email and SMS, 10% Professional
+by email and webhook; plus 500 subscribers of another platform, who must not be read. Each run
+fans a fresh change out to all of them, from the change event to the ledger's ``completed_at``.
 
-    .venv/bin/python -m bench.fanout [--subscribers 10000] [--webhooks 1000] [--concurrency 16]
+This machine has two CPUs for MiniStack, the fake and every instance; a Lambda instance has its
+own. Each instance therefore runs with ``--in-flight`` deliveries in flight (4, not the deployed
+16), so that an instance is bound by its sends' latency, as in AWS, rather than by the CPUs
+that all instances share here; the figures show how throughput grows with instances until the
+quota stops it, which is what the deployed fan-out does with its real CPUs.
+
+    .venv/bin/python -m bench.fanout [--subscribers 2000] [--ses-rate 100] [--instances 1,4,16]
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from bench.lambdas import run_instances
+from bench.providers import Providers, Settings
 from devstack.ministack import MiniStack, free_port
 from devstack.tables import create_tables
-from policywatch.core.links import Links
-from policywatch.notify.dispatch import DeliveryOptions
-from policywatch.notify.fanout import deliver_change
-from policywatch.notify.jobs import RetryQueue
 from policywatch.storage import clients as aws
-from policywatch.storage.deliveries import Deliveries
-from policywatch.storage.queues import Queue
-from policywatch.storage.subscribers import Subscribers
+from policywatch.storage.fanouts import FanOuts, complete
 from policywatch.subscribers import Endpoint, Subscriber
 from policywatch.subscribers.secrets import new_secret
 
 ROOT = Path(__file__).resolve().parent.parent
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "POWERTOOLS_SERVICE_NAME": "policywatch",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-    }
-)
-
-
-SENDER = "alerts@policywatch.bench"
 EVENT = ROOT / "events" / "notify.json"  # the real Claude.ai training change (Open Terms Archive, ODC-By 1.0)
+SENDER = "alerts@policywatch.bench"
+BUCKET = "bench-archive"
+PROJECTED = (10_000, 100_000, 1_000_000)
+DEPLOYED_CONCURRENCY = 20  # the template's FanOutConcurrency default: pages at once
 
 
-class SlowReceiver(BaseHTTPRequestHandler):
-    delay = 0.1
-    protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+@dataclass
+class Measured:
+    instances: int
+    deliveries: int
+    seconds: float
+    emails: int
+    sms: int
+    webhooks: int
+    throttled: int
+    duplicates: int
+    peak_email_per_second: int
+    items_read: int
+    watchers: int
+    pages: int
 
-    def do_POST(self) -> None:  # noqa: N802 - the base class's name
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        time.sleep(self.delay)
-        self.send_response(204)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
+    @property
+    def rate(self) -> float:
+        return self.deliveries / self.seconds
 
 
-def create_stores() -> None:
-    create_tables(aws.client("dynamodb"), {"SubscribersTable": "subscribers", "DeliveriesTable": "deliveries"})
-    aws.client("ses").verify_email_identity(EmailAddress=SENDER)
-
-
-def seed(platform: str, count: int, webhooks: int, receiver: str, prefix: str) -> int:
-    """Write ``count`` active subscribers of ``platform`` (profile and watch item each); returns their number."""
+def seed(platform: str, count: int, hooks: Providers, prefix: str) -> None:
+    """Write ``count`` active subscribers of ``platform`` (profile and watch item each)."""
     secret = new_secret()
-    items = []
+    items: list[dict[str, Any]] = []
     for n in range(count):
-        pro = n < webhooks
+        kind = n % 10
+        pro = kind == 9
         subscriber = Subscriber(
-            subscriber_id=f"sub_{prefix}{n:06d}",
+            subscriber_id=f"sub_{prefix}{n:07d}",
             email=f"reader{n}@{prefix}.example.com",
             tier="professional" if pro else "watcher",
             platforms=[platform],
-            phone=f"+1415555{n % 10000:04d}" if not pro and n % 3 == 0 else None,
-            webhooks=[Endpoint(f"wh_{n:06d}", f"{receiver}/hooks/{n}", secret)] if pro else [],
+            phone=f"+1415{n:07d}" if kind == 8 else None,
+            webhooks=[Endpoint(f"wh_{n:07d}", hooks.hook(f"{prefix}/{n}"), secret)] if pro else [],
             status="active",
             unsubscribe_token=f"token{n}",
             version=1,
@@ -103,78 +102,179 @@ def seed(platform: str, count: int, webhooks: int, receiver: str, prefix: str) -
         while requests:
             left = db.batch_write_item(RequestItems={"subscribers": requests}).get("UnprocessedItems", {})
             requests = left.get("subscribers", [])
-    return count
 
 
-def fan_out(change: dict, concurrency: int, options: DeliveryOptions) -> tuple[int, float, int]:
-    """(deliveries sent, seconds, items read) of one fan-out of ``change``."""
-    subscribers = Subscribers("subscribers")
-    start = time.perf_counter()
-    result = deliver_change(
-        change,
-        subscribers=subscribers,
-        deliveries=Deliveries("deliveries"),
-        options=options,
-        retries=RetryQueue(
-            Queue("unused"), Queue("unused")
-        ),  # nothing fails here; a retry would show in result.retrying
-        concurrency=concurrency,
+def fan_out(
+    instances: int, record: dict[str, Any], queues: dict[str, str], env: dict[str, str], providers: Providers
+) -> Measured:
+    """One change from its event to its ledger's completion, by ``instances`` processes."""
+    change = copy.deepcopy(record)
+    change["change_id"] = f"{record['change_id']}-{instances}x"
+    change["record_key"] = record["record_key"].replace(".json", f"-{instances}x.json")
+    aws.client("s3").put_object(Bucket=BUCKET, Key=change["record_key"], Body=json.dumps(change).encode())
+    providers.reset()
+    fanouts = FanOuts("deliveries")
+    done: list[float] = []
+
+    def completed() -> bool:
+        summary = fanouts.summary(change["change_id"])
+        if summary is not None and complete(summary) and "completed_at" in summary:
+            done.append(time.time())
+            return True
+        return False
+
+    def start() -> None:
+        aws.client("sqs").send_message(QueueUrl=queues["notify"], MessageBody=json.dumps(change))
+
+    run = run_instances(
+        instances,
+        queues=[queues["notify"], queues["fanout"], queues["delivery"]],
+        env=env,
+        stop_when=completed,
+        on_ready=start,
+        max_seconds=1800,
+        poll_seconds=0.1,
     )
-    seconds = time.perf_counter() - start
-    if result.retrying or result.not_entitled:
-        raise SystemExit(f"unexpected: {result}")
-    return result.sent, seconds, subscribers.items_read
+    summary = fanouts.summary(change["change_id"]) or {}
+    if not done:
+        raise SystemExit(f"{instances} instance(s): the fan-out did not complete: {summary}")
+    counts = providers.counts()
+    per_recipient: Counter[str] = Counter()
+    for kind in ("ses", "sns", "webhook"):
+        per_recipient.update(counts["recipients"].get(kind, {}))
+    accepted, throttled = counts["accepted"], counts["throttled"]
+    errors = [sample for report in run.reports for sample in report.error_samples]
+    if errors:
+        print(f"  {len(errors)} error sample(s) from the instances, the first: {errors[0].splitlines()[-1]}")
+    return Measured(
+        instances=instances,
+        deliveries=int(summary.get("sent", 0)) + int(summary.get("retrying", 0)),
+        seconds=done[0] - run.started,
+        emails=accepted.get("ses", 0),
+        sms=accepted.get("sns", 0),
+        webhooks=accepted.get("webhook", 0),
+        throttled=throttled.get("ses", 0) + throttled.get("sns", 0),
+        duplicates=sum(n - 1 for n in per_recipient.values() if n > 1),
+        peak_email_per_second=counts["peak_per_second"].get("ses", 0),
+        items_read=int(summary.get("items_read", 0)),
+        watchers=int(summary.get("watchers", 0)),
+        pages=int(summary.get("pages_done", 0)),
+    )
+
+
+def create_stack(providers: Providers) -> tuple[dict[str, str], dict[str, Any]]:
+    """Tables, queues and the archive on MiniStack; the function's environment and the change record."""
+    create_tables(
+        aws.client("dynamodb"),
+        {"SubscribersTable": "subscribers", "DeliveriesTable": "deliveries", "SendRateTable": "send-rate"},
+    )
+    sqs = aws.client("sqs")
+    queues = {
+        name: sqs.create_queue(QueueName=f"bench-{name}", Attributes={"VisibilityTimeout": "720"})["QueueUrl"]
+        for name in ("notify", "fanout", "delivery", "delivery-dlq")
+    }
+    aws.client("s3").create_bucket(Bucket=BUCKET)
+    record = json.loads(json.loads(EVENT.read_text())["Records"][0]["body"])
+    env = {
+        "SUBSCRIBERS_TABLE": "subscribers",
+        "DELIVERIES_TABLE": "deliveries",
+        "SEND_RATE_TABLE": "send-rate",
+        "ARCHIVE_BUCKET": BUCKET,
+        "SENDER_EMAIL": SENDER,
+        "PUBLIC_BASE_URL": "https://policywatch.example",
+        "FANOUT_QUEUE_URL": queues["fanout"],
+        "DELIVERY_QUEUE_URL": queues["delivery"],
+        "DELIVERY_DLQ_URL": queues["delivery-dlq"],
+        "WEBHOOK_HTTP_ALLOWLIST": providers.allowlist,
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+        "POWERTOOLS_METRICS_NAMESPACE": "bench",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        **providers.env(),
+    }
+    return env | {"_queues": json.dumps(queues)}, record
+
+
+def project(measured: list[Measured], ses_rate: int, sms_rate: int) -> list[str]:
+    """Projected time for a platform of each size, at the quota, with the deployed concurrency."""
+    one = next(m for m in measured if m.instances == 1)
+    per_subscriber = {
+        "email": one.emails / one.watchers,
+        "sms": one.sms / one.watchers,
+        "deliveries": one.deliveries / one.watchers,
+    }
+    # Deliveries a second: what the deployed instances could do, unless a quota stops them first.
+    instances_bound = one.rate * DEPLOYED_CONCURRENCY
+    email_bound = ses_rate * 0.9 / per_subscriber["email"] * per_subscriber["deliveries"]
+    sms_bound = sms_rate * 0.9 / per_subscriber["sms"] * per_subscriber["deliveries"] if per_subscriber["sms"] else 1e12
+    rate = min(instances_bound, email_bound, sms_bound)
+    bound = {instances_bound: "instances", email_bound: "SES quota", sms_bound: "SMS quota"}[rate]
+    lines = [
+        f"projected at SES {ses_rate}/s, SMS {sms_rate}/s, FanOutConcurrency {DEPLOYED_CONCURRENCY} "
+        f"(bound by the {bound}: {rate:,.0f} deliveries/s):"
+    ]
+    for subscribers in PROJECTED:
+        seconds = subscribers * per_subscriber["deliveries"] / rate
+        lines.append(
+            f"  {subscribers:>9,} subscribers: {subscribers * per_subscriber['deliveries']:>11,.0f} deliveries in {_duration(seconds)}"
+        )
+    return lines
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--subscribers", type=int, default=10_000)
-    parser.add_argument("--webhooks", type=int, default=1_000)
-    parser.add_argument("--concurrency", type=int, default=16, help="NOTIFY_CONCURRENCY (template default 16)")
-    parser.add_argument("--delay", type=float, default=0.1, help="the receiver's answer time, seconds")
+    parser.add_argument("--subscribers", type=int, default=2_000)
+    parser.add_argument("--instances", default="1,4,16", help="instance counts to measure, comma-separated")
+    parser.add_argument("--ses-rate", type=int, default=100, help="the fake account's SES quota, emails a second")
+    parser.add_argument("--sms-rate", type=int, default=20, help="the fake account's SMS quota, a second")
+    parser.add_argument(
+        "--in-flight", type=int, default=4, help="deliveries in flight per instance (NOTIFY_CONCURRENCY)"
+    )
+    parser.add_argument("--page-size", type=int, default=50, help="FANOUT_PAGE_SIZE")
+    parser.add_argument("--project-ses-rate", type=int, default=500, help="the quota the projection states")
     args = parser.parse_args()
+    counts = [int(n) for n in args.instances.split(",")]
 
-    SlowReceiver.delay = args.delay
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowReceiver)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    receiver = f"http://127.0.0.1:{server.server_address[1]}"
-
-    with tempfile.TemporaryDirectory() as state:
+    settings = Settings(ses_rate=args.ses_rate, ses_daily=None, sns_rate=args.sms_rate)
+    with tempfile.TemporaryDirectory() as state, Providers(settings) as providers:
         ministack = MiniStack(free_port(), Path(state))
         ministack.start()
         try:
-            os.environ["AWS_ENDPOINT_URL"] = ministack.endpoint
+            os.environ.update(ministack.env() | {"AWS_DEFAULT_REGION": "us-east-1"})
             aws.reset()
-            create_stores()
-            change = json.loads(json.loads(EVENT.read_text())["Records"][0]["body"])
-            options = DeliveryOptions(
-                sender=SENDER,
-                links=Links("https://policywatch.example"),
-                webhook_allowlist=frozenset({f"127.0.0.1:{server.server_address[1]}"}),
-            )
-            tenth = args.subscribers // 10
-            seed("anthropic", args.subscribers, args.webhooks, receiver, "a")
-            seed("bench-serial", tenth, args.webhooks // 10, receiver, "s")
-            seed("openai", 2_000, 0, receiver, "o")
+            env, record = create_stack(providers)
+            queues = json.loads(env.pop("_queues"))
+            env |= {k: v for k, v in ministack.env().items() if k.startswith("AWS_")}
+            env |= {"NOTIFY_CONCURRENCY": str(args.in_flight), "FANOUT_PAGE_SIZE": str(args.page_size)}
+            seed("anthropic", args.subscribers, providers, "a")
+            seed("openai", 500, providers, "o")
             print(
-                f"seeded {args.subscribers:,} subscribers of the changed platform, {tenth:,} for the serial run, 2,000 others"
+                f"{args.subscribers:,} subscribers of the changed platform (+500 of another); fake SES quota "
+                f"{args.ses_rate}/s, SMS {args.sms_rate}/s; {args.in_flight} in flight per instance, pages of {args.page_size}"
             )
-
-            sent, seconds, read = fan_out(change, args.concurrency, options)
-            serial_change = {**change, "change_id": change["change_id"] + "-serial", "platform": "bench-serial"}
-            serial_sent, serial_seconds, _ = fan_out(serial_change, 1, options)
+            measured = []
+            for instances in counts:
+                result = fan_out(instances, record, queues, env, providers)
+                measured.append(result)
+                print(
+                    f"{instances:>3} instance(s): {result.deliveries:,} deliveries in {result.seconds:.1f} s = "
+                    f"{result.rate:,.0f}/s; {result.pages} pages; peak {result.peak_email_per_second} emails in a second "
+                    f"(quota {args.ses_rate}); {result.throttled} throttled; {result.duplicates} duplicates; "
+                    f"{result.items_read / max(result.watchers, 1):.2f} items read per subscriber"
+                )
         finally:
             ministack.stop()
-            server.shutdown()
-
-    rate, serial_rate = sent / seconds, serial_sent / serial_seconds
-    print(f"fan-out, {args.concurrency} in flight : {sent:,} deliveries in {seconds:.1f} s = {rate:,.0f} deliveries/s")
-    print(
-        f"one after another   : {serial_sent:,} deliveries in {serial_seconds:.1f} s = {serial_rate:,.0f} deliveries/s"
-    )
-    print(f"ratio               : {rate / serial_rate:.1f}x")
-    print(f"DynamoDB items read : {read:,} for {args.subscribers:,} subscribers of the platform (12,000+ in the table)")
+    base = measured[0].rate
+    print("ratio against one instance: " + ", ".join(f"{m.instances}: {m.rate / base:.1f}x" for m in measured))
+    for line in project(measured, args.project_ses_rate, args.sms_rate):
+        print(line)
 
 
 if __name__ == "__main__":

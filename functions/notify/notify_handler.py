@@ -1,7 +1,8 @@
 """Notify: change events start fan-outs; page jobs deliver one page of a fan-out each.
 
 Two queues feed it: the NotifyQueue (change events, from the change topic) and the FanOutQueue
-(page jobs: a page of one platform's subscribers, for a change or for the weekly digest). One
+(page jobs: a page of one platform's subscribers, for a change, the weekly digest or an
+effective-date reminder). One
 message per invocation on the fan-out queue, so no invocation holds more than one page and the
 queue's concurrency decides how many pages are delivered at once.
 """
@@ -17,13 +18,14 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from policywatch.core.events import parse_change_event
+from policywatch.core.events import event_from_record, parse_change_event
 from policywatch.core.settings import check_at_cold_start
 from policywatch.notify import pages
 from policywatch.notify.digest import DigestIncomplete, Week, deliver_digests
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.notify.fanout import DEADLINE_MARGIN_SECONDS, deliver_change
 from policywatch.notify.jobs import RetryQueue
+from policywatch.notify.reminders import RemindersIncomplete, days_before_of, deliver_reminders
 from policywatch.notify.settings import NotifySettings
 from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries
@@ -95,6 +97,24 @@ def record_handler(record: SQSRecord) -> None:
             metrics.add_metric(name="DeliveriesRetrying", unit=MetricUnit.Count, value=result.retrying)
             metrics.add_metric(name="DeliveriesHandedOver", unit=MetricUnit.Count, value=result.handed_over)
             return {name: value for name, value in vars(result).items() if isinstance(value, int)}
+
+    elif job.kind == "reminder":
+        reminded = event_from_record(_record(config.archive_bucket, job.record_key), job.record_key)
+        days_before = days_before_of(job.fanout_id)
+
+        def deliver(watchers: list[Subscriber]) -> dict[str, int]:
+            run = deliver_reminders(
+                watchers,
+                reminded,
+                days_before,
+                deliveries=deliveries,
+                options=options,
+                concurrency=config.notify_concurrency,
+            )
+            metrics.add_metric(name="RemindersSent", unit=MetricUnit.Count, value=len(run.sent))
+            if run.failed:  # the queue brings the page back; what was sent is not sent again
+                raise RemindersIncomplete(f"{run.failed} reminder(s) of page {job.page} failed")
+            return run.counts()
 
     else:
         week = Week.from_dict(_record(config.archive_bucket, job.record_key))

@@ -13,6 +13,7 @@ import pytest
 from devstack.tables import create_tables
 from policywatch.storage import secrets
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
+from policywatch.storage.fanouts import FanOuts, PageKey
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import entitlement
 from policywatch_cli.main import main
@@ -401,6 +402,26 @@ def test_confirm_unsubscribe_and_remove(stack, capsys):
 # ---------------------------------------------------------------- deliveries
 
 
+def test_deliveries_show_how_far_the_fan_out_has_come(stack, capsys):
+    fanouts = FanOuts("deliveries")
+    fanouts.start("chg-9", "alert", ["anthropic"], "changes/anthropic/privacy-policy/x.json", '{"change_id": "chg-9"}')
+    first, second = PageKey("chg-9", "anthropic", 1), PageKey("chg-9", "anthropic", 2)
+    fanouts.add_page(first, "{}")
+    fanouts.add_page(second, "{}")
+    fanouts.page_done(first, {"watchers": 100, "sent": 98, "not_entitled": 2, "items_read": 100}, last=False)
+    assert run(capsys, "deliveries", "chg-9")[1].splitlines() == [
+        "fan-out in progress: 1 of 2 pages done, more to come (1 of 1 platform still paging); "
+        "100 subscribers read, 98 sent, 2 not entitled"
+    ]
+    fanouts.page_done(second, {"watchers": 40, "sent": 30, "duplicates": 10, "items_read": 40}, last=True)
+    line = run(capsys, "deliveries", "chg-9")[1].splitlines()[0]
+    assert line.startswith("fan-out complete at 20") and line.endswith(
+        ": 2 pages; 140 subscribers read, 128 sent, 10 already sent, 2 not entitled"
+    )
+    summary = json.loads(run(capsys, "deliveries", "chg-9", "--json")[1])["fan_out"]
+    assert summary["pages_done"] == 2 and summary["items_read"] == 140 and "event" not in summary
+
+
 def test_deliveries_of_a_change(stack, capsys):
     assert run(capsys, "deliveries", "chg-1") == (0, "no deliveries for change chg-1\n", "")
     deliveries = Deliveries("deliveries")
@@ -430,7 +451,8 @@ def test_deliveries_of_a_change(stack, capsys):
     assert lines[5] == "4 deliveries: 1 sending, 1 sent, 1 retrying, 1 failed"
 
     code, out, _ = run(capsys, "deliveries", "chg-1", "--json")
-    items = json.loads(out)
+    items = json.loads(out)["deliveries"]
+    assert json.loads(out)["fan_out"] is None  # records made by hand: no fan-out's ledger
     assert [(i["recipient"], i["status"], i["attempts"]) for i in items] == [
         ("sub_a#email", "sent", 1),
         ("sub_a#sms", "retrying", 1),

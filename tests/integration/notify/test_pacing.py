@@ -75,7 +75,8 @@ def test_ses_throttling_slows_the_send_down_instead_of_failing_it(stack):
     started = time.monotonic()
     message_id = mailer.send_raw(SENDER, "reader@example.com", b"Subject: hi\r\n\r\nhello\r\n")
     assert message_id and len(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages) == 1
-    assert rate.slowed == 2 and time.monotonic() - started >= 1.0  # each refusal pushed the schedule a second
+    # The first refusal pushed the schedule a second on; the second, about a second later, once more at most.
+    assert 1 <= rate.slowed <= 2 and time.monotonic() - started >= 1.0
 
 
 def test_a_send_throttled_again_and_again_is_left_for_a_later_attempt(stack, monkeypatch):

@@ -16,13 +16,14 @@ from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries
 from policywatch.storage.errors import StorageError
+from policywatch.storage.fanouts import FanOuts
 from policywatch.storage.schedules import Schedules, document_prefix
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
 from tests.helpers.aws import BUCKET, REGION, SENDER
 from tests.helpers.changes import put_version
 from tests.helpers.events import s3_event
-from tests.helpers.notify import emails, subscribe
+from tests.helpers.notify import drain_fanout_queue, emails, subscribe
 
 GROUP = "policywatch-reminders"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:policywatch-ReminderFunction"
@@ -134,9 +135,12 @@ def test_the_reminder_goes_once_to_each_subscriber_whose_tier_has_it(reminders, 
     event = json.loads(week["Target"]["Input"])
 
     first = reminder_handler.handler(event, context)
-    assert first["sent"] == 2 and first["skipped"] == ""
-    again = reminder_handler.handler(event, context)  # the schedule fired twice
-    assert again["sent"] == 0 and again["duplicates"] == 2
+    assert first["skipped"] == "" and first["fanout"] == f"{first['change_id']}#reminder-7d"
+    drain_fanout_queue(reminders, context)  # NotifyFunction sends its page
+    reminder_handler.handler(event, context)  # the schedule fired twice: its page is done, nothing more
+    assert drain_fanout_queue(reminders, context) == 0
+    summary = FanOuts("deliveries").summary(first["fanout"])
+    assert (summary["sent"], summary["not_entitled"], summary["pages_done"]) == (2, 2, 1)
     sent = emails()
     reminders_sent = [m for m in sent if m["mime"]["Subject"].startswith("Reminder:")]
     assert sorted(m["to"][0] for m in reminders_sent) == sorted([watcher.email, pro.email])
@@ -156,7 +160,8 @@ def test_a_superseded_change_sends_no_reminder(reminders, context):
     event = json.loads(next(iter(_schedules().values()))["Target"]["Input"])
     _archive(reminders, context, SUPERSEDING, NOW - timedelta(hours=6))
     result = reminder_handler.handler(event, context)
-    assert result["sent"] == 0 and result["skipped"] == "superseded"
+    assert result["skipped"] == "superseded" and drain_fanout_queue(reminders, context) == 0
+    assert FanOuts("deliveries").summary(result["fanout"]) is None  # no fan-out started
     assert not [m for m in emails() if m["mime"]["Subject"].startswith("Reminder:")]
 
 

@@ -39,7 +39,7 @@ from policywatch.subscribers import Subscriber
 
 logger = Logger(child=True)
 
-KINDS = ("alert", "digest")
+KINDS = ("alert", "digest", "reminder")
 
 
 class PageJobError(InputError):
@@ -48,9 +48,9 @@ class PageJobError(InputError):
 
 @dataclass(frozen=True)
 class PageJob:
-    kind: str  # "alert": one change to the platform's subscribers; "digest": the week's digest
+    kind: str  # "alert": a change to the platform's subscribers; "digest": the week's; "reminder": an effective date
     fanout_id: str  # the change id, or "digest-<week>"
-    record_key: str  # the change record, or the digest's contents, in the archive
+    record_key: str  # the change record (alert, reminder), or the digest's contents, in the archive
     platform: str
     page: int = 1
     cursor: dict[str, Any] | None = None  # where the page starts in the platform's index (None: the start)

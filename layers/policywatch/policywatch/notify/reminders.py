@@ -1,7 +1,8 @@
 """Effective-date reminders: an e-mail some days before a change takes effect.
 
 The diff stage schedules them (``analysis.reminders``); each one-time schedule invokes the
-reminder function with ``{"record_key": ..., "days_before": N}``. Every active subscriber of the
+reminder function with ``{"record_key": ..., "days_before": N}``, which starts a fan-out of pages
+(``notify.pages``) sent by the notify function, as an alert's are. Every active subscriber of the
 platform whose tier has ``effective_date_reminders`` (and whose provision filter, if any, the
 change matches, as ``entitlement`` judges) gets one e-mail, claimed once per subscriber as the
 delivery ``<change_id>#reminder-<N>d``: a schedule that fires twice sends once. A change that a
@@ -12,12 +13,15 @@ normally cancelled; this covers a cancellation that failed, or one that lost a r
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from policywatch.core.errors import TransientError
+from policywatch.core.errors import InputError, TransientError
 from policywatch.core.events import event_from_record
 from policywatch.messages.render import Email, reminder_email
 from policywatch.notify.digest import send_claimed
@@ -26,7 +30,8 @@ from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
-from policywatch.subscribers import entitlement
+from policywatch.subscribers import Subscriber, entitlement
+from policywatch.subscribers.tiers import Tier
 
 logger = Logger(child=True)
 
@@ -43,6 +48,18 @@ class ReminderRun:
     sent: list[str] = field(default_factory=list)  # subscriber ids
     duplicates: int = 0
     failed: int = 0
+    watchers: int = 0
+    not_entitled: int = 0  # no reminders in their tier, or the change is outside their filter
+
+    def counts(self) -> dict[str, int]:
+        """What a page adds to its fan-out's ledger."""
+        return {
+            "watchers": self.watchers,
+            "sent": len(self.sent),
+            "duplicates": self.duplicates,
+            "failed": self.failed,
+            "not_entitled": self.not_entitled,
+        }
 
 
 def delivery_id(change_id: str, days_before: int) -> str:
@@ -56,6 +73,74 @@ def latest_alerting_change(site: SiteIndex, platform: str, document: str) -> dic
     return items[0] if items else None
 
 
+def plan_reminders(record_key: str, days_before: int, *, archive: Archive, site: SiteIndex) -> tuple[ReminderRun, dict]:
+    """The reminder a schedule fired for, and the change event it reminds of; ``skipped`` says why none goes out."""
+    record = json.loads(archive.get(record_key))
+    run = ReminderRun(change_id=record["change_id"], days_before=days_before)
+    if not record.get("alert") or not record.get("effective_date"):
+        run.skipped = "no effective date"
+        return run, record
+    latest = latest_alerting_change(site, record["platform"], record["document"])
+    if latest is not None and latest["change_id"] != record["change_id"]:
+        run.skipped = "superseded"
+        logger.info(
+            "reminder of a superseded change: not sent", extra={"change_id": run.change_id, "by": latest["change_id"]}
+        )
+    return run, event_from_record(record, record_key)
+
+
+def days_before_of(fanout_id: str) -> int:
+    """The days before the effective date a reminder's fan-out (``delivery_id``) is for."""
+    found = re.fullmatch(r".+#reminder-(\d+)d", fanout_id)
+    if found is None:
+        raise InputError(f"{fanout_id!r} is not a reminder's fan-out")
+    return int(found.group(1))
+
+
+def deliver_reminders(
+    watchers: Iterable[Subscriber],
+    change: dict[str, Any],
+    days_before: int,
+    *,
+    deliveries: Deliveries,
+    options: DeliveryOptions,
+    concurrency: int = 16,
+) -> ReminderRun:
+    """Send the reminder to each of ``watchers`` (a page of the platform's) whose tier and filter take it."""
+    run = ReminderRun(change_id=change["change_id"], days_before=days_before)
+    rendered: dict[str, Email] = {}  # one rendering per tier
+    entitled = []
+    for subscriber in watchers:
+        run.watchers += 1
+        granted = entitlement(subscriber, change)
+        if granted is None or not granted.plan.effective_date_reminders:
+            run.not_entitled += 1
+            continue
+        if granted.plan.id not in rendered:
+            rendered[granted.plan.id] = reminder_email(change, days_before, granted.plan, options.links)
+        entitled.append((subscriber, granted.plan))
+
+    def send(item: tuple[Subscriber, Tier]) -> str:
+        subscriber, plan = item
+        key = DeliveryKey(delivery_id(run.change_id, days_before), subscriber.subscriber_id, "email")
+        if not deliveries.claim(key, reclaim_failed=True):
+            return "duplicate"
+        unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
+        message = rendered[plan.id].for_recipient(unsubscribe)
+        detail = f"reminder {days_before} day(s) before"
+        return "sent" if send_claimed(options, deliveries, key, subscriber, message, unsubscribe, detail) else "failed"
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(entitled)))) as pool:
+        for (subscriber, _), outcome in zip(entitled, pool.map(send, entitled), strict=True):
+            if outcome == "sent":
+                run.sent.append(subscriber.subscriber_id)
+            elif outcome == "duplicate":
+                run.duplicates += 1
+            else:
+                run.failed += 1
+    return run
+
+
 def send_reminders(
     *,
     record_key: str,
@@ -66,39 +151,14 @@ def send_reminders(
     deliveries: Deliveries,
     options: DeliveryOptions,
 ) -> ReminderRun:
-    record = json.loads(archive.get(record_key))
-    run = ReminderRun(change_id=record["change_id"], days_before=days_before)
-    if not record.get("alert") or not record.get("effective_date"):
-        run.skipped = "no effective date"
-        return run
-    latest = latest_alerting_change(site, record["platform"], record["document"])
-    if latest is not None and latest["change_id"] != record["change_id"]:
-        run.skipped = "superseded"
-        logger.info(
-            "reminder of a superseded change: not sent", extra={"change_id": run.change_id, "by": latest["change_id"]}
-        )
-        return run
-    change = event_from_record(record, record_key)
-    rendered: dict[str, Email] = {}  # one rendering per tier
-    for subscriber in subscribers.watchers(record["platform"]):
-        entitled = entitlement(subscriber, change)
-        if entitled is None or not entitled.plan.effective_date_reminders:
-            continue
-        key = DeliveryKey(delivery_id(run.change_id, days_before), subscriber.subscriber_id, "email")
-        if not deliveries.claim(key, reclaim_failed=True):
-            run.duplicates += 1
-            continue
-        plan = entitled.plan
-        if plan.id not in rendered:
-            rendered[plan.id] = reminder_email(change, days_before, plan, options.links)
-        unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
-        message = rendered[plan.id].for_recipient(unsubscribe)
-        if send_claimed(
-            options, deliveries, key, subscriber, message, unsubscribe, f"reminder {days_before} day(s) before"
-        ):
-            run.sent.append(subscriber.subscriber_id)
-        else:
-            run.failed += 1
+    """The reminder to every subscriber of the platform in this one process (the deployed reminder
+    runs as pages on the fan-out queue: ``notify.pages``)."""
+    planned, change = plan_reminders(record_key, days_before, archive=archive, site=site)
+    if planned.skipped:
+        return planned
+    run = deliver_reminders(
+        subscribers.watchers(change["platform"]), change, days_before, deliveries=deliveries, options=options
+    )
     logger.info(
         "reminders sent",
         extra={"change_id": run.change_id, "days_before": days_before, "sent": len(run.sent), "failed": run.failed},

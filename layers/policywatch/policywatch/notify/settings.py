@@ -67,8 +67,7 @@ class DigestSettings(ChannelSettings, TableSettings, FanOutSettings):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReminderSettings(ChannelSettings, TableSettings):
-    archive_bucket: str = env("ARCHIVE_BUCKET")
+class ReminderSettings(ChannelSettings, TableSettings, FanOutSettings):
     site_table: str = env("SITE_TABLE")  # whether a later change superseded the reminded one
 
 
