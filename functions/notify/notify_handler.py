@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from policywatch.core.errors import TransientError
 from policywatch.core.events import event_from_record, parse_change_event
 from policywatch.core.settings import check_at_cold_start
 from policywatch.notify import pages
@@ -29,6 +30,7 @@ from policywatch.notify.reminders import RemindersIncomplete, days_before_of, de
 from policywatch.notify.settings import NotifySettings
 from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries
+from policywatch.storage.errors import StorageError
 from policywatch.storage.fanouts import FanOuts
 from policywatch.storage.queues import Queue
 from policywatch.storage.subscribers import Subscribers
@@ -38,6 +40,7 @@ logger = Logger()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 _deadline: float | None = None
+PAGE_RETRY_SECONDS = 30  # a page that could not finish comes back this soon
 check_at_cold_start(NotifySettings)
 
 
@@ -133,9 +136,23 @@ def record_handler(record: SQSRecord) -> None:
                 raise DigestIncomplete(f"{run.failed} digest(s) of page {job.page} of {job.platform} failed")
             return run.counts()
 
-    pages.run_page(
-        job, fanouts=fanouts, subscribers=subscribers, queue=queue, page_size=config.fanout_page_size, deliver=deliver
-    )
+    try:
+        pages.run_page(
+            job,
+            fanouts=fanouts,
+            subscribers=subscribers,
+            queue=queue,
+            page_size=config.fanout_page_size,
+            deliver=deliver,
+        )
+    except TransientError:
+        # Back in PAGE_RETRY_SECONDS rather than the queue's visibility timeout (twelve minutes):
+        # what went out is claimed, so the page's second run sends only what is left.
+        try:
+            queue.defer(record.receipt_handle, PAGE_RETRY_SECONDS)
+        except StorageError as exc:
+            logger.warning("could not bring the page back sooner", extra={"error": str(exc)})
+        raise
 
 
 @logger.inject_lambda_context
