@@ -46,8 +46,10 @@ from bench.lambdas import run_instances
 from bench.providers import Providers, Settings
 from devstack.ministack import MiniStack, free_port
 from devstack.tables import create_tables
+from policywatch.notify import pages
 from policywatch.storage import clients as aws
 from policywatch.storage.fanouts import FanOuts, complete
+from policywatch.storage.queues import Queue
 from policywatch.subscribers import Endpoint, Subscriber
 from policywatch.subscribers.secrets import new_secret
 
@@ -127,11 +129,22 @@ def fan_out(
         return False
 
     def start() -> None:
-        aws.client("sqs").send_message(QueueUrl=queues["notify"], MessageBody=json.dumps(change))
+        # What NotifyFunction does with the change event (functions/notify/notify_handler.py): its
+        # ledger and page 1. The instances then take pages only, as the fan-out queue's do.
+        body = json.dumps(change)
+        pages.start(
+            "alert",
+            change["change_id"],
+            change["record_key"],
+            [change["platform"]],
+            fanouts=fanouts,
+            queue=Queue(queues["fanout"]),
+            event=body,
+        )
 
     run = run_instances(
         instances,
-        queues=[queues["notify"], queues["fanout"], queues["delivery"]],
+        queues=[queues["fanout"]],
         env=env,
         stop_when=completed,
         on_ready=start,

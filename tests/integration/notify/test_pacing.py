@@ -97,3 +97,18 @@ def test_the_email_rate_is_the_accounts_quota_unless_capped_lower(stack, monkeyp
     assert options.texts.pacing.rate is not None and options.texts.pacing.rate.rate == 20.0  # SNS: the setting
     assert options.mailer.pacing.rate.interval_us == int(1_000_000 / HEADROOM)
     assert DeliveryOptions(sender=SENDER, links=Links()).mailer.pacing.rate is None  # unpaced without a table
+
+
+def test_an_instance_slower_than_its_slots_still_uses_them(stack):
+    rate = SendRate(TABLE, "ses", 100)  # blocks of 4 slots 11 ms apart
+    rate._take()
+    first_block = rate.reservations
+    for _ in range(rate.block - 1):
+        time.sleep(0.02)  # each send takes longer than the spacing: its next slot is a little late
+        rate._take()
+    assert rate.reservations == first_block  # none dropped: the instance keeps the quota's pace, not half of it
+    rate._take()
+    time.sleep(0.15)  # frozen past the allowance: the rest of its block would be a burst
+    before = rate.reservations
+    rate._take()
+    assert rate.reservations > before

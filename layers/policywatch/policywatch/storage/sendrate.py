@@ -17,8 +17,9 @@ instance then waits, not just the one that was refused. An instance slows the sc
 most once a second, however many of its sends were refused together.
 
 Slots are paced at ``HEADROOM`` of the quota: network jitter bunches sends up on the way to SES,
-and a slot reserved and not used (an invocation that ran out of time) is simply lost, never
-given to a burst. Why DynamoDB and not ElastiCache, a queue's concurrency or reserved
+and so may a slot used up to ``LATE_US`` after its time (an instance slower than its block's
+spacing); a slot older than that, or reserved and not used (an invocation that ran out of
+time), is lost, never given to a burst. Why DynamoDB and not ElastiCache, a queue's concurrency or reserved
 concurrency: decision 0040.
 """
 
@@ -40,6 +41,9 @@ HEADROOM = 0.9
 BLOCK_SECONDS = 0.05  # a block holds at most this long's slots
 MAX_BLOCK = 25
 SLOW_DOWN_SECONDS = 1.0
+# A reserved slot may still be used this late (an instance slower than its block's spacing):
+# at most a tenth of a second's sends bunch up, within the headroom; older slots are dropped.
+LATE_US = 100_000
 
 
 class NoSendSlot(TransientError):
@@ -106,7 +110,7 @@ class SendRate:
     def _take(self) -> int:
         with self._lock:
             now = int(time.time() * 1_000_000)
-            while self._slots and self._slots[0] < now - self.interval_us:
+            while self._slots and self._slots[0] < now - LATE_US:
                 self._slots.popleft()  # kept too long (a frozen or idle instance): a burst if used now
             if not self._slots:
                 self._slots.extend(self._reserve(now))
