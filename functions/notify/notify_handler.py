@@ -82,6 +82,7 @@ def record_handler(record: SQSRecord) -> None:
     # A send waiting for its slot gives up in time for the page to hand the rest over.
     send_deadline = None if _deadline is None else _deadline - DEADLINE_MARGIN_SECONDS / 2
     options = DeliveryOptions.from_settings(config, deadline=send_deadline)
+    rerun = int(record.attributes.approximate_receive_count or 1) > 1  # the page ran before
     if job.kind == "alert":
         change = _change(config.deliveries_table, job.fanout_id)
 
@@ -95,6 +96,7 @@ def record_handler(record: SQSRecord) -> None:
                 concurrency=config.notify_concurrency,
                 deadline=_deadline,
                 watchers=watchers,
+                rerun=rerun,
             )
             metrics.add_metric(name="DeliveriesSent", unit=MetricUnit.Count, value=result.sent)
             metrics.add_metric(name="DeliveriesRetrying", unit=MetricUnit.Count, value=result.retrying)
@@ -130,6 +132,7 @@ def record_handler(record: SQSRecord) -> None:
                 deliveries=deliveries,
                 options=options,
                 concurrency=config.notify_concurrency,
+                rerun=rerun,
             )
             metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(run.sent))
             if run.failed:  # the queue brings the page back; what was sent is not sent again

@@ -17,6 +17,7 @@ from policywatch.storage.archive import CATALOG_KEY
 from tests.helpers.aws import REGION
 from tests.helpers.corpus import corpus_page
 from tests.helpers.events import sqs_event
+from tests.helpers.faults import Faults
 from tests.helpers.pdfs import pdf
 
 CLAUDE_28 = "claude-ai/privacy-policy/2025-08-28.html"
@@ -488,3 +489,20 @@ def test_a_captcha_no_browser_passes_is_a_bot_wall_told_once_per_streak(stack, c
     state = _state()
     assert " bot-wall: " in state["last_error"] and state["consecutive_failures"] == 5
     assert [a["event"] for a in stack.operator_alerts()] == ["failing"]  # once, on the third sweep in a row
+
+
+def test_a_version_archived_by_a_fetch_that_died_before_its_state_is_adopted_not_written_twice(
+    stack, context, httpserver
+):
+    url = _serve(httpserver, corpus_page(CLAUDE_28))
+    _fetch(context, _job(url))
+    _serve(httpserver, corpus_page(CLAUDE_29))
+    faults = Faults()
+    faults.fail("dynamodb", "PutItem", when=lambda params: params.get("TableName") == "documents", times=3)
+    _fetch(context, _job(url))  # the new version is archived, then the document's state cannot be saved
+    assert len(stack.keys("versions/")) == 2 and _state()["last_version_key"] == stack.keys("versions/")[0]
+
+    _fetch(context, _job(url))  # the job again (SQS brings it back), the same text
+    versions = stack.keys("versions/")
+    assert len(versions) == 2  # adopted: the archive holds the text once
+    assert _state()["last_version_key"] == versions[-1] and len(stack.keys("manifests/")) == 2

@@ -14,6 +14,7 @@ from functions.notify import notify_handler
 from policywatch.core import clock
 from policywatch.notify.digest import week_window
 from policywatch.notify.pages import PageJobError, read_job
+from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from policywatch.storage.fanouts import FanOuts
 from tests.helpers.changes import put_version, training_change
 from tests.helpers.events import s3_event, sqs_event
@@ -129,3 +130,13 @@ def test_a_digest_reaches_a_subscriber_of_two_changed_platforms_once(stack, cont
 def test_a_malformed_page_job_is_named_in_one_line(body, reason):
     with pytest.raises(PageJobError, match=reason):
         read_job(body)
+
+
+def test_a_page_run_again_knows_what_it_claimed_with_one_read(stack):
+    deliveries = Deliveries("deliveries")
+    keys = [DeliveryKey("chg-r", f"sub_{i}", "email") for i in range(150)]  # two batches of reads
+    for key in keys[:100]:
+        deliveries.claim(key)
+    deliveries.failed(keys[0], "SES refused")
+    assert deliveries.existing(keys) == set(keys[:100])
+    assert deliveries.existing(keys, but=("failed",)) == set(keys[1:100])  # a digest sends a failed one again

@@ -311,11 +311,13 @@ class Archivist:
     ) -> FetchOutcome:
         version_key = None
         if fp != state.fingerprint:
-            meta = self._metadata(results, now)
-            meta.update({"fingerprint": fp, "document-type": document.type})
-            if state.last_snapshot_key:
-                meta["snapshot-key"] = state.last_snapshot_key
-            version_key = self.archive.put_version(document.key, now, text, meta)
+            version_key = self._unrecorded_version(document, fp, state)
+            if version_key is None:
+                meta = self._metadata(results, now)
+                meta.update({"fingerprint": fp, "document-type": document.type})
+                if state.last_snapshot_key:
+                    meta["snapshot-key"] = state.last_snapshot_key
+                version_key = self.archive.put_version(document.key, now, text, meta)
             state.last_change_at = clock.iso(now)
         state.record_extraction(fp, text_chars, declared, EXTRACTOR_VERSION, version_key)
         state.extracted_sha256 = state.raw_sha256
@@ -326,6 +328,24 @@ class Archivist:
         return FetchOutcome(
             document.key, "new-version" if version_key else "unchanged", version_key=version_key, alert=alert
         )
+
+    def _unrecorded_version(self, document: Document, fp: str, state: DocumentState) -> str | None:
+        """The archive's newest version of ``document`` if it already holds this text but the document's
+        state never recorded it (the function stopped between the two writes); None otherwise.
+
+        The version is then adopted rather than written twice: the archive is write-once evidence,
+        and a second copy of the same text would be a version that never was.
+        """
+        newest = self.archive.newest_version(document.key)
+        if newest is None or newest == state.last_version_key:
+            return None
+        head = self.archive.head(newest) or {}
+        if head.get("Metadata", {}).get("fingerprint") != fp:
+            return None
+        logger.warning(
+            "adopting a version archived but never recorded", extra={"document": document.key, "key": newest}
+        )
+        return newest
 
     def _succeeded(self, state: DocumentState, now: datetime) -> str | None:
         """Reset the failure count; tell the operator when a document they were alerted about is back."""

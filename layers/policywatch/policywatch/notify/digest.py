@@ -38,6 +38,7 @@ from policywatch.notify.channels import email
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.storage.archive import Archive, parse_key, parse_stamp
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
+from policywatch.storage.sendrate import NoSendSlot
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import Subscriber, digest_plan
@@ -208,6 +209,7 @@ def deliver_digests(
     deliveries: Deliveries,
     options: DeliveryOptions,
     concurrency: int = 16,
+    rerun: bool = False,
 ) -> DigestRun:
     """Send the digest to each of ``watchers`` (a page of ``platform``'s subscribers) whose digest this page owns."""
     run = DigestRun(week=week.week, changes=sum(len(c) for c in week.changes.values()))
@@ -224,6 +226,12 @@ def deliver_digests(
     def send(found: Reader) -> str:
         subscriber = found.subscriber
         key = DeliveryKey(f"digest-{week.week}", subscriber.subscriber_id, "email")
+        if key in claimed:
+            return "duplicate"
+        try:
+            options.mailer.pacing.wait()  # the send slot first: a claimed digest is sent at once
+        except NoSendSlot:
+            return "failed"  # nothing claimed: the page comes back for it
         if not deliveries.claim(key, reclaim_failed=True):
             return "duplicate"
         unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
@@ -232,6 +240,11 @@ def deliver_digests(
         )
         detail = f"{len(found.changes)} change(s)"
         return "sent" if send_claimed(options, deliveries, key, subscriber, message, unsubscribe, detail) else "failed"
+
+    claimed: set[DeliveryKey] = set()
+    if rerun:  # this page ran before: what it sent then waits for no send slot now (failed ones go again)
+        keys = [DeliveryKey(f"digest-{week.week}", found.subscriber.subscriber_id, "email") for found in owned]
+        claimed = deliveries.existing(keys, but=("failed",))
 
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(owned)))) as pool:
         for found, outcome in zip(owned, pool.map(send, owned), strict=True):

@@ -98,6 +98,14 @@ def _pro_link(change: dict[str, Any], subscriber: Subscriber, plan: Tier, option
     return options.links.pro(path, subscriber.subscriber_id, subscriber.unsubscribe_token, expires)
 
 
+def pace(channel: str, options: DeliveryOptions) -> None:
+    """Wait for ``channel``'s send slot before its delivery is claimed (webhooks are not paced)."""
+    if channel == "email":
+        options.mailer.pacing.wait()
+    elif channel == "sms":
+        options.texts.pacing.wait()
+
+
 def send(
     key: DeliveryKey, subscriber: Subscriber, plan: Tier, renderings: Renderings, options: DeliveryOptions
 ) -> tuple[str, str]:

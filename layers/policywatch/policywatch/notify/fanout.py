@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import Enum
@@ -31,6 +31,7 @@ from policywatch.notify import dispatch, jobs
 from policywatch.notify.dispatch import DeliveryOptions, Renderings
 from policywatch.notify.jobs import RetryQueue
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
+from policywatch.storage.sendrate import NoSendSlot
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import Subscriber, entitlement
 from policywatch.subscribers.tiers import Tier
@@ -60,6 +61,7 @@ class Result(Enum):
     HANDED_OVER = "handed_over"  # not started before the deadline: the delivery queue makes the first attempt
     NOT_STARTED = "not_started"  # neither started nor handed over: the change comes back for it
     ERROR = "errors"  # the attempt broke off (logged); the change comes back, the claim decides what is redone
+    NO_SLOT = "no_slot"  # no send slot before the deadline, nothing claimed: handed over with those not started
 
 
 @dataclass
@@ -75,6 +77,7 @@ class FanOut:
     errors: int = 0
     deferred_to_digest: int = 0  # weekly tiers: the change waits for Monday's digest
     not_entitled: int = 0  # inactive, filtered out, or a platform beyond a downgraded tier
+    no_slot: int = 0  # waited for a send slot past the deadline; then handed over (counted there too)
 
     def count(self, result: Result) -> None:
         setattr(self, result.value, getattr(self, result.value) + 1)
@@ -135,19 +138,58 @@ def deliver_change(
     concurrency: int = 16,
     deadline: float | None = None,
     watchers: Iterable[Subscriber] | None = None,
+    rerun: bool = False,
 ) -> FanOut:
     """Send ``change`` on every channel each of ``watchers`` is entitled to, once each.
 
     ``watchers``: one page of the platform's subscribers (``notify.pages``); all of them, read
     from the index here, when not given. ``deadline``: the invocation's end
     (``time.monotonic()``); deliveries not started ``DEADLINE_MARGIN_SECONDS`` before it are
-    handed to the delivery queue.
+    handed to the delivery queue. ``rerun``: the page was received before; deliveries claimed
+    then are counted as duplicates with one read, before any waits for a send slot.
     """
     fan_out = FanOut()
     if not change.get("alert"):
         return fan_out
+    queues = _entitled(change, subscribers.watchers(change["platform"]) if watchers is None else watchers, fan_out)
+    if rerun:  # this page ran before: what it claimed then waits for no send slot now
+        queues = _unclaimed(queues, deliveries, fan_out)
+    renderings = Renderings(change, options.links)
+    cutoff = None if deadline is None else deadline - DEADLINE_MARGIN_SECONDS
+
+    def run(task: Task) -> Result:
+        return attempt(task, change, renderings, deliveries=deliveries, options=options, retries=retries)
+
+    turns = Turns(queues)
+    workers = max(1, min(concurrency, sum(len(q) for q in queues)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        running, unslotted = _in_turns(pool, run, turns, workers, cutoff, fan_out)
+        stop = None if deadline is None else deadline - HAND_OVER_RESERVE_SECONDS
+
+        def over(tasks: list[Task]) -> None:
+            for result in hand_over(tasks, change["record_key"], deliveries, retries, concurrency, stop):
+                fan_out.count(result)
+
+        # What was not started, or found no send slot in time, goes to the delivery queue while
+        # the last attempts finish; then what those found no slot for.
+        if left := unslotted + turns.rest():
+            over(left)
+        late = [task for future, (_, task) in running.items() if _counted(future, task, fan_out) is Result.NO_SLOT]
+        if late:
+            over(late)
+    logger.info("change fanned out", extra={"change_id": change["change_id"], **vars(fan_out)})
+    if fan_out.not_started or fan_out.errors:
+        raise UnfinishedFanOut(
+            f"{fan_out.not_started} deliveries neither started nor handed over before the deadline, "
+            f"{fan_out.errors} broke off; retrying the change"
+        )
+    return fan_out
+
+
+def _entitled(change: dict[str, Any], watchers: Iterable[Subscriber], fan_out: FanOut) -> list[deque[Task]]:
+    """Each watcher's deliveries as their tier and settings allow (one queue each), counting who gets none."""
     queues: list[deque[Task]] = []
-    for subscriber in subscribers.watchers(change["platform"]) if watchers is None else watchers:
+    for subscriber in watchers:
         fan_out.watchers += 1
         granted = entitlement(subscriber, change)
         if granted is None:
@@ -161,40 +203,45 @@ def deliver_change(
                     for channel in granted.channels
                 )
             )
-    renderings = Renderings(change, options.links)
-    cutoff = None if deadline is None else deadline - DEADLINE_MARGIN_SECONDS
+    return queues
 
-    def run(task: Task) -> Result:
-        return attempt(task, change, renderings, deliveries=deliveries, options=options, retries=retries)
 
-    turns = Turns(queues)
-    workers = max(1, min(concurrency, sum(len(q) for q in queues)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        running: dict[Future[Result], tuple[int, Task]] = {}
-        while True:
-            while len(running) < workers and not _past(cutoff) and (picked := turns.next()) is not None:
-                running[pool.submit(run, picked[1])] = picked
-            if not running or _past(cutoff):
-                break
-            done, _ = wait(running, timeout=_left(cutoff), return_when=FIRST_COMPLETED)
-            for future in done:
-                i, task = running.pop(future)
-                turns.done(i)
-                fan_out.count(_result(future, task))
-        left = turns.rest()
-        if left:  # while the last attempts finish
-            stop = None if deadline is None else deadline - HAND_OVER_RESERVE_SECONDS
-            for result in hand_over(left, change["record_key"], deliveries, retries, concurrency, stop):
-                fan_out.count(result)
-        for future, (_, task) in running.items():
-            fan_out.count(_result(future, task))
-    logger.info("change fanned out", extra={"change_id": change["change_id"], **vars(fan_out)})
-    if fan_out.not_started or fan_out.errors:
-        raise UnfinishedFanOut(
-            f"{fan_out.not_started} deliveries neither started nor handed over before the deadline, "
-            f"{fan_out.errors} broke off; retrying the change"
-        )
-    return fan_out
+def _in_turns(
+    pool: ThreadPoolExecutor,
+    run: Callable[[Task], Result],
+    turns: Turns,
+    workers: int,
+    cutoff: float | None,
+    fan_out: FanOut,
+) -> tuple[dict[Future[Result], tuple[int, Task]], list[Task]]:
+    """Start deliveries in turns until none is left, the cutoff, or one finds no send slot in time
+    (none would for the rest); returns those still running and those that found no slot."""
+    running: dict[Future[Result], tuple[int, Task]] = {}
+    unslotted: list[Task] = []
+    while True:
+        while len(running) < workers and not _past(cutoff) and not unslotted and (picked := turns.next()):
+            running[pool.submit(run, picked[1])] = picked
+        if not running or _past(cutoff) or unslotted:
+            return running, unslotted
+        done, _ = wait(running, timeout=_left(cutoff), return_when=FIRST_COMPLETED)
+        for future in done:
+            i, task = running.pop(future)
+            turns.done(i)
+            if _counted(future, task, fan_out) is Result.NO_SLOT:
+                unslotted.append(task)
+
+
+def _unclaimed(queues: list[deque[Task]], deliveries: Deliveries, fan_out: FanOut) -> list[deque[Task]]:
+    claimed = deliveries.existing([task.key for queue in queues for task in queue])
+    fan_out.duplicates += len(claimed)
+    kept = [deque(task for task in queue if task.key not in claimed) for queue in queues]
+    return [queue for queue in kept if queue]
+
+
+def _counted(future: Future[Result], task: Task, fan_out: FanOut) -> Result:
+    result = _result(future, task)
+    fan_out.count(result)
+    return result
 
 
 def _past(moment: float | None) -> bool:
@@ -222,7 +269,12 @@ def attempt(
     options: DeliveryOptions,
     retries: RetryQueue,
 ) -> Result:
-    """The first attempt of one delivery: claim, send, record; a failure is handed to the delivery queue."""
+    """The first attempt of one delivery: its send slot, then claim, send, record; a failure is handed
+    to the delivery queue."""
+    try:
+        dispatch.pace(task.key.channel, options)
+    except NoSendSlot:  # none before the deadline: the delivery queue makes the first attempt
+        return Result.NO_SLOT
     if not deliveries.claim(task.key, record_key=change["record_key"]):
         return Result.DUPLICATE
     try:

@@ -28,6 +28,7 @@ from policywatch.notify.digest import send_claimed
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
+from policywatch.storage.sendrate import NoSendSlot
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import Subscriber, entitlement
@@ -123,6 +124,10 @@ def deliver_reminders(
     def send(item: tuple[Subscriber, Tier]) -> str:
         subscriber, plan = item
         key = DeliveryKey(delivery_id(run.change_id, days_before), subscriber.subscriber_id, "email")
+        try:
+            options.mailer.pacing.wait()  # the send slot first: a claimed reminder is sent at once
+        except NoSendSlot:
+            return "failed"  # nothing claimed: the page comes back for it
         if not deliveries.claim(key, reclaim_failed=True):
             return "duplicate"
         unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)

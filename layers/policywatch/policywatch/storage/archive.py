@@ -130,6 +130,11 @@ class Archive:
             metadata=meta,
         )
 
+    def newest_version(self, document_key: str) -> str | None:
+        """The key of the document's newest archived version, or None (one listing)."""
+        keys = self.keys(f"versions/{document_key}/")
+        return max(keys) if keys else None
+
     def earlier_versions(self, key: str) -> list[str]:
         """Versions of the same document archived before ``key``, oldest first (one listing)."""
         return [k for k in self.keys(key.rsplit("/", 1)[0] + "/") if k < key]

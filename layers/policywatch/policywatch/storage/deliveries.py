@@ -300,6 +300,28 @@ class Deliveries:
             overdue=record["overdue_at"],
         )
 
+    def existing(self, keys: list[DeliveryKey], *, but: tuple[str, ...] = ()) -> set[DeliveryKey]:
+        """Which of ``keys`` have a record (claimed before) in any status but ``but``: one BatchGetItem per hundred."""
+        found: set[DeliveryKey] = set()
+        by_recipient = {(key.change_id, key.recipient): key for key in keys}
+        wanted = list(by_recipient)
+        for start in range(0, len(wanted), 100):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [aws.to_dynamodb({"change_id": c, "recipient": r}) for c, r in wanted[start : start + 100]],
+                    "ProjectionExpression": "change_id, recipient, #s",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                response = self._db.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    if item.get("status", {}).get("S") not in but:
+                        found.add(by_recipient[(item["change_id"]["S"], item["recipient"]["S"])])
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
     def for_change(self, change_id: str) -> list[dict[str, Any]]:
         """Every delivery of one change, by recipient (its fan-out's ledger, kept beside them, left out)."""
         pages = self._db.get_paginator("query").paginate(

@@ -9,8 +9,9 @@ retries would wait apart from the shared schedule); any other error is the calle
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -30,11 +31,24 @@ class Paced:
 
     rate: SendRate | None = None
     deadline: float | None = None
+    _held: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+
+    def wait(self) -> None:
+        """Wait for a send slot now, for this thread's next send (NoSendSlot if none comes before the deadline).
+
+        The fan-out waits before it claims a delivery, so that a claim is sent at once: a delivery
+        claimed and then left waiting would be lost with its instance (``interrupted``).
+        """
+        if self.rate is not None:
+            self.rate.wait(self.deadline)
+            self._held.slot = True
 
     def send(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         refused = 0
         while True:
-            if self.rate is not None:
+            if getattr(self._held, "slot", False):
+                self._held.slot = False  # taken by wait() for this send
+            elif self.rate is not None:
                 self.rate.wait(self.deadline)
             try:
                 return call()
