@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: up down test test-fast lint validate build demo-change demo-cosmetic clean
+.PHONY: up down test test-fast lint validate build demo-change demo-cosmetic clean chaos
 
 $(VENV)/.installed: pyproject.toml $(wildcard layers/*/requirements.txt) scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -33,6 +33,10 @@ test: $(VENV)/.installed lint validate
 ## test-fast: unit and integration tests only (no MiniStack)
 test-fast: $(VENV)/.installed
 	$(VENV)/bin/pytest -m "not e2e"
+
+## chaos: stop and crash the local stack mid-sweep, mid-diff and mid-fan-out; count what was lost or sent twice (docs/chaos.md)
+chaos: $(VENV)/.installed
+	$(PY) -m devstack.chaos
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
