@@ -100,8 +100,16 @@ def test_a_reminder_is_scheduled_sent_once_and_cancelled_when_superseded(deploye
     # The reminder function, invoked with the schedule's own input, twice: one e-mail, to the watcher only.
     payload = json.loads(week["Target"]["Input"])
     assert payload["days_before"] == 7
-    assert _invoke(deployed, payload)["sent"] == 1
-    assert _invoke(deployed, payload)["duplicates"] == 1
+    started = _invoke(deployed, payload)  # its fan-out: NotifyFunction sends the page
+    assert started["skipped"] == "" and started["fanout"].endswith("#reminder-7d")
+    wait_for("the reminder", lambda: _reminders(deployed, WATCHER))
+    wait_for(
+        "the reminder's fan-out to complete",
+        lambda: "fan-out complete" in deployed.cli("deliveries", started["fanout"]).stdout,
+    )
+    assert _invoke(deployed, payload)["fanout"] == started["fanout"]  # fired twice: its page is done
+    ledger = deployed.cli("deliveries", started["fanout"]).stdout
+    assert ": 1 page; " in ledger and ", 1 sent" in ledger, ledger
     (mail,) = _reminders(deployed, WATCHER)
     assert mail["Subject"].endswith(f"takes effect on {EFFECTIVE.day} {EFFECTIVE:%B %Y} (in 7 days)")
     assert "/changes/mistral/privacy-policy/" in mail["BodyText"] and "/unsubscribe?" in mail["BodyText"]
