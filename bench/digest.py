@@ -25,7 +25,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.fanout import BUCKET, create_stack
+from bench.fanout import BUCKET, create_stack, write_subscribers
 from bench.lambdas import run_instances
 from bench.providers import Providers, Settings
 from devstack.ministack import MiniStack, free_port
@@ -42,32 +42,22 @@ from policywatch.subscribers import Subscriber
 
 def seed(platforms: list[str], count: int) -> None:
     """``count`` active Free subscribers, one platform each, spread evenly over ``platforms``."""
-    db = aws.client("dynamodb")
-    batch: list[dict] = []
-
-    def flush() -> None:
-        requests = [{"PutRequest": {"Item": aws.to_dynamodb(i)}} for i in batch]
-        while requests:
-            left = db.batch_write_item(RequestItems={"subscribers": requests}).get("UnprocessedItems", {})
-            requests = left.get("subscribers", [])
-        batch.clear()
-
-    for n in range(count):
-        platform = platforms[n % len(platforms)]
-        subscriber = Subscriber(
-            subscriber_id=f"sub_f{n:07d}",
-            email=f"reader{n}@free.example.com",
-            tier="free",
-            platforms=[platform],
-            status="active",
-            unsubscribe_token=f"token{n}",
-            version=1,
-        )
-        data = subscriber.to_item()
-        batch += [{**data, "item": "profile"}, {**data, "item": f"watch#{platform}", "platform": platform}]
-        if len(batch) >= 24:
-            flush()
-    flush()
+    for first in range(0, count, 10_000):  # a slice at a time: 100,000 subscribers' items fit, but need not
+        items: list[dict] = []
+        for n in range(first, min(first + 10_000, count)):
+            platform = platforms[n % len(platforms)]
+            subscriber = Subscriber(
+                subscriber_id=f"sub_f{n:07d}",
+                email=f"reader{n}@free.example.com",
+                tier="free",
+                platforms=[platform],
+                status="active",
+                unsubscribe_token=f"token{n}",
+                version=1,
+            )
+            data = subscriber.to_item()
+            items += [{**data, "item": "profile"}, {**data, "item": f"watch#{platform}", "platform": platform}]
+        write_subscribers(items)
 
 
 def main() -> None:

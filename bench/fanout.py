@@ -101,6 +101,11 @@ def seed(platform: str, count: int, hooks: Providers, prefix: str) -> None:
         )
         data = subscriber.to_item()
         items += [{**data, "item": "profile"}, {**data, "item": f"watch#{platform}", "platform": platform}]
+    write_subscribers(items)
+
+
+def write_subscribers(items: list[dict[str, Any]]) -> None:
+    """Profile and watch items into the subscribers table, 25 to a BatchWriteItem."""
     db = aws.client("dynamodb")
     for start in range(0, len(items), 25):
         requests = [{"PutRequest": {"Item": aws.to_dynamodb(i)}} for i in items[start : start + 25]]

@@ -22,10 +22,11 @@ no further): a few Queries of small items, never the archive.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 
@@ -45,6 +46,7 @@ from policywatch.subscribers import Subscriber, digest_plan
 from policywatch.subscribers.tiers import Tier
 
 logger = Logger(child=True)
+T = TypeVar("T")
 
 UPCOMING_DAYS = 30  # effective dates listed: from the digest's Monday to 30 days later
 UPCOMING_LOOKBACK_DAYS = 180  # changes detected this long ago at most (a date announced earlier is not listed)
@@ -54,27 +56,49 @@ class DigestIncomplete(TransientError):
     """Some digests failed; a rerun (the schedule's retry) sends those and nothing twice."""
 
 
-@dataclass
-class DigestRun:
-    week: str
-    changes: int = 0
+@dataclass(kw_only=True)
+class Mailing:
+    """What one page of claimed e-mails (digests, reminders) did: what it adds to its fan-out's ledger."""
+
     sent: list[str] = field(default_factory=list)  # subscriber ids
     duplicates: int = 0
     failed: int = 0
     watchers: int = 0
-    other_platform: int = 0  # on this page, but their digest goes out from another platform's pages
-    not_entitled: int = 0  # nothing to read, or no digest in their tier and settings
+    not_entitled: int = 0  # nothing to read, or none in their tier and settings
 
     def counts(self) -> dict[str, int]:
-        """What a page adds to its fan-out's ledger."""
         return {
             "watchers": self.watchers,
             "sent": len(self.sent),
             "duplicates": self.duplicates,
             "failed": self.failed,
-            "other_platform": self.other_platform,
             "not_entitled": self.not_entitled,
         }
+
+    def send_each(
+        self, recipients: list[tuple[Subscriber, T]], send: Callable[[Subscriber, T], str], concurrency: int
+    ) -> None:
+        """``send`` each (subscriber, what they get), ``concurrency`` at once; counts its outcomes
+        ("sent", "duplicate", anything else a failure)."""
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(recipients)))) as pool:
+            outcomes = pool.map(lambda recipient: send(*recipient), recipients)
+            for (subscriber, _), outcome in zip(recipients, outcomes, strict=True):
+                if outcome == "sent":
+                    self.sent.append(subscriber.subscriber_id)
+                elif outcome == "duplicate":
+                    self.duplicates += 1
+                else:
+                    self.failed += 1
+
+
+@dataclass(kw_only=True)
+class DigestRun(Mailing):
+    week: str
+    changes: int = 0
+    other_platform: int = 0  # on this page, but their digest goes out from another platform's pages
+
+    def counts(self) -> dict[str, int]:
+        return super().counts() | {"other_platform": self.other_platform}
 
 
 def week_window(now: datetime) -> tuple[datetime, datetime]:
@@ -214,46 +238,29 @@ def deliver_digests(
     """Send the digest to each of ``watchers`` (a page of ``platform``'s subscribers) whose digest this page owns."""
     run = DigestRun(week=week.week, changes=sum(len(c) for c in week.changes.values()))
     run.watchers = len(watchers)
-    owned = []
+    owned: list[tuple[Subscriber, Reader]] = []
     for subscriber in watchers:
         if owning_platform(subscriber, week) != platform:
             run.other_platform += 1
         elif (found := reader(subscriber, week)) is None:
             run.not_entitled += 1
         else:
-            owned.append(found)
-
-    def send(found: Reader) -> str:
-        subscriber = found.subscriber
-        key = DeliveryKey(f"digest-{week.week}", subscriber.subscriber_id, "email")
-        if key in claimed:
-            return "duplicate"
-        try:
-            options.mailer.pacing.wait()  # the send slot first: a claimed digest is sent at once
-        except NoSendSlot:
-            return "failed"  # nothing claimed: the page comes back for it
-        if not deliveries.claim(key, reclaim_failed=True):
-            return "duplicate"
-        unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
-        message = digest_email(found.changes, week.start, found.plan, options.links, found.coming).for_recipient(
-            unsubscribe
-        )
-        detail = f"{len(found.changes)} change(s)"
-        return "sent" if send_claimed(options, deliveries, key, subscriber, message, unsubscribe, detail) else "failed"
-
+            owned.append((subscriber, found))
     claimed: set[DeliveryKey] = set()
     if rerun:  # this page ran before: what it sent then waits for no send slot now (failed ones go again)
-        keys = [DeliveryKey(f"digest-{week.week}", found.subscriber.subscriber_id, "email") for found in owned]
+        keys = [DeliveryKey(week.fanout_id, subscriber.subscriber_id, "email") for subscriber, _ in owned]
         claimed = deliveries.existing(keys, but=("failed",))
 
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(owned)))) as pool:
-        for found, outcome in zip(owned, pool.map(send, owned), strict=True):
-            if outcome == "sent":
-                run.sent.append(found.subscriber.subscriber_id)
-            elif outcome == "duplicate":
-                run.duplicates += 1
-            else:
-                run.failed += 1
+    def send(subscriber: Subscriber, found: Reader) -> str:
+        key = DeliveryKey(week.fanout_id, subscriber.subscriber_id, "email")
+        if key in claimed:
+            return "duplicate"
+        unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
+        message = digest_email(found.changes, week.start, found.plan, options.links, found.coming)
+        detail = f"{len(found.changes)} change(s)"
+        return paced_send(options, deliveries, key, subscriber, message.for_recipient(unsubscribe), unsubscribe, detail)
+
+    run.send_each(owned, send, concurrency)
     return run
 
 
@@ -283,6 +290,26 @@ def send_digests(
         extra={"week": run.week, "changes": run.changes, "sent": len(run.sent), "failed": run.failed},
     )
     return run
+
+
+def paced_send(
+    options: DeliveryOptions,
+    deliveries: Deliveries,
+    key: DeliveryKey,
+    subscriber: Subscriber,
+    message: Email,
+    unsubscribe: str | None,
+    detail: str,
+) -> str:
+    """A digest's or a reminder's e-mail: its send slot first (a claimed e-mail is sent at once), its
+    claim (a failed one may be claimed again), the send; "sent", "duplicate" or "failed"."""
+    try:
+        options.mailer.pacing.wait()
+    except NoSendSlot:
+        return "failed"  # nothing claimed: the page comes back for it
+    if not deliveries.claim(key, reclaim_failed=True):
+        return "duplicate"
+    return "sent" if send_claimed(options, deliveries, key, subscriber, message, unsubscribe, detail) else "failed"
 
 
 def send_claimed(

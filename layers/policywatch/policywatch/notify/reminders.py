@@ -15,8 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -24,11 +23,10 @@ from aws_lambda_powertools import Logger
 from policywatch.core.errors import InputError, TransientError
 from policywatch.core.events import event_from_record
 from policywatch.messages.render import Email, reminder_email
-from policywatch.notify.digest import send_claimed
+from policywatch.notify.digest import Mailing, paced_send
 from policywatch.notify.dispatch import DeliveryOptions
 from policywatch.storage.archive import Archive
 from policywatch.storage.deliveries import Deliveries, DeliveryKey
-from policywatch.storage.sendrate import NoSendSlot
 from policywatch.storage.site import SiteIndex
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import Subscriber, entitlement
@@ -41,26 +39,11 @@ class RemindersIncomplete(TransientError):
     """Some reminders failed; the invocation's retry sends those and nothing twice."""
 
 
-@dataclass
-class ReminderRun:
+@dataclass(kw_only=True)
+class ReminderRun(Mailing):
     change_id: str
     days_before: int
     skipped: str = ""  # why nothing was sent: "superseded", "no effective date"
-    sent: list[str] = field(default_factory=list)  # subscriber ids
-    duplicates: int = 0
-    failed: int = 0
-    watchers: int = 0
-    not_entitled: int = 0  # no reminders in their tier, or the change is outside their filter
-
-    def counts(self) -> dict[str, int]:
-        """What a page adds to its fan-out's ledger."""
-        return {
-            "watchers": self.watchers,
-            "sent": len(self.sent),
-            "duplicates": self.duplicates,
-            "failed": self.failed,
-            "not_entitled": self.not_entitled,
-        }
 
 
 def delivery_id(change_id: str, days_before: int) -> str:
@@ -110,7 +93,7 @@ def deliver_reminders(
     """Send the reminder to each of ``watchers`` (a page of the platform's) whose tier and filter take it."""
     run = ReminderRun(change_id=change["change_id"], days_before=days_before)
     rendered: dict[str, Email] = {}  # one rendering per tier
-    entitled = []
+    entitled: list[tuple[Subscriber, Tier]] = []
     for subscriber in watchers:
         run.watchers += 1
         granted = entitlement(subscriber, change)
@@ -121,28 +104,15 @@ def deliver_reminders(
             rendered[granted.plan.id] = reminder_email(change, days_before, granted.plan, options.links)
         entitled.append((subscriber, granted.plan))
 
-    def send(item: tuple[Subscriber, Tier]) -> str:
-        subscriber, plan = item
+    def send(subscriber: Subscriber, plan: Tier) -> str:
         key = DeliveryKey(delivery_id(run.change_id, days_before), subscriber.subscriber_id, "email")
-        try:
-            options.mailer.pacing.wait()  # the send slot first: a claimed reminder is sent at once
-        except NoSendSlot:
-            return "failed"  # nothing claimed: the page comes back for it
-        if not deliveries.claim(key, reclaim_failed=True):
-            return "duplicate"
         unsubscribe = options.links.unsubscribe(subscriber.subscriber_id, subscriber.unsubscribe_token)
         message = rendered[plan.id].for_recipient(unsubscribe)
-        detail = f"reminder {days_before} day(s) before"
-        return "sent" if send_claimed(options, deliveries, key, subscriber, message, unsubscribe, detail) else "failed"
+        return paced_send(
+            options, deliveries, key, subscriber, message, unsubscribe, f"reminder {days_before} day(s) before"
+        )
 
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(entitled)))) as pool:
-        for (subscriber, _), outcome in zip(entitled, pool.map(send, entitled), strict=True):
-            if outcome == "sent":
-                run.sent.append(subscriber.subscriber_id)
-            elif outcome == "duplicate":
-                run.duplicates += 1
-            else:
-                run.failed += 1
+    run.send_each(entitled, send, concurrency)
     return run
 
 
