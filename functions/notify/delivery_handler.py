@@ -1,6 +1,7 @@
 """Delivery retries: each message on the DeliveryQueue is one more attempt of one failed delivery."""
 
 import json
+import time
 from functools import lru_cache
 
 from aws_lambda_powertools import Logger, Metrics
@@ -26,6 +27,8 @@ logger = Logger()
 metrics = Metrics()
 check_at_cold_start(DeliverySettings)
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)  # retries are routine here
+SEND_MARGIN_SECONDS = 15  # a webhook attempt's deadline (10 s) and the records after it
+_send_deadline: float | None = None
 
 
 class RetryLater(TransientError):
@@ -47,7 +50,7 @@ def record_handler(record: SQSRecord) -> None:
             int(record.attributes.approximate_receive_count),
             subscribers=Subscribers(config.subscribers_table),
             deliveries=Deliveries(config.deliveries_table, config.delivery_ttl_days),
-            options=DeliveryOptions.from_settings(config),
+            options=DeliveryOptions.from_settings(config, deadline=_send_deadline),
             retries=retries,
             load_change=lambda key: _change(bucket, key),
         )
@@ -68,4 +71,7 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    global _send_deadline
+    # A send waiting for its slot gives up in time to reschedule its job (SEND_MARGIN_SECONDS before the end).
+    _send_deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SEND_MARGIN_SECONDS
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

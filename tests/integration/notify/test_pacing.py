@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -11,11 +12,18 @@ from moto.ses.models import ses_backends
 from policywatch.core.links import Links
 from policywatch.notify import pacing
 from policywatch.notify.dispatch import DeliveryOptions
+from policywatch.notify.jobs import RetryQueue, job_body
+from policywatch.notify.retries import RedeliveryOutcome, redeliver
 from policywatch.notify.settings import NotifySettings
+from policywatch.storage.deliveries import Deliveries, DeliveryKey
 from policywatch.storage.outbound import MAX_THROTTLED, Mailer, Paced
+from policywatch.storage.queues import Queue
 from policywatch.storage.sendrate import HEADROOM, NoSendSlot, SendRate
+from policywatch.storage.subscribers import Subscribers
 from tests.helpers.aws import REGION, SENDER
+from tests.helpers.changes import training_change
 from tests.helpers.faults import Faults
+from tests.helpers.notify import subscribe
 
 TABLE = "send-rate"
 
@@ -112,3 +120,34 @@ def test_an_instance_slower_than_its_slots_still_uses_them(stack):
     before = rate.reservations
     rate._take()
     assert rate.reservations > before
+
+
+def test_a_retry_that_finds_no_send_slot_in_time_comes_back_as_the_same_attempt_untouched(stack, context, monkeypatch):
+    monkeypatch.setattr("policywatch.notify.retries.NO_SLOT_DELAY_SECONDS", 0)  # visible at once, to read it
+    change = training_change(stack, context)["body"]
+    reader = subscribe("reader@example.com", "watcher")
+    key = DeliveryKey(change["change_id"], reader.subscriber_id, "email")
+    deliveries = Deliveries("deliveries")
+    deliveries.claim(key, record_key=change["record_key"])
+    deliveries.retrying(key, "SES unavailable", 0)
+    retries = RetryQueue(Queue(stack.delivery_queue_url), Queue(stack.delivery_dlq_url))
+    rate = SendRate(TABLE, "ses", 1)
+    rate.wait()  # the schedule's next slot is a second away
+    options = DeliveryOptions(sender=SENDER, links=Links(), mailer=Mailer(Paced(rate, deadline=time.monotonic() + 0.1)))
+
+    result = redeliver(
+        job_body(key, change["record_key"]),
+        1,
+        subscribers=Subscribers("subscribers"),
+        deliveries=deliveries,
+        options=options,
+        retries=retries,
+        load_change=lambda _: change,
+    )
+
+    assert result.outcome is RedeliveryOutcome.RESCHEDULED and result.attempt == 2
+    record = deliveries.for_change(change["change_id"])[0]
+    assert (record["status"], record["attempts"]) == ("retrying", 1)  # not taken over: nothing was claimed
+    (message,) = stack.sqs.receive_message(QueueUrl=stack.delivery_queue_url, WaitTimeSeconds=0).get("Messages", [])
+    assert json.loads(message["Body"]).get("attempt", 2) == 2  # the same attempt, later
+    assert ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages == []

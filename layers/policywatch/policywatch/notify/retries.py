@@ -28,10 +28,13 @@ from policywatch.notify import dispatch, jobs
 from policywatch.notify.dispatch import DeliveryOptions, Renderings
 from policywatch.notify.jobs import Job, RetryQueue, read_job
 from policywatch.storage.deliveries import Deliveries
+from policywatch.storage.sendrate import NoSendSlot
 from policywatch.storage.subscribers import Subscribers
 from policywatch.subscribers import SubscriberError, entitlement
 
 logger = Logger(child=True)
+
+NO_SLOT_DELAY_SECONDS = 30  # a job that found no send slot before its invocation's end comes back this soon
 
 
 class RedeliveryOutcome(Enum):
@@ -39,7 +42,7 @@ class RedeliveryOutcome(Enum):
     DUPLICATE = "duplicate"
     CANCELLED = "cancelled"
     RETRY = "retry"  # this message comes back after the backoff
-    RESCHEDULED = "rescheduled"  # a new job carries the delivery on (its record could not be written)
+    RESCHEDULED = "rescheduled"  # a new job carries the delivery on (its record could not be written, or no send slot)
     FAILED = "failed"
 
 
@@ -66,6 +69,11 @@ def redeliver(
     key = job.key
     attempt = job.attempt + receive_count - 1
     change = load_change(job.record_key)  # before taking the delivery over: a missing record only waits
+    try:  # the send slot before taking the delivery over: one taken over is sent at once
+        dispatch.pace(key.channel, options)
+    except NoSendSlot as exc:  # none in this invocation: the same attempt, from a new job, a little later
+        retries.schedule(key, job.record_key, NO_SLOT_DELAY_SECONDS, attempt=attempt, after_failed=job.after_failed)
+        return Redelivery(RedeliveryOutcome.RESCHEDULED, attempt, retry_in=NO_SLOT_DELAY_SECONDS, reason=str(exc))
     if not deliveries.resume(key, attempt, record_key=job.record_key, after_failed=job.after_failed):
         return Redelivery(RedeliveryOutcome.DUPLICATE, attempt)
     try:
